@@ -1,0 +1,1 @@
+"""Content loading: a report folder (YAML + CSV) into a typed, located model."""

@@ -1,0 +1,154 @@
+"""Turn a report's loaded numbers into derived views (pandas): values, shares, growth, CAGR.
+
+The result is plain Python data, so it can be cached and handed to the prose templates, the
+charts and the tables without any of them knowing pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from pacspdf.content.load import Content
+from pacspdf.metrics import cagr
+
+
+@dataclass(frozen=True)
+class Series:
+    """One named quantity by year: value in report units and share of the market in %."""
+
+    name: str
+    values: dict[int, float]
+    shares: dict[int, float]
+    cagr: float
+    description: str = ""
+
+    def value(self, year: int) -> float:
+        return self.values[year]
+
+    def share(self, year: int) -> float:
+        return self.shares[year]
+
+
+@dataclass(frozen=True)
+class SizeView:
+    values: dict[int, float]
+    growth: dict[int, float]  # year-on-year growth in %, from the second year
+    cagr: float               # over the forecast period
+    base_year: int
+    start: int
+    end: int
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(self.values)
+
+    def at(self, year: int) -> float:
+        return self.values[year]
+
+    @property
+    def first(self) -> float:
+        return self.values[self.years[0]]
+
+    @property
+    def last(self) -> float:
+        return self.values[self.years[-1]]
+
+    @property
+    def base(self) -> float:
+        return self.values[self.base_year]
+
+    def multiple(self, a: int, b: int) -> float:
+        return self.values[b] / self.values[a]
+
+
+@dataclass(frozen=True)
+class SegmentView:
+    id: str
+    label: str
+    items: list[Series]
+    years: list[int]
+    leading: Series   # largest share in the base year
+    fastest: Series   # highest CAGR over the forecast period
+    countries: dict[str, list[str]] = field(default_factory=dict)
+
+    def get(self, name: str) -> Series:
+        for item in self.items:
+            if item.name == name:
+                return item
+        raise KeyError(name)
+
+    def __getitem__(self, name: str) -> Series:
+        return self.get(name)
+
+
+@dataclass(frozen=True)
+class PlayerView:
+    company: str
+    headquarters: str
+    focus: str
+    share: float
+
+
+@dataclass(frozen=True)
+class Derived:
+    size: SizeView
+    segments: dict[str, SegmentView]
+    players: list[PlayerView]
+
+    @property
+    def leader(self) -> PlayerView:
+        return max(self.players, key=lambda p: p.share)
+
+
+def _size(content: Content) -> tuple[pd.Series, SizeView]:
+    r = content.report
+    s = pd.Series(content.data.size, dtype="float64").sort_index()
+    growth = (s.pct_change() * 100.0).dropna()
+    view = SizeView(
+        values={int(k): float(v) for k, v in s.items()},
+        growth={int(k): round(float(v), 6) for k, v in growth.items()},
+        cagr=cagr(float(s[r.forecast.start]), float(s[r.forecast.end]),
+                  r.forecast.end - r.forecast.start),
+        base_year=r.base_year, start=r.forecast.start, end=r.forecast.end)
+    return s, view
+
+
+def _segment(content: Content, seg_index: int, size: pd.Series) -> SegmentView:
+    r = content.report
+    seg = r.segments[seg_index]
+    shares = pd.DataFrame.from_dict(content.data.shares[seg.id], orient="index").sort_index()
+    shares = shares[[item.name for item in seg.items]]
+    # Normalise each year's shares to 100 % so segment values add up to the market exactly.
+    shares = shares.div(shares.sum(axis=1), axis=0) * 100.0
+    values = shares.mul(size.reindex(shares.index), axis=0) / 100.0
+    start, end = r.forecast.start, r.forecast.end
+    growth = ((values.loc[end] / values.loc[start]) ** (1.0 / (end - start)) - 1.0) * 100.0
+    described = {item.name: item.description for item in seg.items}
+    items = [
+        Series(name=str(name),
+               values={int(y): float(v) for y, v in values[name].items()},
+               shares={int(y): float(v) for y, v in shares[name].items()},
+               cagr=float(growth[name]), description=described[str(name)])
+        for name in shares.columns
+    ]
+    countries: dict[str, list[str]] = {}
+    for segment, country, _line in content.data.coverage.get(seg.id, []):
+        countries.setdefault(segment, []).append(country)
+    return SegmentView(
+        id=seg.id, label=seg.label, items=items, years=[int(y) for y in shares.index],
+        leading=max(items, key=lambda i: i.shares[r.base_year]),
+        fastest=max(items, key=lambda i: i.cagr), countries=countries)
+
+
+def derive(content: Content) -> Derived:
+    """Compute every figure the document shows from the loaded tables."""
+    size, size_view = _size(content)
+    segments = {seg.id: _segment(content, i, size) for i, seg in enumerate(content.report.segments)}
+    players = pd.DataFrame([p.__dict__ for p in content.data.players])
+    players = players.sort_values(["share_pct", "company"], ascending=[False, True])
+    return Derived(
+        size=size_view, segments=segments,
+        players=[PlayerView(str(p.company), str(p.headquarters), str(p.focus), float(p.share_pct))
+                 for p in players.itertuples()])

@@ -1,0 +1,134 @@
+"""Orchestrate a build: load -> validate -> derive -> charts -> compose -> layout -> write."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pacspdf.content.load import Content, load
+from pacspdf.errors import ContentError, Problem
+
+log = logging.getLogger("pacspdf.build")
+
+DEFAULT_REPORT = Path("content/pacs")
+DEFAULT_OUT = Path("out")
+CACHE_DIR = Path(".cache/charts")
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    pages: int
+    size: int
+    seconds: float
+    warnings: list[Problem] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def default_output(content: Content, out_dir: Path = DEFAULT_OUT) -> Path:
+    return out_dir / f"{content.report.slug}-sample.pdf"
+
+
+def check(folder: Path) -> tuple[Content | None, list[Problem]]:
+    """Load and validate a report folder; every problem found, errors and warnings."""
+    try:
+        content = load(folder)
+    except ContentError as exc:
+        return None, exc.problems
+    problems = list(content.warnings)
+    try:
+        from pacspdf.validate import validate
+    except ImportError:  # pragma: no cover - validation module not present
+        return content, problems
+    problems += validate(content)
+    return content, sorted(problems)
+
+
+def template_context(content: Content, derived: Any) -> dict[str, Any]:
+    return {"report": content.report, "brand": content.brand, "size": derived.size,
+            "segments": derived.segments, "players": derived.players, "leader": derived.leader}
+
+
+def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
+          cache_dir: Path | None = CACHE_DIR, personal: dict[str, Any] | None = None,
+          progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Build the sample PDF of the report in ``folder``; raise ContentError on bad content."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    mark = started
+
+    def step(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        timings[name] = now - mark
+        mark = now
+        if progress:
+            progress(name)
+
+    content, problems = check(Path(folder))
+    errors = [p for p in problems if p.is_error]
+    if content is None or errors:
+        raise ContentError(problems)
+    step("load+validate")
+
+    from pacspdf.derive import derive
+
+    derived = derive(content)
+    step("derive")
+
+    from pacspdf.charts import cached_render
+    from pacspdf.figures import chart_input
+    from pacspdf.theme import make_theme
+
+    theme = make_theme(content.brand, content.brand_dir, content.brand_file)
+    drawings = {}
+    for chart in content.report.charts:
+        spec, data = chart_input(chart, content.report, derived, theme.frame_width)
+        drawings[chart.id] = cached_render(spec, data, theme.chart, cache_dir)
+    step("charts")
+
+    from pacspdf.charts._replay import VectorFlowable
+    from pacspdf.compose import Composer
+    from pacspdf.cover import make_cover
+    from pacspdf.doctemplate import PageDecor, ReportDocTemplate
+    from pacspdf.text import TemplateRenderer, make_env
+
+    r, b = content.report, content.brand
+    renderer = TemplateRenderer(make_env(r.currency, r.unit), template_context(content, derived))
+    decor = PageDecor(header_left=r.short_title, header_right=b.publisher,
+                      footer_left=f"{r.code}  ·  {renderer.render(b.copyright, _brand_where(content))}",
+                      show_watermark=b.watermark, personal=dict(personal or {}))
+    buffer = io.BytesIO()
+    doc = ReportDocTemplate(buffer, theme, decor, title=r.title, author=b.publisher,
+                            subject=r.subtitle, keywords=list(r.keywords), creator="pacspdf",
+                            producer="pacspdf (ReportLab)", lang=r.language)
+    decor.cover = make_cover(content, theme)
+    fontmap = dict(theme.fonts)
+    composer = Composer(content, derived, theme, renderer,
+                        lambda cid: VectorFlowable(drawings[cid], fontmap), doc.page_count)
+    story = composer.story()
+    step("compose")
+    doc.multiBuild(story)
+    pdf = buffer.getvalue()
+    step("layout")
+
+    from pacspdf.write import write_atomic
+
+    path = Path(output) if output else default_output(content)
+    write_atomic(path, pdf)
+    step("write")
+    return BuildResult(path=path, pages=doc.page_count.total, size=len(pdf),
+                       seconds=time.perf_counter() - started,
+                       warnings=[p for p in problems if not p.is_error], timings=timings)
+
+
+def _brand_where(content: Content) -> Any:
+    from pacspdf.text import Where
+
+    line, _ = content.brand_located.where(("copyright",))
+    return Where(content.brand_file, line, "copyright")

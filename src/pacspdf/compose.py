@@ -1,0 +1,366 @@
+"""Turn the report model, derived figures, charts and theme into a story of flowables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    NextPageTemplate,
+    PageBreak,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from pacspdf.charts.spec import VectorDrawing
+from pacspdf.content.load import Content
+from pacspdf.content.model import Block, Section
+from pacspdf.derive import Derived
+from pacspdf.doctemplate import Caption, EntryList, Heading, PageCount
+from pacspdf.figures import DisplayTable, table_input
+from pacspdf.text import TemplateRenderer, Where, blocks, fmt_number, fmt_pct, inline
+from pacspdf.theme import Theme
+
+ChartFactory = Callable[[str], VectorDrawing]
+
+
+@dataclass
+class Composer:
+    """Builds the body story; numbering of sections, figures and tables lives here."""
+
+    content: Content
+    derived: Derived
+    theme: Theme
+    render: TemplateRenderer
+    chart: Callable[[str], Flowable]
+    page_count: PageCount
+    figures: int = 0
+    tables: int = 0
+    _keys: dict[str, int] = field(default_factory=dict)
+
+    # -- helpers -------------------------------------------------------------------------
+    def s(self, name: str) -> Any:
+        return self.theme.styles[name]
+
+    def text(self, source: str, path: tuple[Any, ...]) -> str:
+        line, _col = self.content.located.where(path)
+        field_name = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in path)
+        return self.render.render(source, Where(self.content.report_file, line,
+                                                field_name.replace(".[", "[")))
+
+    def prose(self, source: str, path: tuple[Any, ...], style: str = "body") -> list[Flowable]:
+        out: list[Flowable] = []
+        for b in blocks(self.text(source, path)):
+            if hasattr(b, "markup"):
+                out.append(Paragraph(b.markup, self.s(style)))  # type: ignore[union-attr]
+            else:
+                out.append(self.bullets(b.items))  # type: ignore[union-attr]
+        return out
+
+    def bullets(self, items: list[str]) -> Flowable:
+        t = self.theme
+        return ListFlowable(
+            [ListItem(Paragraph(i, self.s("bullet")), leftIndent=14, bulletColor=t.colour["accent"])
+             for i in items],
+            bulletType="bullet", start="\u25aa", bulletFontName=t.fonts["regular"], bulletFontSize=8.5,
+            leftIndent=14, bulletOffsetY=-0.5, spaceAfter=6)
+
+    def key(self, base: str) -> str:
+        n = self._keys.get(base, 0)
+        self._keys[base] = n + 1
+        return base if n == 0 else f"{base}-{n}"
+
+    def source_line(self, source: str, illustrative: str | None) -> Paragraph:
+        markup = f"<b>Source:</b> {escape(source)}."
+        if illustrative:
+            markup += (f" <font color='{self.theme.brand.colours.accent}'><b>Illustrative:</b></font> "
+                       f"{escape(illustrative)}")
+        return Paragraph(markup, self.s("source"))
+
+    def provenance(self, ref: str) -> tuple[str, str | None]:
+        r = self.content.report
+        if ref == "market_size":
+            return r.market_size.source, r.market_size.illustrative
+        if ref == "players":
+            return r.players.source, r.players.illustrative
+        seg = next(s for s in r.segments if s.id == ref.split(":", 1)[1])
+        if ref.startswith("coverage:"):
+            return seg.source, None
+        return seg.source, seg.illustrative
+
+    # -- blocks --------------------------------------------------------------------------
+    def figure(self, chart_id: str) -> list[Flowable]:
+        r = self.content.report
+        idx = next(i for i, c in enumerate(r.charts) if c.id == chart_id)
+        chart = r.charts[idx]
+        self.figures += 1
+        title = self.text(chart.title, ("charts", idx, "title"))
+        label = f"Figure {self.figures}: {title}"
+        source, note = self.provenance(chart.data)
+        caption = Caption(f"<font color='{self.theme.brand.colours.accent}'>Figure {self.figures}</font>"
+                          f"&nbsp;&nbsp;{escape(title)}", self.s("caption"), kind="LOFEntry",
+                          toc_text=label, key=self.key(f"figure-{chart.id}"))
+        return [KeepTogether([caption, self.chart(chart_id), self.source_line(source, note)])]
+
+    def table(self, table_id: str) -> list[Flowable]:
+        r = self.content.report
+        idx = next(i for i, t in enumerate(r.tables) if t.id == table_id)
+        spec = r.tables[idx]
+        self.tables += 1
+        title = self.text(spec.title, ("tables", idx, "title"))
+        label = f"Table {self.tables}: {title}"
+        caption = Caption(f"<font color='{self.theme.brand.colours.accent}'>Table {self.tables}</font>"
+                          f"&nbsp;&nbsp;{escape(title)}", self.s("caption"), kind="LOTEntry",
+                          toc_text=label, key=self.key(f"table-{spec.id}"))
+        caption.keepWithNext = True
+        source, note = self.provenance(spec.data)
+        grid = self.grid(table_input(spec, r, self.derived))
+        if len(grid._cellvalues) <= 14:
+            return [KeepTogether([caption, grid, self.source_line(source, note)])]
+        return [caption, grid, self.source_line(source, note)]
+
+    def grid(self, dt: DisplayTable) -> Table:
+        t = self.theme
+        head = [Paragraph(escape(h), self.s("cellheadnum" if num else "cellhead"))
+                for h, num in zip(dt.header, dt.numeric, strict=True)]
+        last = len(dt.rows) - 1
+        body = [[Paragraph(f"<b>{escape(c)}</b>" if dt.total_row and r == last else escape(c),
+                           self.s("cellnum" if num else "cell"))
+                 for c, num in zip(row, dt.numeric, strict=True)] for r, row in enumerate(dt.rows)]
+        total = sum(dt.widths)
+        widths = [t.frame_width * w / total for w in dt.widths]
+        table = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+        style = [
+            ("BACKGROUND", (0, 0), (-1, 0), t.colour["primary"]),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 4.2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 4.6),
+            ("LEFTPADDING", (0, 0), (-1, -1), 6),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+            ("LINEBELOW", (0, 1), (-1, -1), 0.4, t.colour["rule"]),
+            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, t.colour["tint"]]),
+        ]
+        if dt.total_row:
+            n = len(dt.rows)
+            style += [("LINEABOVE", (0, n), (-1, n), 0.9, t.colour["primary"]),
+                      ("BACKGROUND", (0, n), (-1, n), colors.white)]
+        table.setStyle(TableStyle(style))
+        return table
+
+    def panel(self, content: list[Flowable], *, background: colors.Color, border: colors.Color | None = None,
+              left_bar: colors.Color | None = None, padding: float = 12) -> Table:
+        t = self.theme
+        box = Table([[content]], colWidths=[t.frame_width], hAlign="LEFT")
+        style = [("BACKGROUND", (0, 0), (-1, -1), background),
+                 ("LEFTPADDING", (0, 0), (-1, -1), padding + (3 if left_bar else 0)),
+                 ("RIGHTPADDING", (0, 0), (-1, -1), padding),
+                 ("TOPPADDING", (0, 0), (-1, -1), padding - 2),
+                 ("BOTTOMPADDING", (0, 0), (-1, -1), padding - 4)]
+        if border is not None:
+            style.append(("BOX", (0, 0), (-1, -1), 0.6, border))
+        if left_bar is not None:
+            style.append(("LINEBEFORE", (0, 0), (0, -1), 3.2, left_bar))
+        box.setStyle(TableStyle(style))
+        return box
+
+    def snapshot(self) -> list[Flowable]:
+        t, r, d = self.theme, self.content.report, self.derived
+        money = self.render.env.filters["money"]
+        years = sorted({r.base_year, *r.claims.size.keys(), r.forecast.end})
+        tiles = [(money(d.size.at(y)), f"Market size {y}") for y in years if y in d.size.values]
+        tiles.append((fmt_pct(d.size.cagr), f"CAGR {r.forecast.start}–{r.forecast.end}"))
+        big = ParagraphStyleCache(t)
+        tile_row = [[Paragraph(escape(v), big.value), Paragraph(escape(k), big.key)] for v, k in tiles]
+        tile_table = Table([tile_row], colWidths=[t.frame_width / len(tiles)] * len(tiles))
+        tile_table.setStyle(TableStyle([
+            ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+            ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+            ("LINEAFTER", (0, 0), (-2, -1), 0.6, t.colour["rule"]),
+            ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        facts: list[tuple[str, str]] = [
+            ("Base year", str(r.base_year)),
+            ("Forecast period", f"{r.forecast.start}–{r.forecast.end}"),
+        ]
+        for seg in r.segments:
+            view = d.segments[seg.id]
+            facts.append((f"Largest {seg.label.lower()}",
+                          f"{view.leading.name} ({fmt_pct(view.leading.share(r.base_year), 0)} in {r.base_year})"))
+            facts.append((f"Fastest-growing {seg.label.lower()}",
+                          f"{view.fastest.name} ({fmt_pct(view.fastest.cagr)} CAGR)"))
+        facts.append(("Key players", ", ".join(p.company for p in d.players[:5])))
+        rows = [[Paragraph(escape(k), self.s("label")), Paragraph(escape(v), self.s("boxtext"))]
+                for k, v in facts]
+        fact_table = Table(rows, colWidths=[t.frame_width * 0.27, t.frame_width * 0.66], hAlign="LEFT")
+        fact_table.setStyle(TableStyle([
+            ("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LINEBELOW", (0, 0), (-1, -2), 0.4, t.colour["rule"])]))
+        title = Paragraph("Market snapshot", self.s("boxtitle"))
+        return [self.panel([title, Spacer(0, 4), tile_table, Spacer(0, 10), fact_table],
+                           background=t.colour["tint"], left_bar=t.colour["primary"]), Spacer(0, 12)]
+
+    def callout(self, block: Block, path: tuple[Any, ...]) -> list[Flowable]:
+        t = self.theme
+        assert block.callout is not None
+        title = Paragraph(escape(self.text(block.callout.title, (*path, "callout", "title"))),
+                          self.s("boxtitle"))
+        body = self.prose(block.callout.text, (*path, "callout", "text"), "boxtext")
+        return [Spacer(0, 4), self.panel([title, *body], background=t.colour["tint"],
+                                         left_bar=t.colour["accent"]), Spacer(0, 10)]
+
+    def teaser(self, text: str, path: tuple[Any, ...]) -> list[Flowable]:
+        t = self.theme
+        title = Paragraph("Continued in the full report", self.s("boxtitle"))
+        body = self.prose(text, path, "boxtext")
+        return [Spacer(0, 6), KeepTogether(self.panel([title, *body], background=colors.white,
+                                                      border=t.colour["secondary"])), Spacer(0, 8)]
+
+    def profiles(self) -> list[Flowable]:
+        r = self.content.report
+        by_name = {p.company: p for p in self.derived.players}
+        out: list[Flowable] = []
+        for i, prof in enumerate(r.players.profiles):
+            p = by_name.get(prof.name)
+            meta = f"{p.headquarters} · {p.focus}" if p else ""
+            head = [Paragraph(escape(prof.name), self.s("h3"))]
+            if meta:
+                head.append(Paragraph(escape(meta), self.s("label")))
+            body = self.prose(prof.text, ("players", "profiles", i, "text"))
+            out.append(KeepTogether([*head, Spacer(0, 2), *body]))
+        return out
+
+    def contact(self) -> list[Flowable]:
+        t, r, b = self.theme, self.content.report, self.theme.brand
+        links = brand_links(self.content)
+        out: list[Flowable] = []
+        if r.licences:
+            out.append(Paragraph("Licence options", self.s("h2")))
+            dt = DisplayTable(["Licence", "Who may read it", f"Price ({r.currency})"],
+                              [[lic.name, lic.description, fmt_number(lic.price)] for lic in r.licences],
+                              [False, False, True], [1.2, 3.0, 1.0])
+            out.append(self.grid(dt))
+            out.append(Spacer(0, 14))
+        accent = b.colours.accent
+        buy = (f"<b>Buy the full report</b><br/>"
+               f"<a href='{escape(links['purchase'])}' color='{accent}'><u>{escape(links['purchase'])}</u></a>")
+        ask = (f"<b>Ask an analyst before you buy</b><br/>"
+               f"<a href='{escape(links['enquiry'])}' color='{accent}'><u>{escape(links['enquiry'])}</u></a>")
+        reach = (f"<b>Talk to us</b><br/>{escape(b.contact.sales_email)}"
+                 + (f" · {escape(b.contact.phone)}" if b.contact.phone else "")
+                 + f"<br/><a href='{escape(links['website'])}' color='{accent}'>{escape(links['website'])}</a>")
+        cells = [Paragraph(x, self.s("boxtext")) for x in (buy, ask, reach)]
+        out.append(Paragraph("How to buy or ask", self.s("h2")))
+        out.append(KeepTogether(self.panel(cells, background=t.colour["tint"], left_bar=t.colour["accent"])))
+        return out
+
+    def block(self, block: Block, path: tuple[Any, ...]) -> list[Flowable]:
+        kind = block.kind
+        if kind == "text":
+            assert block.text is not None
+            return self.prose(block.text, (*path, "text"))
+        if kind == "figure":
+            assert block.figure is not None
+            return self.figure(block.figure)
+        if kind == "table":
+            assert block.table is not None
+            return self.table(block.table)
+        if kind == "snapshot":
+            return self.snapshot()
+        if kind == "callout":
+            return self.callout(block, path)
+        if kind == "teaser":
+            assert block.teaser is not None
+            return self.teaser(block.teaser, (*path, "teaser"))
+        if kind == "profiles":
+            return self.profiles()
+        return self.contact()
+
+    # -- sections ------------------------------------------------------------------------
+    def section(self, number: int, section: Section, path: tuple[Any, ...]) -> list[Flowable]:
+        out: list[Flowable] = [PageBreak()]
+        title = self.text(section.title, (*path, "title"))
+        out.append(Paragraph(f"CHAPTER {number}", self.s("h1num")))
+        out.append(Heading(escape(title), self.s("h1"), level=0, toc_text=f"{number}  {title}",
+                           key=self.key(f"s-{section.id}")))
+        for i, block in enumerate(section.blocks):
+            out += self.block(block, (*path, "blocks", i))
+        for j, sub in enumerate(section.subsections):
+            sub_title = self.text(sub.title, (*path, "subsections", j, "title"))
+            out.append(CondPageBreak(90))
+            out.append(Heading(f"{number}.{j + 1}&nbsp;&nbsp;{escape(sub_title)}", self.s("h2"), level=1,
+                               toc_text=f"{number}.{j + 1}  {sub_title}",
+                               key=self.key(f"s-{section.id}-{j + 1}")))
+            for i, block in enumerate(sub.blocks):
+                out += self.block(block, (*path, "subsections", j, "blocks", i))
+        return out
+
+    def front_matter(self) -> list[Flowable]:
+        """Notice page, contents, list of figures and tables."""
+        t, r, b = self.theme, self.content.report, self.theme.brand
+        s = self.s
+        out: list[Flowable] = [NextPageTemplate("front"), PageBreak()]
+        out.append(Paragraph("Notice", s("h1")))
+        notices = [("Copyright", b.copyright, "copyright"), ("Licence of this sample", b.licence, "licence"),
+                   ("Disclaimer", b.disclaimer, "disclaimer")]
+        for head, source, key in notices:
+            out.append(Paragraph(escape(head), s("h3")))
+            line, _ = self.content.brand_located.where((key,))
+            text = self.render.render(source, Where(self.content.brand_file, line, key))
+            out += [Paragraph(p.markup, s("body")) for p in blocks(text) if hasattr(p, "markup")]
+        out.append(Spacer(0, 10))
+        out.append(Paragraph("About this sample", s("h3")))
+        out.append(Paragraph(inline(
+            f"This free sample of *{r.title}* (report {r.code}, edition {r.edition}) shows the structure, "
+            f"method and a selection of findings of the full report. Figures marked **illustrative** are "
+            f"estimates and are labelled where they appear."), s("body")))
+        out.append(Paragraph(escape(b.contact.address), s("small")))
+        out += [PageBreak(), Paragraph("Contents", s("h1"))]
+        toc = EntryList("TOCEntry", dotsMinLevel=0)
+        toc.levelStyles = [s("toc0"), s("toc1")]
+        out.append(toc)
+        out += [PageBreak(), Paragraph("List of Figures", s("h1"))]
+        lof = EntryList("LOFEntry", dotsMinLevel=0)
+        lof.levelStyles = [s("lof")]
+        out.append(lof)
+        out += [Spacer(0, 18), Paragraph("List of Tables", s("h1"))]
+        lot = EntryList("LOTEntry", dotsMinLevel=0)
+        lot.levelStyles = [s("lof")]
+        out.append(lot)
+        out.append(NextPageTemplate("body"))
+        return out
+
+    def story(self) -> list[Flowable]:
+        out = self.front_matter()
+        for n, section in enumerate(self.content.report.sections, start=1):
+            out += self.section(n, section, ("sections", n - 1))
+        out.append(self.page_count)
+        return out
+
+
+class ParagraphStyleCache:
+    """The snapshot tile styles (big value, small key), derived from the theme."""
+
+    def __init__(self, theme: Theme) -> None:
+        from reportlab.lib.styles import ParagraphStyle
+
+        base = theme.styles["body"]
+        self.value = ParagraphStyle("tilevalue", parent=base, fontName=theme.fonts["bold"], fontSize=15,
+                                    leading=18, textColor=theme.colour["primary"], spaceAfter=1)
+        self.key = ParagraphStyle("tilekey", parent=base, fontName=theme.fonts["regular"], fontSize=7.8,
+                                  leading=10, textColor=theme.colour["muted"], spaceAfter=0)
+
+
+def brand_links(content: Content) -> dict[str, str]:
+    links = content.brand.links
+    pid = content.report.publisher_id
+    return {k: getattr(links, k).replace("{id}", pid) for k in ("website", "sample", "enquiry", "purchase")}

@@ -1,0 +1,188 @@
+"""Draw the cover page: brand band, title, key facts and the reserved personal block."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
+
+from pacspdf.assets import resolve_asset
+from pacspdf.content.load import Content
+from pacspdf.doctemplate import PERSONAL_COVER, ReportDocTemplate
+from pacspdf.errors import ContentError
+from pacspdf.theme import Theme
+
+# Where the personal block sits, as fractions of the page (shared with personalisation).
+PERSONAL_BOX = {"x": 0.0, "y": 0.175, "h": 0.075}
+
+
+@lru_cache(maxsize=8)
+def _svg(path: str, family_fonts: tuple[tuple[str, str, str], ...]) -> Drawing:
+    from svglib import fonts as svgfonts
+    from svglib.svglib import svg2rlg
+
+    for family, weight, rl_name in family_fonts:
+        svgfonts.register_font(family, weight=weight, rlgFontName=rl_name)
+    drawing = svg2rlg(path)
+    if drawing is None:
+        raise ValueError("not a readable SVG file")
+    return drawing
+
+
+def load_logo(content: Content, theme: Theme, spec: str, field: str) -> Drawing | None:
+    if not spec:
+        return None
+    path = resolve_asset(spec, content.brand_dir)
+    if not path.is_file():
+        raise ContentError.one(content.brand_file, f"logo file not found: {spec}", field=field)
+    family = font_family(theme)
+    fonts = ((family, "normal", theme.fonts["regular"]), (family, "bold", theme.fonts["bold"]))
+    try:
+        return _svg(str(path), fonts)
+    except Exception as exc:  # svglib raises a variety of lxml / value errors
+        raise ContentError.one(content.brand_file, f"cannot read logo {spec}: {exc}", field=field) from None
+
+
+def font_family(theme: Theme) -> str:
+    from reportlab.pdfbase import pdfmetrics
+
+    face = pdfmetrics.getFont(theme.fonts["regular"]).face
+    name = getattr(face, "familyName", b"")
+    return name.decode("latin-1") if isinstance(name, bytes) else str(name or "sans-serif")
+
+
+def _para(canv: Canvas, markup: str, style: ParagraphStyle, x: float, y_top: float, width: float) -> float:
+    p = Paragraph(markup, style)
+    _w, h = p.wrap(width, 1000)
+    p.drawOn(canv, x, y_top - h)
+    return h
+
+
+def long_date(iso: str) -> str:
+    d = dt.date.fromisoformat(iso)
+    return f"{d.day} {d.strftime('%B %Y')}"
+
+
+def make_cover(content: Content, theme: Theme) -> Callable[[Canvas, ReportDocTemplate], None]:
+    r, b = content.report, content.brand
+    logo = load_logo(content, theme, b.logo_white or b.logo, "logo_white" if b.logo_white else "logo")
+    f, c = theme.fonts, theme.colour
+    light_blue = colors.HexColor("#BFD6EA")
+
+    def draw(canv: Canvas, doc: ReportDocTemplate) -> None:
+        w, h = theme.page_size
+        left = theme.margin_left
+        width = w - left - theme.margin_right
+        band_bottom = h * 0.40
+        canv.saveState()
+        # Brand band with a quiet rising-bars motif.
+        canv.setFillColor(c["primary"])
+        canv.rect(0, band_bottom, w, h - band_bottom, stroke=0, fill=1)
+        canv.setFillColor(colors.white)
+        canv.setFillAlpha(0.05)
+        for i, frac in enumerate((0.18, 0.28, 0.40, 0.55)):
+            bar_w = 46
+            x = w - theme.margin_right - (4 - i) * (bar_w + 10)
+            canv.rect(x, band_bottom, bar_w, (h - band_bottom) * frac, stroke=0, fill=1)
+        canv.setFillAlpha(1)
+        canv.setFillColor(c["accent"])
+        canv.rect(0, band_bottom - 5, w, 5, stroke=0, fill=1)
+        # Logo and sample badge.
+        if logo is not None:
+            scale = 170 / logo.width
+            canv.saveState()
+            canv.translate(left, h - 44 - logo.height * scale)
+            canv.scale(scale, scale)
+            renderPDF.draw(logo, canv, 0, 0)
+            canv.restoreState()
+        badge_w, badge_h = 92, 22
+        bx, by = w - theme.margin_right - badge_w, h - 60
+        canv.setFillColor(c["accent"])
+        canv.roundRect(bx, by, badge_w, badge_h, 3, stroke=0, fill=1)
+        canv.setFillColor(colors.white)
+        canv.setFont(f["bold"], 9.5)
+        canv.drawCentredString(bx + badge_w / 2, by + 7.2, "FREE SAMPLE")
+        # Title block.
+        y = h * 0.80
+        canv.setFillColor(colors.HexColor(b.colours.accent))
+        canv.setFont(f["semibold"], 9)
+        canv.drawString(left, y, "MARKET RESEARCH REPORT  ·  SAMPLE")
+        y -= 16
+        title_style = ParagraphStyle("ct", fontName=f["bold"], fontSize=27, leading=31.5,
+                                     textColor=colors.white)
+        y -= _para(canv, escape(r.title), title_style, left, y, width * 0.92)
+        y -= 14
+        sub_style = ParagraphStyle("cs", fontName=f["light"], fontSize=13, leading=17.5, textColor=light_blue)
+        _para(canv, escape(r.subtitle), sub_style, left, y, width * 0.9)
+        # Key facts under the band.
+        facts = [("REPORT CODE", r.code), ("FORECAST PERIOD", f"{r.forecast.start}–{r.forecast.end}"),
+                 ("EDITION", long_date(r.edition)),
+                 ("PAGES", f"{doc.page_count.total} in this sample"
+                           + (f" · {r.pages_in_full_report} in full" if r.pages_in_full_report else ""))]
+        col_w = width / len(facts)
+        fy = band_bottom - 44
+        for i, (label, value) in enumerate(facts):
+            x = left + i * col_w
+            canv.setFillColor(c["muted"])
+            canv.setFont(f["semibold"], 7.4)
+            canv.drawString(x, fy + 14, label)
+            canv.setFillColor(c["primary"])
+            canv.setFont(f["semibold"], 10.5)
+            canv.drawString(x, fy, value)
+            if i:
+                canv.setStrokeColor(c["rule"])
+                canv.setLineWidth(0.6)
+                canv.line(x - 10, fy - 4, x - 10, fy + 24)
+        canv.setStrokeColor(c["rule"])
+        canv.line(left, fy - 22, left + width, fy - 22)
+        # The personal block: one form XObject, replaced in personalised copies.
+        personal_cover(canv, doc, left, width)
+        # Publisher footer.
+        canv.setFillColor(c["primary"])
+        canv.setFont(f["bold"], 9)
+        canv.drawString(left, 52, b.publisher)
+        canv.setFont(f["regular"], 8)
+        canv.setFillColor(c["muted"])
+        site = b.links.website
+        canv.drawString(left, 40, f"{site.removeprefix('https://').removeprefix('http://')}  ·  {b.contact.email}")
+        canv.linkURL(site, (left, 36, left + 240, 62), relative=0, thickness=0)
+        if b.tagline:
+            canv.drawRightString(left + width, 40, b.tagline)
+        canv.restoreState()
+
+    return draw
+
+
+def personal_cover(canv: Canvas, doc: ReportDocTemplate, left: float, width: float) -> None:
+    t = doc.theme
+    h = t.page_size[1]
+    y0 = h * PERSONAL_BOX["y"]
+    if not getattr(canv, "_pp_cover_form", False):
+        canv.beginForm(PERSONAL_COVER, lowerx=0, lowery=0, upperx=t.page_size[0], uppery=h)
+        info: dict[str, Any] = doc.decor.personal
+        canv.setFillColor(t.colour["muted"])
+        canv.setFont(t.fonts["semibold"], 7.4)
+        canv.drawString(left, y0 + 40, info.get("cover_label", "PREPARED FOR"))
+        canv.setFillColor(t.colour["primary"])
+        canv.setFont(t.fonts["semibold"], 14)
+        canv.drawString(left, y0 + 20, info.get("cover_name", "Complimentary sample edition"))
+        canv.setFillColor(t.colour["text"])
+        canv.setFont(t.fonts["regular"], 9)
+        canv.drawString(left, y0 + 6, info.get("cover_detail", "Request a personalised copy from the publisher."))
+        canv.endForm()
+        canv._pp_cover_form = True  # type: ignore[attr-defined]
+    canv.doForm(PERSONAL_COVER)
+
+
+def logo_path(content: Content) -> Path:
+    return resolve_asset(content.brand.logo, content.brand_dir)

@@ -1,0 +1,141 @@
+"""Turn prose templates (Jinja2 + a little Markdown) into ReportLab paragraph markup.
+
+Prose is plain text: a blank line separates paragraphs, lines starting with ``- `` are
+bullets, ``**bold**`` and ``*italic*`` are the only emphasis. Everything else, including a
+bare ``<`` or ``&``, is shown literally: the rendered text is escaped before the emphasis is
+turned into markup, so content can never inject ReportLab tags.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+import jinja2
+
+from pacspdf.errors import ContentError, Problem
+
+
+def fmt_number(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def fmt_pct(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}%"
+
+
+def money_formatter(currency: str, unit: str) -> Callable[..., str]:
+    """A filter writing a value held in ``unit`` (million|billion) as readable money."""
+    scale = 1000.0 if unit == "billion" else 1.0
+
+    def money(value: float, digits: int = 1) -> str:
+        millions = float(value) * scale
+        if abs(millions) >= 1000:
+            return f"{currency} {millions / 1000:,.{digits}f} billion"
+        return f"{currency} {millions:,.{digits}f} million"
+
+    return money
+
+
+def make_env(currency: str = "USD", unit: str = "million") -> jinja2.Environment:
+    """The Jinja2 environment all prose is rendered with: unknown names are errors."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
+                             keep_trailing_newline=False, trim_blocks=False)
+    env.filters["money"] = money_formatter(currency, unit)
+    env.filters["pct"] = fmt_pct
+    env.filters["num"] = fmt_number
+    return env
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a template came from, for error messages."""
+
+    file: str
+    line: int
+    field: str
+
+
+class TemplateRenderer:
+    """Renders prose templates against one report's context, turning failures into ContentError."""
+
+    def __init__(self, env: jinja2.Environment, context: dict[str, Any]) -> None:
+        self.env = env
+        self.context = context
+        self._cache: dict[str, jinja2.Template] = {}
+
+    def render(self, source: str, where: Where) -> str:
+        if "{" not in source:
+            return source
+        try:
+            template = self._cache.get(source)
+            if template is None:
+                template = self._cache[source] = self.env.from_string(source)
+            return template.render(self.context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise ContentError([Problem(where.file, where.line + max(exc.lineno - 1, 0), 0,
+                                        where.field, f"template syntax error: {exc.message}")]) from None
+        except jinja2.UndefinedError as exc:
+            raise ContentError([Problem(where.file, where.line, 0, where.field,
+                                        f"unknown placeholder: {exc.message}")]) from None
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError,
+                ZeroDivisionError) as exc:
+            raise ContentError([Problem(where.file, where.line, 0, where.field,
+                                        f"template error: {type(exc).__name__}: {exc}")]) from None
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", re.S)
+
+
+def inline(text: str) -> str:
+    """Escape plain text, then turn **bold** and *italic* into paragraph markup."""
+    out = escape(" ".join(text.split()))
+    out = _BOLD.sub(r"<b>\1</b>", out)
+    return _ITALIC.sub(r"<i>\1</i>", out)
+
+
+@dataclass(frozen=True)
+class Para:
+    markup: str
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: list[str]
+
+
+def blocks(text: str) -> list[Para | Bullets]:
+    """Split rendered prose into paragraphs and bullet lists (markup already escaped)."""
+    out: list[Para | Bullets] = []
+    for chunk in re.split(r"\n\s*\n", text.strip()):
+        para: list[str] = []
+        items: list[str] = []
+
+        def flush() -> None:
+            if para:
+                out.append(Para(inline(" ".join(para))))
+                para.clear()
+            if items:
+                out.append(Bullets([inline(i) for i in items]))
+                items.clear()
+
+        for ln in chunk.splitlines():
+            stripped = ln.strip()
+            if not stripped:
+                continue
+            if stripped.startswith("- "):
+                if para:
+                    flush()
+                items.append(stripped[2:])
+            elif items and ln[:1].isspace():
+                items[-1] += " " + stripped
+            else:
+                if items:
+                    flush()
+                para.append(stripped)
+        flush()
+    return out

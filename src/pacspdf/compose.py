@@ -72,7 +72,7 @@ class Composer:
         return ListFlowable(
             [ListItem(Paragraph(i, self.s("bullet")), leftIndent=14, bulletColor=t.colour["accent"])
              for i in items],
-            bulletType="bullet", start="\u25aa", bulletFontName=t.fonts["regular"], bulletFontSize=8.5,
+            bulletType="bullet", start="\u2022", bulletFontName=t.fonts["regular"], bulletFontSize=9,
             leftIndent=14, bulletOffsetY=-0.5, spaceAfter=6)
 
     def key(self, base: str) -> str:

@@ -22,10 +22,6 @@ from pacspdf.doctemplate import PERSONAL_COVER, ReportDocTemplate
 from pacspdf.errors import ContentError
 from pacspdf.theme import Theme
 
-# Where the personal block sits, as fractions of the page (shared with personalisation).
-PERSONAL_BOX = {"x": 0.0, "y": 0.175, "h": 0.075}
-
-
 @lru_cache(maxsize=8)
 def _svg(path: str, family_fonts: tuple[tuple[str, str, str], ...]) -> Drawing:
     from svglib import fonts as svgfonts
@@ -145,8 +141,14 @@ def make_cover(content: Content, theme: Theme) -> Callable[[Canvas, ReportDocTem
                 canv.line(x - 10, fy - 4, x - 10, fy + 24)
         canv.setStrokeColor(c["rule"])
         canv.line(left, fy - 22, left + width, fy - 22)
-        # The personal block: one form XObject, replaced in personalised copies.
-        personal_cover(canv, doc, left, width)
+        # The personal block: a tinted panel whose text is one form XObject, replaced in
+        # personalised copies.
+        box = personal_box(theme)
+        canv.setFillColor(c["tint"])
+        canv.rect(box["x"], box["y"], box["w"], box["h"], stroke=0, fill=1)
+        canv.setFillColor(c["accent"])
+        canv.rect(box["x"], box["y"], 3.2, box["h"], stroke=0, fill=1)
+        personal_cover(canv, doc)
         # Publisher footer.
         canv.setFillColor(c["primary"])
         canv.setFont(f["bold"], 9)
@@ -163,22 +165,30 @@ def make_cover(content: Content, theme: Theme) -> Callable[[Canvas, ReportDocTem
     return draw
 
 
-def personal_cover(canv: Canvas, doc: ReportDocTemplate, left: float, width: float) -> None:
+def personal_box(theme: Theme) -> dict[str, float]:
+    """The cover's personal panel (points); personalisation writes inside it."""
+    w, h = theme.page_size
+    left = theme.margin_left
+    return {"x": left, "y": h * 0.40 - 178, "w": w - left - theme.margin_right, "h": 84,
+            "text_x": left + 18}
+
+
+def personal_cover(canv: Canvas, doc: ReportDocTemplate) -> None:
     t = doc.theme
-    h = t.page_size[1]
-    y0 = h * PERSONAL_BOX["y"]
+    box = personal_box(t)
     if not getattr(canv, "_pp_cover_form", False):
-        canv.beginForm(PERSONAL_COVER, lowerx=0, lowery=0, upperx=t.page_size[0], uppery=h)
+        canv.beginForm(PERSONAL_COVER, lowerx=0, lowery=0, upperx=t.page_size[0], uppery=t.page_size[1])
         info: dict[str, Any] = doc.decor.personal
+        x, top = box["text_x"], box["y"] + box["h"]
         canv.setFillColor(t.colour["muted"])
         canv.setFont(t.fonts["semibold"], 7.4)
-        canv.drawString(left, y0 + 40, info.get("cover_label", "PREPARED FOR"))
+        canv.drawString(x, top - 22, info.get("cover_label", "PREPARED FOR"))
         canv.setFillColor(t.colour["primary"])
-        canv.setFont(t.fonts["semibold"], 14)
-        canv.drawString(left, y0 + 20, info.get("cover_name", "Complimentary sample edition"))
+        canv.setFont(t.fonts["semibold"], 15)
+        canv.drawString(x, top - 42, info.get("cover_name", "Complimentary sample edition"))
         canv.setFillColor(t.colour["text"])
         canv.setFont(t.fonts["regular"], 9)
-        canv.drawString(left, y0 + 6, info.get("cover_detail", "Request a personalised copy from the publisher."))
+        canv.drawString(x, top - 60, info.get("cover_detail", "Personalised copies are sent on request."))
         canv.endForm()
         canv._pp_cover_form = True  # type: ignore[attr-defined]
     canv.doForm(PERSONAL_COVER)

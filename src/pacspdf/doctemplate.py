@@ -70,6 +70,9 @@ class PageCount(Flowable):
     def afterBuild(self) -> None:
         pass
 
+    def notify(self, kind: str, stuff: Any) -> None:
+        pass
+
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         return (0, 0)
 

@@ -88,7 +88,8 @@ def table_input(table: Table, report: Report, derived: Derived) -> DisplayTable:
         rows = [[i.name, ", ".join(seg.countries.get(i.name, []))] for i in seg.items]
         return DisplayTable([seg.label, "Countries covered"], rows, [False, False], [1.3, 3.7])
     years = table.years or [report.base_year, end]
-    header = [seg.label] + [f"{y} ({unit})" for y in years] + ([cagr_head] if table.cagr else [])
+    short = unit.replace(" million", " m").replace(" billion", " bn")
+    header = [seg.label] + [f"{y} ({short})" for y in years] + ([cagr_head] if table.cagr else [])
     rows = []
     for item in seg.items:
         row = [item.name] + [fmt_number(item.value(y), 1) for y in years]

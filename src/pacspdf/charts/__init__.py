@@ -1,0 +1,98 @@
+"""Turns chart specs and data into vector drawings that ReportLab replays as PDF paths and text.
+
+Charts are drawn with matplotlib through a renderer that records drawing operations
+(``_recorder``); the resulting :class:`VectorDrawing` is a plain, JSON-serialisable
+op list that :class:`VectorFlowable` (``_replay``) paints onto a ReportLab canvas, with
+text set in the same embedded TrueType fonts as the body copy.
+
+Importing this package imports neither matplotlib nor ReportLab: matplotlib is only
+loaded when a chart actually has to be rendered (a cache miss), ReportLab only when
+``VectorFlowable`` is first accessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pacspdf.charts.spec import (
+    BACKEND_VERSION,
+    KINDS,
+    ChartData,
+    ChartSpec,
+    ChartStyle,
+    Series,
+    VectorDrawing,
+    canonical_json,
+)
+
+if TYPE_CHECKING:
+    from pacspdf.charts._replay import VectorFlowable
+
+__all__ = [
+    "BACKEND_VERSION",
+    "KINDS",
+    "ChartData",
+    "ChartSpec",
+    "ChartStyle",
+    "Series",
+    "VectorDrawing",
+    "VectorFlowable",
+    "cache_key",
+    "cached_render",
+    "render_chart",
+]
+
+
+def render_chart(spec: ChartSpec, data: ChartData, style: ChartStyle) -> VectorDrawing:
+    """Draw the chart with matplotlib and return the recorded vector drawing."""
+    from pacspdf.charts import kinds
+    from pacspdf.charts._recorder import RecordingCanvas
+
+    with kinds.chart_rc(style):
+        figure = kinds.build_figure(spec, data, style)
+        ops = RecordingCanvas(figure, style.fonts).record()
+    return VectorDrawing(float(spec.width), float(spec.height), ops)
+
+
+def cache_key(spec: ChartSpec, data: ChartData, style: ChartStyle) -> str:
+    """sha256 of the canonical JSON of spec, data, style and the backend version."""
+    return hashlib.sha256(canonical_json(spec, data, style).encode("utf-8")).hexdigest()
+
+
+def cached_render(spec: ChartSpec, data: ChartData, style: ChartStyle,
+                  cache_dir: Path | None) -> VectorDrawing:
+    """Like :func:`render_chart`, but reuse a drawing stored in *cache_dir*.
+
+    A hit only reads JSON (matplotlib is never imported). Unreadable or stale
+    entries are re-rendered; new entries are written atomically.
+    """
+    if cache_dir is None:
+        return render_chart(spec, data, style)
+    path = Path(cache_dir) / f"{cache_key(spec, data, style)}.json"
+    try:
+        return VectorDrawing.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    drawing = render_chart(spec, data, style)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.stem, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(drawing.to_json())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return drawing
+
+
+def __getattr__(name: str) -> Any:
+    if name == "VectorFlowable":
+        from pacspdf.charts._replay import VectorFlowable
+
+        return VectorFlowable
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,619 @@
+"""Chart kinds in one restrained, publisher-style look, laid out in points.
+
+Every chart is a figure of ``spec.width`` x ``spec.height`` points with one axes
+used purely as a plotting area (no spines, ticks or tick labels of its own). All
+furniture (legend, unit label, value-axis and category labels, callouts, the
+forecast bracket) is placed in figure points, measured with the brand TTFs, so the
+layout is identical on every backend and needs no layout engine.
+"""
+
+from __future__ import annotations
+
+import itertools
+import textwrap
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+import numpy as np
+from matplotlib import rc_context
+from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle, Wedge
+from matplotlib.ticker import MaxNLocator
+
+from pacspdf.charts._recorder import (
+    FAMILY,
+    WEIGHTS,
+    cap_height,
+    points_transform,
+    register_fonts,
+    text_width,
+)
+from pacspdf.charts.spec import ChartData, ChartSpec, ChartStyle
+
+LINE = 1.2  # line spacing (multiple of font size)
+
+
+@contextmanager
+def chart_rc(style: ChartStyle) -> Iterator[None]:
+    """Register the brand fonts and apply the chart rcParams (no global changes)."""
+    register_fonts(style.fonts)
+    with rc_context({
+        "font.family": [FAMILY], "font.size": style.font_size, "text.usetex": False,
+        "text.parse_math": False, "axes.unicode_minus": True, "path.simplify": False,
+        "lines.solid_capstyle": "butt", "lines.dash_capstyle": "butt",
+        "lines.solid_joinstyle": "round", "patch.linewidth": 0.0,
+    }):
+        yield
+
+
+class _Ctx:
+    """Shared drawing state: the figure, sizes, and point-space helpers."""
+
+    def __init__(self, spec: ChartSpec, data: ChartData, style: ChartStyle, fig: Figure):
+        self.spec, self.data, self.style, self.fig = spec, data, style, fig
+        self.W, self.H = spec.width, spec.height
+        self.fs = max(7.0, style.font_size)
+        self.small = max(7.0, self.fs - 0.5)
+        self.pt = points_transform(fig)
+        self.pct = data.unit.strip() == "%"
+        self.frame = (0.0, 0.0, self.W, self.H)  # left, bottom, width, height of the plot
+        self.ax: Axes | None = None
+        self.xlim = self.ylim = (0.0, 1.0)
+
+    # measuring
+    def tw(self, s: str, size: float | None = None, key: str = "regular") -> float:
+        return text_width(s, self.style.fonts[key], size or self.fs)
+
+    def cap(self, size: float | None = None, key: str = "regular") -> float:
+        return cap_height(self.style.fonts[key]) * (size or self.fs)
+
+    def colour(self, i: int) -> str:
+        return self.style.palette[i % len(self.style.palette)]
+
+    # drawing in figure points
+    def text(self, x: float, y: float, s: str, *, size: float | None = None,
+             key: str = "regular", color: str | None = None, ha: str = "left",
+             rotation: float = 0.0) -> None:
+        self.fig.text(x, y, s, transform=self.pt, fontsize=size or self.fs,
+                      fontweight=WEIGHTS[key], color=color or self.style.text, ha=ha,
+                      va="baseline", rotation=rotation, rotation_mode="anchor", zorder=4)
+
+    def line(self, xs: Sequence[float], ys: Sequence[float], color: str, lw: float,
+             **kw: object) -> None:
+        self.fig.add_artist(Line2D(xs, ys, transform=self.pt, color=color, linewidth=lw,
+                                   zorder=3, **kw))
+
+    def rect(self, x: float, y: float, w: float, h: float, color: str) -> None:
+        self.fig.add_artist(Rectangle((x, y), w, h, transform=self.pt, facecolor=color,
+                                      edgecolor="none", zorder=3))
+
+    # the plot area
+    def axes(self, left: float, bottom: float, right: float, top: float,
+             xlim: tuple[float, float], ylim: tuple[float, float]) -> Axes:
+        w, h = self.W - left - right, top - bottom
+        self.frame = (left, bottom, w, h)
+        ax = self.fig.add_axes((left / self.W, bottom / self.H, w / self.W, h / self.H))
+        ax.set_axis_off()
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
+        self.ax, self.xlim, self.ylim = ax, xlim, ylim
+        return ax
+
+    def xpt(self, x: float) -> float:
+        lo, hi = self.xlim
+        return self.frame[0] + (x - lo) / (hi - lo) * self.frame[2]
+
+    def ypt(self, y: float) -> float:
+        lo, hi = self.ylim
+        return self.frame[1] + (y - lo) / (hi - lo) * self.frame[3]
+
+
+# -- formatting ------------------------------------------------------------------
+def _decimals(values: np.ndarray, pct: bool) -> int:
+    finite = values[np.isfinite(values)]
+    if pct:
+        return 1
+    if finite.size == 0 or np.all(finite == np.round(finite)):
+        return 0
+    return 0 if np.max(np.abs(finite)) >= 100 else 1
+
+
+def _fmt(v: float, decimals: int, suffix: str = "") -> str:
+    s = f"{abs(v):,.{decimals}f}"
+    sign = "\u2212" if v < 0 and s.strip("0.,") else ""
+    return f"{sign}{s}{suffix}"
+
+
+def _tint(colour: str, amount: float = 0.5) -> tuple[float, float, float]:
+    r, g, b = to_rgb(colour)
+    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
+
+
+def _on(colour: object, style: ChartStyle) -> str:
+    """Readable text colour on top of *colour*."""
+    r, g, b = to_rgb(colour)  # type: ignore[arg-type]
+    return "#ffffff" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.55 else style.text
+
+
+def _wrap(ctx: _Ctx, s: str, width: float, size: float) -> list[str]:
+    if ctx.tw(s, size) <= width:
+        return [s]
+    words = s.split()
+    lines: list[str] = []
+    for word in words:
+        if lines and ctx.tw(f"{lines[-1]} {word}", size) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or textwrap.wrap(s, 12)
+
+
+def _values(data: ChartData) -> np.ndarray:
+    return np.array([[float(v) for v in s.values] for s in data.series], dtype=float)
+
+
+def _forecast_index(ctx: _Ctx) -> int | None:
+    cats = ctx.data.categories
+    f = ctx.spec.forecast_from
+    return cats.index(f) if f in cats else None
+
+
+# -- shared furniture ---------------------------------------------------------------
+def _badge(ctx: _Ctx, cx: float, cy: float, s: str, ha: str = "center") -> tuple[float, float]:
+    """A filled accent label box centred (or right-aligned) at cx; returns its size."""
+    w, h = ctx.tw(s, key="semibold") + 2 * 0.75 * ctx.fs, ctx.fs * 1.75
+    x0 = cx - w / 2 if ha == "center" else cx - w
+    ctx.fig.add_artist(FancyBboxPatch(
+        (x0, cy - h / 2), w, h, boxstyle=f"round,pad=0,rounding_size={h * 0.18:.2f}",
+        transform=ctx.pt, facecolor=ctx.style.accent, edgecolor="none", zorder=3))
+    ctx.text(x0 + w / 2, cy - ctx.cap(key="semibold") / 2, s, key="semibold", ha="center",
+             color="#ffffff")
+    return w, h
+
+
+def _legend(ctx: _Ctx, entries: list[tuple[str, str]], top: float, lines: bool) -> float:
+    """Left-aligned legend rows from *top* down; returns the y below the rows."""
+    fs, s, row_h, gap = ctx.fs, ctx.fs * 0.8, ctx.fs * 1.6, ctx.fs * 1.5
+    widths = [s + fs * 0.45 + ctx.tw(name) for name, _ in entries]
+    rows: list[list[int]] = [[]]
+    x = 0.0
+    for i, w in enumerate(widths):
+        if rows[-1] and x + w > ctx.W:
+            rows.append([])
+            x = 0.0
+        rows[-1].append(i)
+        x += w + gap
+    for r, row in enumerate(rows):
+        cy = top - (r + 0.5) * row_h
+        x = 0.0
+        for i in row:
+            name, colour = entries[i]
+            if lines:
+                ctx.line([x, x + s * 1.5], [cy, cy], colour, 2.0)
+                tx = x + s * 1.5 + fs * 0.45
+            else:
+                ctx.rect(x, cy - s / 2, s, s, colour)
+                tx = x + s + fs * 0.45
+            ctx.text(tx, cy - ctx.cap() / 2, name)
+            x = tx + ctx.tw(name) + gap
+    return top - len(rows) * row_h
+
+
+def _unit_label(ctx: _Ctx) -> str:
+    label, unit = ctx.spec.y_label, ctx.data.unit.strip()
+    if label and unit and unit not in label:
+        return f"{label} ({unit})"
+    return label or unit
+
+
+def _header(ctx: _Ctx, entries: list[tuple[str, str]], lines: bool, badge: str | None) -> float:
+    """Legend, then the unit label row (with an optional right-aligned badge)."""
+    y = ctx.H
+    if entries and ctx.spec.legend:
+        y = _legend(ctx, entries, y, lines)
+    label = _unit_label(ctx)
+    if label or badge:
+        row_h = max(ctx.small * 1.5, ctx.fs * 1.75 + 3 if badge else 0)
+        cy = y - row_h / 2
+        if label:
+            ctx.text(0, cy - ctx.cap(ctx.small) / 2, label, size=ctx.small,
+                     color=ctx.style.muted)
+        if badge:
+            _badge(ctx, ctx.W, cy, badge, ha="right")
+        y -= row_h
+    return y - ctx.fs * 0.6
+
+
+def _limits(lo_data: float, hi_data: float, size: float, head_lo: float,
+            head_hi: float) -> tuple[float, float]:
+    """Data limits leaving head_lo/head_hi points free below/above the data."""
+    if hi_data <= lo_data:
+        hi_data = lo_data + 1.0
+    k = max(size - head_lo - head_hi, size * 0.3) / (hi_data - lo_data)
+    lo = lo_data - head_lo / k
+    return lo, lo + size / k
+
+
+def _value_axis(ctx: _Ctx, lo_data: float, hi_data: float) -> tuple[list[float], list[str]]:
+    ticks = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(lo_data, hi_data)
+    step = float(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
+    dec = 0 if step >= 1 and np.all(ticks == np.round(ticks)) else max(
+        0, int(np.ceil(-np.log10(step) - 1e-9)))
+    dec = min(dec + (1 if step * 10**dec % 1 else 0), 3)
+    return [float(t) for t in ticks], [_fmt(float(t), dec) for t in ticks]
+
+
+def _draw_value_axis(ctx: _Ctx, ticks: list[float], labels: list[str], grid: bool) -> None:
+    """Light gridlines and muted right-aligned labels left of the plot."""
+    lo, hi = ctx.ylim
+    assert ctx.ax is not None
+    for t, s in zip(ticks, labels, strict=True):
+        if not lo - 1e-9 <= t <= hi + 1e-9:
+            continue
+        if grid and t != 0:
+            ctx.ax.axhline(t, color=ctx.style.grid, linewidth=0.5, zorder=0, clip_on=False)
+        ctx.text(ctx.frame[0] - ctx.fs * 0.75, ctx.ypt(t) - ctx.cap() / 2, s,
+                 color=ctx.style.muted, ha="right")
+
+
+def _category_labels(ctx: _Ctx, xs: Sequence[float], slot: float) -> float:
+    """Category labels under the plot (wrapped or thinned to fit); returns their depth."""
+    cats, fs = ctx.data.categories, ctx.fs
+    wrapped = [_wrap(ctx, c, slot - fs * 0.5, fs) for c in cats]
+    widest = max(ctx.tw(line) for lines in wrapped for line in lines)
+    every = 1
+    while widest > every * slot - fs * 0.5 and every < len(cats):
+        every += 1
+    base = ctx.frame[1] - fs * 0.5 - ctx.cap()
+    for i, (x, lines) in enumerate(zip(xs, wrapped, strict=True)):
+        if i % every and i != len(cats) - 1:
+            continue
+        for j, line in enumerate(lines):
+            ctx.text(ctx.xpt(x), base - j * fs * LINE, line, color=ctx.style.muted,
+                     ha="center")
+    return fs * 0.5 + max(len(lines) for lines in wrapped) * fs * LINE
+
+
+def _label_depth(ctx: _Ctx, slot: float) -> float:
+    lines = max(len(_wrap(ctx, c, slot - ctx.fs * 0.5, ctx.fs)) for c in ctx.data.categories)
+    return ctx.fs * 0.5 + lines * ctx.fs * LINE
+
+
+def _forecast_bracket(ctx: _Ctx, first: float, last: float, y: float) -> None:
+    """A thin bracket under the forecast categories with a small 'Forecast' label."""
+    x0, x1 = ctx.xpt(first), ctx.xpt(last)
+    tick = ctx.fs * 0.35
+    ctx.line([x0, x0, x1, x1], [y + tick, y, y, y + tick], ctx.style.muted, 0.6)
+    ctx.text((x0 + x1) / 2, y - ctx.fs * 0.35 - ctx.cap(ctx.small), "Forecast",
+             size=ctx.small, color=ctx.style.muted, ha="center")
+
+
+def _bracket_depth(ctx: _Ctx) -> float:
+    return ctx.fs * 0.3 + ctx.fs * 0.35 + ctx.small * LINE
+
+
+def _arrow_connector(ctx: _Ctx, x0: float, y0: float, x1: float, y1: float, level: float,
+                     label: str) -> None:
+    """McKinsey-style elbow connector from (x0, y0) over to (x1, y1) with a label box."""
+    head = ctx.fs * 0.55
+    colour = ctx.style.accent
+    ctx.line([x0, x0, x1, x1], [y0, level, level, y1 + head], colour, 0.9,
+             solid_joinstyle="miter")
+    ctx.fig.add_artist(Polygon([(x1 - head * 0.5, y1 + head), (x1 + head * 0.5, y1 + head),
+                                (x1, y1)], closed=True, transform=ctx.pt, facecolor=colour,
+                               edgecolor="none", zorder=3))
+    _badge(ctx, (x0 + x1) / 2, level, label)
+
+
+# -- kinds -------------------------------------------------------------------------
+def _bars(ctx: _Ctx, mode: str) -> None:
+    data, spec, style, fs = ctx.data, ctx.spec, ctx.style, ctx.fs
+    vals = np.nan_to_num(_values(data))
+    m, n = vals.shape
+    if mode == "bar" and m > 1:
+        mode = "grouped"
+    stacked = mode == "stacked"
+    pos = np.where(vals > 0, vals, 0).cumsum(0)
+    neg = np.where(vals < 0, vals, 0).cumsum(0)
+    tops = pos[-1] if stacked else np.max(np.maximum(vals, 0), axis=0)
+    lows = neg[-1] if stacked else np.min(np.minimum(vals, 0), axis=0)
+    labelled = np.concatenate([vals.ravel(), tops + lows if stacked else []])
+    dec = _decimals(labelled, ctx.pct)
+    suffix = "%" if ctx.pct else ""
+    entries = [(s.name, ctx.colour(i)) for i, s in enumerate(data.series)] if m > 1 else []
+    top = _header(ctx, entries, False, None)
+    fc = _forecast_index(ctx)
+
+    # Two passes: the left margin depends on the value-axis labels, which depend on
+    # the plot height, which depends on how category labels wrap in their slots.
+    left = ctx.tw(_fmt(float(tops.max()) * 10, 0)) + fs * 0.75
+    for _ in range(2):
+        slot = (ctx.W - left - 2) / n
+        bottom = _label_depth(ctx, slot) + (_bracket_depth(ctx) if fc is not None else 0) + 1
+        plot_h = top - bottom
+        group = min(0.62 if mode != "grouped" else 0.8, 64 * (1 if mode != "grouped" else m)
+                    / slot)
+        bar_w = group / (m if mode == "grouped" else 1)
+        label_w = max(ctx.tw(_fmt(v, dec, suffix), ctx.small) for v in np.ravel(labelled))
+        vertical = spec.value_labels and label_w > bar_w * slot * (1.0 if mode == "grouped"
+                                                                     else 1.45)
+        label_h = 0.0
+        if spec.value_labels:
+            label_h = (label_w if vertical else ctx.cap(ctx.small)) + fs * 0.35
+        head_hi = label_h + (fs * 1.25 + fs * 1.75 + 1 if spec.callout else fs * 0.2)
+        head_lo = label_h if lows.min() < 0 else 0.0
+        ylim = _limits(float(lows.min()), float(tops.max()), plot_h, head_lo, head_hi)
+        ticks, tick_labels = _value_axis(ctx, float(lows.min()), float(tops.max()))
+        shown = [s for t, s in zip(ticks, tick_labels, strict=True)
+                 if ylim[0] <= t <= ylim[1]]
+        left = max(ctx.tw(s) for s in shown) + fs * 0.75
+    ax = ctx.axes(left, bottom, 2, top, (-0.5, n - 0.5), ylim)
+    _draw_value_axis(ctx, ticks, tick_labels, grid=True)
+    ax.axhline(0, color=style.muted, linewidth=0.8, zorder=2, clip_on=False)
+
+    x = np.arange(n, dtype=float)
+    for i in range(m):
+        colours = [ctx.colour(i) if fc is None or j < fc else _tint(ctx.colour(i))
+                   for j in range(n)]
+        if stacked:
+            base = np.where(vals[i] >= 0, pos[i] - vals[i], neg[i] - vals[i])
+            xs = x
+        else:
+            base = np.zeros(n)
+            xs = x + ((i - (m - 1) / 2) * bar_w if mode == "grouped" else 0)
+        width = bar_w * (0.88 if mode == "grouped" and m > 1 else 1)
+        for j in range(n):
+            _bar(ax, (xs[j] - width / 2, base[j]), width, vals[i, j], colours[j])
+        if not spec.value_labels:
+            continue
+        for j in range(n):
+            v = float(vals[i, j])
+            s = _fmt(v, dec, suffix)
+            if stacked:
+                seg_h = abs(ctx.ypt(v) - ctx.ypt(0))
+                if m > 1 and seg_h >= ctx.cap(ctx.small) + 5 and \
+                        ctx.tw(s, ctx.small) <= bar_w * slot - 3:
+                    mid = ctx.ypt(base[j] + v / 2)
+                    ctx.text(ctx.xpt(xs[j]), mid - ctx.cap(ctx.small) / 2, s,
+                             size=ctx.small, color=_on(colours[j], style), ha="center")
+                continue
+            _bar_label(ctx, xs[j], v, s, vertical)
+    if stacked and spec.value_labels:
+        for j in range(n):
+            total = float(tops[j] + lows[j])
+            _bar_label(ctx, x[j], float(tops[j]), _fmt(total, dec, suffix), vertical,
+                       key="semibold" if m > 1 else "regular")
+
+    tips = [ctx.ypt(float(t)) + label_h for t in tops]
+    if spec.callout and n > 1:
+        level = max(tips) + fs * 1.25 + fs * 0.875 - fs * 0.2
+        _arrow_connector(ctx, ctx.xpt(0), tips[0] + fs * 0.3, ctx.xpt(n - 1),
+                         tips[-1] + fs * 0.3, level, spec.callout)
+    depth = _category_labels(ctx, x, slot)
+    if fc is not None:
+        _forecast_bracket(ctx, fc - 0.42, n - 1 + 0.42, bottom - depth - fs * 0.3)
+
+
+def _bar(ax: Axes, xy: tuple[float, float], w: float, h: float, colour: object) -> None:
+    # add_artist, not ax.bar/add_patch: limits are fixed, so skip costly autoscaling.
+    ax.add_artist(Rectangle(xy, w, h, facecolor=colour, edgecolor="none", linewidth=0,
+                            zorder=1, clip_on=False))
+
+
+def _bar_label(ctx: _Ctx, x: float, v: float, s: str, vertical: bool,
+               key: str = "regular") -> None:
+    gap = ctx.fs * 0.35
+    y = ctx.ypt(v)
+    if vertical:
+        ctx.text(ctx.xpt(x) + ctx.cap(ctx.small) / 2, y + gap if v >= 0 else y - gap, s,
+                 size=ctx.small, key=key, rotation=90, ha="left" if v >= 0 else "right")
+    elif v >= 0:
+        ctx.text(ctx.xpt(x), y + gap, s, size=ctx.small, key=key, ha="center")
+    else:
+        ctx.text(ctx.xpt(x), y - gap - ctx.cap(ctx.small), s, size=ctx.small, key=key,
+                 ha="center")
+
+
+def _line(ctx: _Ctx) -> None:
+    data, spec, style, fs = ctx.data, ctx.spec, ctx.style, ctx.fs
+    vals = _values(data)
+    m, n = vals.shape
+    dec = _decimals(vals, ctx.pct)
+    suffix = "%" if ctx.pct else ""
+    entries = [(s.name, ctx.colour(i)) for i, s in enumerate(data.series)] if m > 1 else []
+    top = _header(ctx, entries, True, spec.callout)
+    fc = _forecast_index(ctx)
+    last = [next((float(v) for v in row[::-1] if np.isfinite(v)), np.nan) for row in vals]
+    ends = [_fmt(v, dec, suffix) for v in last]
+    right = (max(ctx.tw(s, ctx.small) for s in ends) + fs * 0.9 if spec.value_labels
+             else ctx.tw(data.categories[-1]) / 2)
+    lo_data = min(0.0, float(np.nanmin(vals)))
+    hi_data = float(np.nanmax(vals))
+    ticks, tick_labels = _value_axis(ctx, lo_data, hi_data)
+    left = max(ctx.tw(s) for s in tick_labels) + fs * 0.75
+    slot = (ctx.W - left - right) / max(n - 0.4, 1)
+    bottom = _label_depth(ctx, slot) + (_bracket_depth(ctx) if fc is not None else 0) + 1
+    ylim = _limits(lo_data, hi_data, top - bottom, 0.0, fs * 0.6)
+    ax = ctx.axes(left, bottom, right, top, (-0.3, n - 0.7), ylim)
+    _draw_value_axis(ctx, ticks, tick_labels, grid=True)
+    ax.axhline(ylim[0] if lo_data >= 0 else 0, color=style.muted, linewidth=0.8, zorder=2,
+               clip_on=False)
+    x = np.arange(n, dtype=float)
+    for i in range(m):
+        colour = ctx.colour(i)
+        split = n if fc is None else fc
+        ax.plot(x[:split], vals[i, :split], color=colour, linewidth=1.8, zorder=3,
+                clip_on=False)
+        if fc is not None:
+            start = max(fc - 1, 0)
+            ax.plot(x[start:], vals[i, start:], color=colour, linewidth=1.8, zorder=3,
+                    dashes=(2.2, 1.4), clip_on=False)
+        j = int(np.flatnonzero(np.isfinite(vals[i]))[-1])
+        ax.plot([x[j]], [vals[i, j]], marker="o", markersize=4.2, color=colour,
+                markeredgecolor="#ffffff", markeredgewidth=0.8, zorder=4, clip_on=False)
+    if spec.value_labels:
+        ys = _spread([ctx.ypt(v) for v in last], ctx.small * 1.15)
+        for i, (y, s) in enumerate(zip(ys, ends, strict=True)):
+            ctx.text(ctx.xpt(n - 1) + fs * 0.6, y - ctx.cap(ctx.small) / 2, s,
+                     size=ctx.small, key="semibold", color=ctx.colour(i))
+    depth = _category_labels(ctx, x, slot)
+    if fc is not None:
+        _forecast_bracket(ctx, fc - 0.25, n - 1 + 0.1, bottom - depth - fs * 0.3)
+
+
+def _spread(ys: list[float], gap: float) -> list[float]:
+    """Nudge label positions apart so that no two are closer than *gap*."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    out = list(ys)
+    for a, b in itertools.pairwise(order):
+        out[b] = max(out[b], out[a] + gap)
+    shift = (sum(out) - sum(ys)) / max(len(ys), 1)
+    return [y - shift for y in out]
+
+
+def _hbar(ctx: _Ctx) -> None:
+    data, spec, style, fs = ctx.data, ctx.spec, ctx.style, ctx.fs
+    vals = np.nan_to_num(_values(data))
+    m, n = vals.shape
+    dec = _decimals(vals, ctx.pct)
+    suffix = "%" if ctx.pct else ""
+    entries = [(s.name, ctx.colour(i)) for i, s in enumerate(data.series)] if m > 1 else []
+    top = _header(ctx, entries, False, spec.callout)
+    wrap_w = ctx.W * 0.34
+    names = [_wrap(ctx, c, wrap_w, fs) for c in data.categories]
+    left = max(ctx.tw(line) for lines in names for line in lines) + fs * 1.25
+    labels = [[_fmt(float(v), dec, suffix) for v in row] for row in vals]
+    right = (max(ctx.tw(s, ctx.small) for row in labels for s in row) + fs * 0.9
+             if spec.value_labels else fs)
+    axis = not spec.value_labels
+    bottom = fs * LINE + fs * 0.5 if axis else 1.0
+    lo_data, hi_data = min(0.0, float(vals.min())), max(float(vals.max()), 0.0)
+    ax = ctx.axes(left, bottom, right, top, (lo_data, hi_data or 1.0), (n - 0.5, -0.5))
+    row_h = ctx.frame[3] / n
+    group = min(0.64 if m == 1 else 0.78, 22 * m / row_h)
+    bar_h = group / m
+    if axis:
+        ticks, tick_labels = _value_axis(ctx, lo_data, hi_data)
+        for t, s in zip(ticks, tick_labels, strict=True):
+            if lo_data <= t <= (hi_data or 1.0):
+                ax.axvline(t, color=style.grid, linewidth=0.5, zorder=0, clip_on=False)
+                ctx.text(ctx.xpt(t), bottom - fs * 0.5 - ctx.cap(), s, color=style.muted,
+                         ha="center")
+    y = np.arange(n, dtype=float)
+    for i in range(m):
+        ys = y + (i - (m - 1) / 2) * bar_h
+        thick = bar_h * (0.85 if m > 1 else 1)
+        for j in range(n):
+            _bar(ax, (0.0, ys[j] - thick / 2), vals[i, j], thick, ctx.colour(i))
+        if spec.value_labels:
+            for j in range(n):
+                v = float(vals[i, j])
+                x = ctx.xpt(v) + (fs * 0.4 if v >= 0 else -fs * 0.4)
+                ctx.text(x, ctx.ypt(ys[j]) - ctx.cap(ctx.small) / 2, labels[i][j],
+                         size=ctx.small, ha="left" if v >= 0 else "right")
+    ax.axvline(0, color=style.muted, linewidth=0.8, zorder=2, clip_on=False)
+    for j, lines in enumerate(names):
+        first = ctx.ypt(float(j)) - ctx.cap() / 2 + (len(lines) - 1) * fs * LINE / 2
+        for k, line in enumerate(lines):
+            ctx.text(0, first - k * fs * LINE, line)
+
+
+def _donut(ctx: _Ctx) -> None:
+    data, spec, style, fs = ctx.data, ctx.spec, ctx.style, ctx.fs
+    values = np.clip(np.nan_to_num(_values(data)[0]), 0, None)
+    total = float(values.sum()) or 1.0
+    shares = values / total * 100
+    d = min(ctx.H - 4, ctx.W * 0.48)
+    cy = ctx.H / 2
+    ax = ctx.axes(0, cy - d / 2, ctx.W - d, cy + d / 2, (-1.0, 1.0), (-1.0, 1.0))
+    ring, angle = 0.34, 90.0
+    for i, share in enumerate(shares):
+        sweep = share * 3.6
+        ax.add_artist(Wedge((0, 0), 0.985, angle - sweep, angle, width=ring,
+                           facecolor=ctx.colour(i), edgecolor="#ffffff", linewidth=1.0,
+                           clip_on=False))
+        if spec.value_labels and sweep >= 20:
+            mid = np.deg2rad(angle - sweep / 2)
+            r = 0.985 - ring / 2
+            ctx.text(ctx.xpt(r * np.cos(mid)), ctx.ypt(r * np.sin(mid)) -
+                     ctx.cap(ctx.small, "semibold") / 2, _fmt(share, 1 if ctx.pct else 0, "%"),
+                     size=ctx.small, key="semibold", color=_on(ctx.colour(i), style),
+                     ha="center")
+        angle -= sweep
+    if spec.callout:
+        _centre_text(ctx, d / 2, cy, d * (1 - ring) * 0.82, spec.callout)
+    if spec.legend:
+        _donut_table(ctx, d + fs * 2.5, cy, values)
+
+
+def _centre_text(ctx: _Ctx, cx: float, cy: float, width: float, s: str) -> None:
+    head, _, value = s.rpartition(":")
+    value = value.strip()
+    big = ctx.fs * 2.0
+    while big > ctx.fs and ctx.tw(value, big, "semibold") > width:
+        big -= 0.5
+    lines = _wrap(ctx, head.strip(), width, ctx.small) if head else []
+    block = ctx.cap(big, "semibold") + len(lines) * ctx.small * LINE + ctx.fs * 0.3
+    y = cy + block / 2 - ctx.cap(big, "semibold")
+    ctx.text(cx, y, value, size=big, key="semibold", ha="center")
+    for k, line in enumerate(lines):
+        ctx.text(cx, y - ctx.fs * 0.5 - ctx.cap(ctx.small) - k * ctx.small * LINE, line,
+                 size=ctx.small, color=ctx.style.muted, ha="center")
+
+
+def _donut_table(ctx: _Ctx, x0: float, cy: float, values: np.ndarray) -> None:
+    """Legend as a small table: swatch, segment name, value right-aligned."""
+    fs, style = ctx.fs, ctx.style
+    dec = _decimals(values, ctx.pct)
+    vals = [_fmt(float(v), dec, "%" if ctx.pct else "") for v in values]
+    val_w = max(ctx.tw(v, key="semibold") for v in vals)
+    name_w = ctx.W - x0 - val_w - fs * 3.5
+    names = [_wrap(ctx, c, name_w, fs) for c in ctx.data.categories]
+    used = max(ctx.tw(line) for lines in names for line in lines)
+    x_val = min(ctx.W, x0 + fs * 1.4 + used + fs * 2 + val_w)
+    rows = [max(len(lines), 1) * fs * LINE + fs * 0.8 for lines in names]
+    header = fs * 1.6 if not ctx.pct and ctx.data.unit else 0.0
+    y = cy + (sum(rows) + header) / 2
+    if header:
+        ctx.text(x_val, y - ctx.cap(ctx.small) - fs * 0.2, ctx.data.unit, size=ctx.small,
+                 color=style.muted, ha="right")
+        y -= header
+    for i, (lines, h) in enumerate(zip(names, rows, strict=True)):
+        ctx.line([x0, x_val], [y, y], style.grid, 0.5)
+        mid = y - h / 2
+        ctx.rect(x0, mid - fs * 0.4, fs * 0.8, fs * 0.8, ctx.colour(i))
+        first = mid - ctx.cap() / 2 + (len(lines) - 1) * fs * LINE / 2
+        for k, line in enumerate(lines):
+            ctx.text(x0 + fs * 1.4, first - k * fs * LINE, line)
+        ctx.text(x_val, mid - ctx.cap() / 2, vals[i], key="semibold", ha="right")
+        y -= h
+    ctx.line([x0, x_val], [y, y], style.grid, 0.5)
+
+
+KINDS: dict[str, Callable[[_Ctx], None]] = {
+    "bar": lambda ctx: _bars(ctx, "bar"),
+    "stacked_bar": lambda ctx: _bars(ctx, "stacked"),
+    "grouped_bar": lambda ctx: _bars(ctx, "grouped"),
+    "line": _line,
+    "donut": _donut,
+    "hbar": _hbar,
+}
+
+
+def build_figure(spec: ChartSpec, data: ChartData, style: ChartStyle) -> Figure:
+    """Build the chart figure (call inside ``chart_rc(style)``)."""
+    if spec.kind not in KINDS:
+        raise ValueError(f"unknown chart kind {spec.kind!r}; expected one of {sorted(KINDS)}")
+    if not data.categories or not data.series:
+        raise ValueError("a chart needs at least one category and one series")
+    for s in data.series:
+        if len(s.values) != len(data.categories):
+            raise ValueError(f"series {s.name!r} has {len(s.values)} values for "
+                             f"{len(data.categories)} categories")
+    fig = Figure(figsize=(spec.width / 72, spec.height / 72), dpi=72)
+    fig.patch.set_visible(False)
+    KINDS[spec.kind](_Ctx(spec, data, style, fig))
+    return fig

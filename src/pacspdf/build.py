@@ -119,8 +119,13 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
 
     from pacspdf.write import write_atomic
 
+    from pacspdf.base import base_meta, write_meta
+    from pacspdf.compose import brand_links
+
     path = Path(output) if output else default_output(content)
+    meta = base_meta(content, theme, pdf, doc.page_count.total, brand_links(content))
     write_atomic(path, pdf)
+    write_meta(path, meta)
     step("write")
     return BuildResult(path=path, pages=doc.page_count.total, size=len(pdf),
                        seconds=time.perf_counter() - started,

@@ -184,17 +184,23 @@ class ReportDocTemplate(BaseDocTemplate):
         personal_footer(canv, self)
 
 
+def footer_line(theme: Theme) -> dict[str, float]:
+    """Where the personal footer line sits (points): under the footer's first row."""
+    return {"x": theme.margin_left, "y": theme.margin_bottom - 41, "size": 6.8,
+            "width": theme.frame_width, "form_height": theme.margin_bottom}
+
+
 def personal_footer(canv: Canvas, doc: ReportDocTemplate) -> None:
     """Reserve the footer's personal line as one form XObject shared by every page."""
     if not getattr(canv, "_pp_footer_form", False):
-        canv.beginForm(PERSONAL_FOOTER, lowerx=0, lowery=0, upperx=doc._width,
-                       uppery=doc.theme.margin_bottom)
+        t = doc.theme
+        line = footer_line(t)
+        canv.beginForm(PERSONAL_FOOTER, lowerx=0, lowery=0, upperx=doc._width, uppery=line["form_height"])
         text = doc.decor.personal.get("footer", "")
         if text:
-            t = doc.theme
-            canv.setFont(t.fonts["regular"], 7.4)
+            canv.setFont(t.fonts["regular"], line["size"])
             canv.setFillColor(t.colour["muted"])
-            canv.drawCentredString(doc._width / 2, t.margin_bottom - 30, text)
+            canv.drawString(line["x"], line["y"], text)
         canv.endForm()
         canv._pp_footer_form = True  # type: ignore[attr-defined]
     canv.doForm(PERSONAL_FOOTER)

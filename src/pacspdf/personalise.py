@@ -1,0 +1,320 @@
+"""Turn a base sample PDF into a personalised copy by appending a small incremental update.
+
+The base build reserves two form XObjects: the cover's "Prepared for" block and a footer
+line shared by every page. A copy is the base file's bytes, unchanged, followed by an
+update that replaces those two forms, adds a tiny TrueType subset holding exactly the
+glyphs the personal text needs, and a new document-information dictionary carrying the
+copy ID. Nothing is re-rendered; a copy costs a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+import zlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+SIDECAR_SUFFIX = ".json"
+ELLIPSIS = "\u2026"
+
+
+class Person(Protocol):
+    name: str
+    company: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    company: str
+    email: str
+
+
+@dataclass
+class PersonalCopy:
+    pdf: bytes
+    copy_id: str
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BaseArtifact:
+    """A built base PDF and what personalisation and mail need to know about it."""
+
+    pdf_path: Path
+    meta: dict[str, Any]
+    _pdf: bytes | None = None
+
+    @property
+    def slug(self) -> str:
+        return str(self.meta["slug"])
+
+    @property
+    def title(self) -> str:
+        return str(self.meta["title"])
+
+    @property
+    def links(self) -> dict[str, str]:
+        return dict(self.meta["links"])
+
+    @property
+    def brand(self) -> dict[str, Any]:
+        return dict(self.meta["brand"])
+
+    @property
+    def pdf(self) -> bytes:
+        if self._pdf is None:
+            self._pdf = self.pdf_path.read_bytes()
+        return self._pdf
+
+    @classmethod
+    def load(cls, pdf_path: Path) -> BaseArtifact:
+        meta = json.loads(sidecar_path(pdf_path).read_text(encoding="utf-8"))
+        return cls(Path(pdf_path), meta)
+
+
+def sidecar_path(pdf_path: Path) -> Path:
+    return Path(pdf_path).with_name(Path(pdf_path).name + SIDECAR_SUFFIX)
+
+
+# ---------------------------------------------------------------- reading the base PDF
+
+def locate_objects(pdf: bytes, cover_form: str, footer_form: str) -> dict[str, Any]:
+    """Object numbers and trailer facts of a ReportLab-written base PDF."""
+
+    def one(pattern: bytes) -> bytes:
+        found = re.findall(pattern, pdf)
+        if not found:
+            raise ValueError(f"base PDF lacks {pattern!r}")
+        return found[-1]
+
+    info = int(one(rb"/Info (\d+) 0 R"))
+    body = re.search(rb"\n%d 0 obj\s*(<<.*?>>)\s*endobj" % info, pdf, re.S)
+    if body is None:
+        raise ValueError("base PDF lacks its document information dictionary")
+    return {
+        "cover": int(one(rb"/FormXob\.%s (\d+) 0 R" % cover_form.encode())),
+        "footer": int(one(rb"/FormXob\.%s (\d+) 0 R" % footer_form.encode())),
+        "root": int(one(rb"/Root (\d+) 0 R")),
+        "info": info,
+        "info_body": body.group(1).decode("latin-1"),
+        "size": int(one(rb"/Size (\d+)")),
+        "startxref": int(one(rb"startxref\s+(\d+)")),
+        "id": one(rb"/ID\s*\[\s*(<[0-9A-Fa-f]*>|\(.*?\))").decode("latin-1"),
+    }
+
+
+# ---------------------------------------------------------------- fonts
+
+@lru_cache(maxsize=8)
+def _face(path: str) -> Any:
+    from reportlab.pdfbase.ttfonts import TTFontFace
+
+    return TTFontFace(path)
+
+
+class _Subset:
+    """One font's glyphs for this copy: unicode code point -> one-byte code."""
+
+    def __init__(self, path: str) -> None:
+        self.face = _face(path)
+        self.codes: dict[int, int] = {}
+
+    def can_show(self, text: str) -> bool:
+        return all(ord(ch) in self.face.charToGlyph for ch in text)
+
+    def encode(self, text: str) -> bytes:
+        out = bytearray()
+        for ch in text:
+            cp = ord(ch)
+            if cp not in self.codes:
+                self.codes[cp] = len(self.codes)
+            out.append(self.codes[cp])
+        return bytes(out)
+
+    def width(self, text: str, size: float) -> float:
+        return sum(self.face.getCharWidth(ord(ch)) for ch in text) * size / 1000.0
+
+
+def _fit(sub: _Subset, text: str, size: float, min_size: float, width: float) -> tuple[str, float]:
+    """Shrink ``text`` down to ``min_size`` to fit ``width``; past that, cut it with an ellipsis."""
+    while size > min_size and sub.width(text, size) > width:
+        size = max(min_size, size - 0.5)
+    if sub.width(text, size) <= width:
+        return text, size
+    while text and sub.width(text + ELLIPSIS, size) > width:
+        text = text[:-1]
+    return text.rstrip() + ELLIPSIS, size
+
+
+# ---------------------------------------------------------------- text cleaning
+
+def clean(text: str, limit: int = 120) -> str:
+    """Single-line, printable text: control and format characters dropped, spaces collapsed."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)
+    return " ".join(text.split())[:limit]
+
+
+def copy_id_for(key: str) -> str:
+    """A short, stable, human-readable copy ID derived from an idempotency key."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    n = int.from_bytes(digest[:8], "big")
+    chars = []
+    for _ in range(10):
+        n, r = divmod(n, len(alphabet))
+        chars.append(alphabet[r])
+    s = "".join(chars)
+    return f"{s[:5]}-{s[5:]}"
+
+
+def _pdf_string(text: str) -> str:
+    """A PDF text string (UTF-16BE hex when not plain ASCII)."""
+    if all(32 <= ord(c) < 127 for c in text):
+        return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
+
+
+# ---------------------------------------------------------------- the copy
+
+def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) -> PersonalCopy:
+    """The base PDF plus an incremental update naming ``recipient`` on the cover and every footer."""
+    m = base.meta
+    lay = m["layout"]
+    warnings: list[str] = []
+    bold = _Subset(m["fonts"]["semibold"])
+    regular = _Subset(m["fonts"]["regular"])
+    name, company, email = clean(recipient.name), clean(recipient.company), clean(recipient.email, 254)
+    if not bold.can_show(email) or not regular.can_show(email):
+        warnings.append("email address contains characters the brand fonts cannot show; "
+                        "the copy names only its ID")
+        email = ""
+    who = ", ".join(x for x in (name, company) if x)
+    if not who or not bold.can_show(who) or not regular.can_show(who):
+        if who:
+            warnings.append(f"name or company contains characters the brand fonts cannot show; "
+                            f"the copy is addressed to {email or 'its copy ID'} instead")
+        who = email or f"Copy {copy_id}"
+    detail = " · ".join(x for x in (email, f"Copy {copy_id}", date) if x)
+    footer = "Prepared for " + " · ".join(x for x in (who, email, f"copy {copy_id}") if x)
+
+    c = lay["cover"]
+    who_text, who_size = _fit(bold, who, c["name_size"], 10.0, c["width"])
+    cover_ops = [
+        f"{c['label_rgb']} rg",
+        f"BT /PP1 {c['label_size']} Tf {c['x']} {c['label_y']} Td <{bold.encode(c['label']).hex()}> Tj ET",
+        f"{c['name_rgb']} rg",
+        f"BT /PP1 {who_size} Tf {c['x']} {c['name_y']} Td <{bold.encode(who_text).hex()}> Tj ET",
+        f"{c['detail_rgb']} rg",
+        f"BT /PP2 {c['detail_size']} Tf {c['x']} {c['detail_y']} Td "
+        f"<{regular.encode(_fit(regular, detail, c['detail_size'], c['detail_size'], c['width'])[0]).hex()}> Tj ET",
+    ]
+    f = lay["footer"]
+    footer_text, footer_size = _fit(regular, footer, f["size"], 6.0, f["width"])
+    footer_ops = [f"{f['rgb']} rg",
+                  f"BT /PP2 {footer_size} Tf {f['x']} {f['y']} Td <{regular.encode(footer_text).hex()}> Tj ET"]
+    info_extra = {"PreparedFor": who, "CopyID": copy_id}
+    if email:
+        info_extra["PreparedForEmail"] = email
+    update = _Update(base.pdf, m["objects"])
+    tag = hashlib.sha256(copy_id.encode()).digest()
+    font_refs = {}
+    for res_name, sub, n in (("PP1", bold, 0), ("PP2", regular, 1)):
+        if sub.codes:
+            font_refs[res_name] = _add_font(update, sub, _subset_tag(tag, n))
+    resources = "<< /Font << " + " ".join(f"/{k} {v} 0 R" for k, v in font_refs.items()) + " >> >>"
+    objs = m["objects"]
+    update.replace_stream(objs["cover"], "\n".join(cover_ops).encode("latin-1"),
+                          f"/Type /XObject /Subtype /Form /FormType 1 /BBox [0 0 {lay['page'][0]} {lay['page'][1]}] "
+                          f"/Matrix [1 0 0 1 0 0] /Resources {resources}")
+    update.replace_stream(objs["footer"], "\n".join(footer_ops).encode("latin-1"),
+                          f"/Type /XObject /Subtype /Form /FormType 1 /BBox [0 0 {lay['page'][0]} {f['form_height']}] "
+                          f"/Matrix [1 0 0 1 0 0] /Resources {resources}")
+    info = objs["info_body"].rstrip()
+    assert info.endswith(">>")
+    extra = " ".join(f"/{k} {_pdf_string(v)}" for k, v in info_extra.items())
+    update.replace(objs["info"], (info[:-2] + " " + extra + " >>").encode("latin-1"))
+    return PersonalCopy(update.finish(copy_id), copy_id, warnings)
+
+
+def _subset_tag(tag: bytes, n: int) -> str:
+    return "".join(chr(65 + b % 26) for b in tag[n * 6:(n + 1) * 6])
+
+
+def _add_font(update: _Update, sub: _Subset, prefix: str) -> int:
+    from reportlab.pdfbase.ttfonts import makeToUnicodeCMap
+
+    face = sub.face
+    subset = [0] * len(sub.codes)
+    for cp, code in sub.codes.items():
+        subset[code] = cp
+    name = f"{prefix}+{face.name.decode('latin-1') if isinstance(face.name, bytes) else face.name}"
+    font_file = face.makeSubset(subset)
+    ff = update.add_stream(font_file, f"/Length1 {len(font_file)}")
+    cmap = update.add_stream(makeToUnicodeCMap(name, subset).encode("latin-1"), "")
+    flags = (face.flags & ~32) | 4
+    desc = update.add(
+        (f"<< /Type /FontDescriptor /Ascent {face.ascent} /CapHeight {face.capHeight} /Descent {face.descent} "
+         f"/Flags {flags} /FontBBox [{' '.join(str(v) for v in face.bbox)}] /FontName /{name} "
+         f"/ItalicAngle {face.italicAngle} /StemV {face.stemV} /FontFile2 {ff} 0 R "
+         f"/MissingWidth {face.defaultWidth} >>").encode("latin-1"))
+    widths = " ".join(str(face.getCharWidth(cp)) for cp in subset)
+    return update.add(
+        (f"<< /Type /Font /Subtype /TrueType /BaseFont /{name} /FirstChar 0 /LastChar {len(subset) - 1} "
+         f"/Widths [{widths}] /FontDescriptor {desc} 0 R /ToUnicode {cmap} 0 R >>").encode("latin-1"))
+
+
+class _Update:
+    """Collects replaced and new objects and writes them as one incremental update."""
+
+    def __init__(self, base: bytes, objects: dict[str, Any]) -> None:
+        self.base = base
+        self.objects = objects
+        self.next_num = int(objects["size"])
+        self.bodies: dict[int, bytes] = {}
+
+    def add(self, body: bytes) -> int:
+        num = self.next_num
+        self.next_num += 1
+        self.bodies[num] = body
+        return num
+
+    def replace(self, num: int, body: bytes) -> None:
+        self.bodies[num] = body
+
+    def _stream(self, data: bytes, extra: str) -> bytes:
+        packed = zlib.compress(data, 6)
+        head = f"<< {extra} /Filter /FlateDecode /Length {len(packed)} >>\nstream\n".encode("latin-1")
+        return head + packed + b"\nendstream"
+
+    def add_stream(self, data: bytes, extra: str) -> int:
+        return self.add(self._stream(data, extra))
+
+    def replace_stream(self, num: int, data: bytes, extra: str) -> None:
+        self.replace(num, self._stream(data, extra))
+
+    def finish(self, copy_id: str) -> bytes:
+        out = bytearray(self.base)
+        if not out.endswith(b"\n"):
+            out += b"\n"
+        offsets: dict[int, int] = {}
+        for num in sorted(self.bodies):
+            offsets[num] = len(out)
+            out += b"%d 0 obj\n" % num + self.bodies[num] + b"\nendobj\n"
+        xref = len(out)
+        out += b"xref\n"
+        for num in sorted(offsets):
+            out += b"%d 1\n%010d 00000 n \n" % (num, offsets[num])
+        o = self.objects
+        second = hashlib.md5(copy_id.encode("utf-8"), usedforsecurity=False).hexdigest()
+        out += (f"trailer\n<< /Size {self.next_num} /Root {o['root']} 0 R /Info {o['info']} 0 R "
+                f"/Prev {o['startxref']} /ID [{o['id']} <{second}>] >>\nstartxref\n{xref}\n%%EOF\n"
+                ).encode("latin-1")
+        return bytes(out)

@@ -106,7 +106,8 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
     buffer = io.BytesIO()
     doc = ReportDocTemplate(buffer, theme, decor, title=r.title, author=b.publisher,
                             subject=r.subtitle, keywords=list(r.keywords), creator="pacspdf",
-                            producer="pacspdf (ReportLab)", lang=r.language)
+                            producer="pacspdf (ReportLab)", lang=r.language,
+                            date=r.edition)
     decor.cover = make_cover(content, theme)
     fontmap = dict(theme.fonts)
     composer = Composer(content, derived, theme, renderer,

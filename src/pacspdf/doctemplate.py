@@ -100,7 +100,7 @@ class PageDecor:
 class ReportDocTemplate(BaseDocTemplate):
     """A document of a cover page followed by body pages, with TOC and outline bookkeeping."""
 
-    def __init__(self, target: Any, theme: Theme, decor: PageDecor, **kw: Any) -> None:
+    def __init__(self, target: Any, theme: Theme, decor: PageDecor, *, date: str = "", **kw: Any) -> None:
         super().__init__(target, pagesize=theme.page_size, leftMargin=theme.margin_left,
                          rightMargin=theme.margin_right, topMargin=theme.margin_top,
                          bottomMargin=theme.margin_bottom, invariant=1, **kw)
@@ -118,6 +118,12 @@ class ReportDocTemplate(BaseDocTemplate):
             PageTemplate("body", [body], onPage=self._on_body, pagesize=theme.page_size),
         ])
         self._width, self._height = w, h
+        self.pdf_date = "D:" + date.replace("-", "") + "000000+00'00'" if date else ""
+
+    def beforeDocument(self) -> None:
+        if self.pdf_date:
+            # Metadata dates are the edition date, so the file does not change from run to run.
+            self.canv._doc.setDateFormatter(lambda *_: self.pdf_date)
 
     # -- multiBuild bookkeeping ------------------------------------------------------------
     def handle_pageBegin(self) -> None:

@@ -42,6 +42,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    if args.all:
+        from pacspdf.catalogue import run_all
+
+        return run_all(Path(args.report if args.report != "content/pacs" else "content"), jobs=args.jobs,
+                       out_dir=Path(args.output) if args.output else None)
     from pacspdf.build import build
 
     try:
@@ -67,6 +72,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("report", nargs="?", default="content/pacs", help="content folder (default: content/pacs)")
     p.add_argument("-o", "--output", help="PDF path (default: out/<slug>-sample.pdf)")
     p.add_argument("-q", "--quiet", action="store_true", help="do not list content warnings")
+    p.add_argument("--all", action="store_true",
+                   help="build every report folder under REPORT (default: content/) in parallel")
+    p.add_argument("-j", "--jobs", type=int, default=0, help="worker processes for --all (default: cores)")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("check", help="validate a report's content without writing anything")
     p.add_argument("report", nargs="?", default="content/pacs", help="content folder (default: content/pacs)")

@@ -1,0 +1,62 @@
+"""Shared fixtures: the PACS sample built once per session, and throw-away content copies."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from pacspdf.build import BuildResult, build
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_CONTENT = REPO / "content" / "pacs"
+ASSETS = REPO / "assets"
+
+
+@dataclass(frozen=True)
+class BuiltSample:
+    """The PACS sample as built once for the whole session."""
+
+    path: Path
+    reader: pypdf.PdfReader
+    result: BuildResult
+    cache_dir: Path
+
+    def __iter__(self):  # (path, reader, result), as the tests unpack it
+        return iter((self.path, self.reader, self.result))
+
+
+@pytest.fixture(scope="session")
+def sample_pdf(tmp_path_factory: pytest.TempPathFactory) -> BuiltSample:
+    """Build content/pacs once, with a cold chart cache in a temporary folder."""
+    root = tmp_path_factory.mktemp("sample")
+    cache_dir = root / "chart-cache"
+    result = build(SAMPLE_CONTENT, root / "pacs-sample.pdf", cache_dir=cache_dir)
+    return BuiltSample(result.path, pypdf.PdfReader(result.path), result, cache_dir)
+
+
+def copy_content(dest: Path, name: str = "pacs") -> Path:
+    """Copy content/pacs to ``dest/content/<name>`` and assets/ to ``dest/assets``; the folder.
+
+    report.yaml finds its brand by walking up to the nearest ``assets/brand.yaml``, so the
+    copy is self-contained and may be mutated freely.
+    """
+    folder = dest / "content" / name
+    shutil.copytree(SAMPLE_CONTENT, folder)
+    if not (dest / "assets").exists():
+        shutil.copytree(ASSETS, dest / "assets")
+    return folder
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Callable[..., Path]:
+    """A factory: ``content_copy(name="pacs")`` copies the sample content into tmp_path."""
+
+    def make(name: str = "pacs") -> Path:
+        return copy_content(tmp_path, name)
+
+    return make

@@ -61,6 +61,7 @@ class _Ctx:
         self.pct = data.unit.strip() == "%"
         self.frame = (0.0, 0.0, self.W, self.H)  # left, bottom, width, height of the plot
         self.ax: Axes | None = None
+        self.boxes: list[tuple[float, float, float, float]] = []  # labels gridlines avoid
         self.xlim = self.ylim = (0.0, 1.0)
 
     # measuring
@@ -75,16 +76,25 @@ class _Ctx:
 
     # drawing in figure points
     def text(self, x: float, y: float, s: str, *, size: float | None = None,
-             key: str = "regular", color: str | None = None, ha: str = "left",
-             rotation: float = 0.0) -> None:
-        self.fig.text(x, y, s, transform=self.pt, fontsize=size or self.fs,
-                      fontweight=WEIGHTS[key], color=color or self.style.text, ha=ha,
-                      va="baseline", rotation=rotation, rotation_mode="anchor", zorder=4)
+             key: str = "regular", color: object = None, ha: str = "left",
+             rotation: float = 0.0, avoid: bool = False) -> None:
+        """Text with its baseline at y; *avoid* keeps gridlines from crossing it."""
+        size = size or self.fs
+        self.fig.text(x, y, s, transform=self.pt, fontsize=size, fontweight=WEIGHTS[key],
+                      color=color or self.style.text, ha=ha, va="baseline",
+                      rotation=rotation, rotation_mode="anchor", zorder=4)
+        if avoid:
+            w = self.tw(s, size, key)
+            x0 = x - w * {"left": 0.0, "center": 0.5, "right": 1.0}[ha]
+            lo, hi = -0.25 * size, self.cap(size, key)
+            box = ((x - hi, x0 - x + y, x - lo, x0 - x + y + w) if rotation == 90
+                   else (x0, y + lo, x0 + w, y + hi))
+            self.boxes.append(box)
 
     def line(self, xs: Sequence[float], ys: Sequence[float], color: str, lw: float,
-             **kw: object) -> None:
+             zorder: float = 3, **kw: object) -> None:
         self.fig.add_artist(Line2D(xs, ys, transform=self.pt, color=color, linewidth=lw,
-                                   zorder=3, **kw))
+                                   zorder=zorder, **kw))
 
     def rect(self, x: float, y: float, w: float, h: float, color: str) -> None:
         self.fig.add_artist(Rectangle((x, y), w, h, transform=self.pt, facecolor=color,
@@ -138,6 +148,14 @@ def _on(colour: object, style: ChartStyle) -> str:
     return "#ffffff" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.55 else style.text
 
 
+def _ink(colour: str, style: ChartStyle) -> tuple[float, float, float]:
+    """*colour* darkened towards the text colour until it reads as text on white."""
+    r, g, b = to_rgb(colour)
+    t = to_rgb(style.text)
+    k = max(0.0, min(1.0, (0.2126 * r + 0.7152 * g + 0.0722 * b - 0.45) / 0.45))
+    return (r + (t[0] - r) * k, g + (t[1] - g) * k, b + (t[2] - b) * k)
+
+
 def _wrap(ctx: _Ctx, s: str, width: float, size: float) -> list[str]:
     if ctx.tw(s, size) <= width:
         return [s]
@@ -156,9 +174,15 @@ def _values(data: ChartData) -> np.ndarray:
 
 
 def _forecast_index(ctx: _Ctx) -> int | None:
-    cats = ctx.data.categories
-    f = ctx.spec.forecast_from
-    return cats.index(f) if f in cats else None
+    """Index of the first forecast category (for years: the first one >= forecast_from)."""
+    cats, f = ctx.data.categories, ctx.spec.forecast_from
+    if f is None:
+        return None
+    if f in cats:
+        return cats.index(f)
+    if f.isdigit() and all(c.isdigit() for c in cats):
+        return next((i for i, c in enumerate(cats) if int(c) >= int(f)), None)
+    return None
 
 
 # -- shared furniture ---------------------------------------------------------------
@@ -171,6 +195,7 @@ def _badge(ctx: _Ctx, cx: float, cy: float, s: str, ha: str = "center") -> tuple
         transform=ctx.pt, facecolor=ctx.style.accent, edgecolor="none", zorder=3))
     ctx.text(x0 + w / 2, cy - ctx.cap(key="semibold") / 2, s, key="semibold", ha="center",
              color="#ffffff")
+    ctx.boxes.append((x0, cy - h / 2, x0 + w, cy + h / 2))
     return w, h
 
 
@@ -238,7 +263,7 @@ def _limits(lo_data: float, hi_data: float, size: float, head_lo: float,
 
 
 def _value_axis(ctx: _Ctx, lo_data: float, hi_data: float) -> tuple[list[float], list[str]]:
-    ticks = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(lo_data, hi_data)
+    ticks = MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(lo_data, hi_data)
     step = float(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
     dec = 0 if step >= 1 and np.all(ticks == np.round(ticks)) else max(
         0, int(np.ceil(-np.log10(step) - 1e-9)))
@@ -246,17 +271,30 @@ def _value_axis(ctx: _Ctx, lo_data: float, hi_data: float) -> tuple[list[float],
     return [float(t) for t in ticks], [_fmt(float(t), dec) for t in ticks]
 
 
-def _draw_value_axis(ctx: _Ctx, ticks: list[float], labels: list[str], grid: bool) -> None:
-    """Light gridlines and muted right-aligned labels left of the plot."""
+def _draw_value_axis(ctx: _Ctx, ticks: list[float], labels: list[str]) -> list[float]:
+    """Muted right-aligned labels left of the plot; returns the gridline heights (pt)."""
     lo, hi = ctx.ylim
-    assert ctx.ax is not None
+    grid = []
     for t, s in zip(ticks, labels, strict=True):
         if not lo - 1e-9 <= t <= hi + 1e-9:
             continue
-        if grid and t != 0:
-            ctx.ax.axhline(t, color=ctx.style.grid, linewidth=0.5, zorder=0, clip_on=False)
+        if t != 0:
+            grid.append(ctx.ypt(t))
         ctx.text(ctx.frame[0] - ctx.fs * 0.75, ctx.ypt(t) - ctx.cap() / 2, s,
                  color=ctx.style.muted, ha="right")
+    return grid
+
+
+def _gridlines(ctx: _Ctx, ys: list[float]) -> None:
+    """Light horizontal gridlines across the plot, broken around value labels."""
+    x_lo, x_hi = ctx.frame[0], ctx.frame[0] + ctx.frame[2]
+    for y in ys:
+        cuts = sorted((b[0] - 2, b[2] + 2) for b in ctx.boxes if b[1] - 1 <= y <= b[3] + 1)
+        x = x_lo
+        for a, b in [*cuts, (x_hi, x_hi)]:
+            if min(a, x_hi) > x:
+                ctx.line([x, min(a, x_hi)], [y, y], ctx.style.grid, 0.5, zorder=0)
+            x = max(x, b)
 
 
 def _category_labels(ctx: _Ctx, xs: Sequence[float], slot: float) -> float:
@@ -265,7 +303,7 @@ def _category_labels(ctx: _Ctx, xs: Sequence[float], slot: float) -> float:
     wrapped = [_wrap(ctx, c, slot - fs * 0.5, fs) for c in cats]
     widest = max(ctx.tw(line) for lines in wrapped for line in lines)
     every = 1
-    while widest > every * slot - fs * 0.5 and every < len(cats):
+    while widest > every * slot - fs and every < len(cats):
         every += 1
     base = ctx.frame[1] - fs * 0.5 - ctx.cap()
     for i, (x, lines) in enumerate(zip(xs, wrapped, strict=True)):
@@ -351,7 +389,7 @@ def _bars(ctx: _Ctx, mode: str) -> None:
                  if ylim[0] <= t <= ylim[1]]
         left = max(ctx.tw(s) for s in shown) + fs * 0.75
     ax = ctx.axes(left, bottom, 2, top, (-0.5, n - 0.5), ylim)
-    _draw_value_axis(ctx, ticks, tick_labels, grid=True)
+    grid = _draw_value_axis(ctx, ticks, tick_labels)
     ax.axhline(0, color=style.muted, linewidth=0.8, zorder=2, clip_on=False)
 
     x = np.arange(n, dtype=float)
@@ -395,6 +433,7 @@ def _bars(ctx: _Ctx, mode: str) -> None:
     depth = _category_labels(ctx, x, slot)
     if fc is not None:
         _forecast_bracket(ctx, fc - 0.42, n - 1 + 0.42, bottom - depth - fs * 0.3)
+    _gridlines(ctx, grid)
 
 
 def _bar(ax: Axes, xy: tuple[float, float], w: float, h: float, colour: object) -> None:
@@ -409,12 +448,13 @@ def _bar_label(ctx: _Ctx, x: float, v: float, s: str, vertical: bool,
     y = ctx.ypt(v)
     if vertical:
         ctx.text(ctx.xpt(x) + ctx.cap(ctx.small) / 2, y + gap if v >= 0 else y - gap, s,
-                 size=ctx.small, key=key, rotation=90, ha="left" if v >= 0 else "right")
+                 size=ctx.small, key=key, rotation=90, ha="left" if v >= 0 else "right",
+                 avoid=True)
     elif v >= 0:
-        ctx.text(ctx.xpt(x), y + gap, s, size=ctx.small, key=key, ha="center")
+        ctx.text(ctx.xpt(x), y + gap, s, size=ctx.small, key=key, ha="center", avoid=True)
     else:
         ctx.text(ctx.xpt(x), y - gap - ctx.cap(ctx.small), s, size=ctx.small, key=key,
-                 ha="center")
+                 ha="center", avoid=True)
 
 
 def _line(ctx: _Ctx) -> None:
@@ -438,7 +478,7 @@ def _line(ctx: _Ctx) -> None:
     bottom = _label_depth(ctx, slot) + (_bracket_depth(ctx) if fc is not None else 0) + 1
     ylim = _limits(lo_data, hi_data, top - bottom, 0.0, fs * 0.6)
     ax = ctx.axes(left, bottom, right, top, (-0.3, n - 0.7), ylim)
-    _draw_value_axis(ctx, ticks, tick_labels, grid=True)
+    grid = _draw_value_axis(ctx, ticks, tick_labels)
     ax.axhline(ylim[0] if lo_data >= 0 else 0, color=style.muted, linewidth=0.8, zorder=2,
                clip_on=False)
     x = np.arange(n, dtype=float)
@@ -458,10 +498,12 @@ def _line(ctx: _Ctx) -> None:
         ys = _spread([ctx.ypt(v) for v in last], ctx.small * 1.15)
         for i, (y, s) in enumerate(zip(ys, ends, strict=True)):
             ctx.text(ctx.xpt(n - 1) + fs * 0.6, y - ctx.cap(ctx.small) / 2, s,
-                     size=ctx.small, key="semibold", color=ctx.colour(i))
+                     size=ctx.small, key="semibold", color=_ink(ctx.colour(i), style),
+                     avoid=True)
     depth = _category_labels(ctx, x, slot)
     if fc is not None:
         _forecast_bracket(ctx, fc - 0.25, n - 1 + 0.1, bottom - depth - fs * 0.3)
+    _gridlines(ctx, grid)
 
 
 def _spread(ys: list[float], gap: float) -> list[float]:

@@ -1,0 +1,123 @@
+"""Personalised copies: an incremental update naming the enquirer on the cover and every footer."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pypdf
+import pypdfium2 as pdfium
+import pytest
+
+from pacspdf.build import build
+from pacspdf.personalise import BaseArtifact, Recipient, clean, copy_id_for, make_copy
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> BaseArtifact:
+    tmp = tmp_path_factory.mktemp("personal")
+    shutil.copytree(ROOT / "content" / "pacs", tmp / "content" / "pacs")
+    shutil.copytree(ROOT / "assets", tmp / "assets")
+    result = build(tmp / "content" / "pacs", tmp / "out" / "pacs-sample.pdf", cache_dir=tmp / "cache")
+    return BaseArtifact.load(result.path)
+
+
+def _pages_text(pdf: bytes) -> list[str]:
+    doc = pdfium.PdfDocument(pdf)
+    return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+
+
+def test_copy_names_recipient_on_cover_and_every_footer(base: BaseArtifact) -> None:
+    """The cover shows name and company, and every page after it carries the email and copy ID."""
+    who = Recipient("Jane Smith", "Acme Imaging", "jane@acme.example")
+    copy = make_copy(base, who, "ABCDE-FGHJK", "27 November 2026")
+    pages = _pages_text(copy.pdf)
+    assert "Jane Smith, Acme Imaging" in pages[0]
+    assert "jane@acme.example" in pages[0] and "ABCDE-FGHJK" in pages[0]
+    for text in pages[1:]:
+        assert "jane@acme.example" in text and "ABCDE-FGHJK" in text
+    assert "Complimentary sample edition" not in pages[0]
+    assert copy.warnings == []
+
+
+def test_copy_is_base_plus_small_update(base: BaseArtifact) -> None:
+    """A copy starts with the unchanged base bytes and grows it by at most 30 KB."""
+    copy = make_copy(base, Recipient("Jane Smith", "Acme", "jane@acme.example"), "X1", "1 May 2026")
+    assert copy.pdf.startswith(base.pdf)
+    assert 0 < len(copy.pdf) - len(base.pdf) <= 30 * 1024
+
+
+def test_copy_metadata_carries_copy_id(base: BaseArtifact) -> None:
+    """The document information names the recipient and the copy ID; the title is kept."""
+    copy = make_copy(base, Recipient("Jane Smith", "Acme", "jane@acme.example"), "QWERT-12345", "1 May 2026")
+    reader = pypdf.PdfReader(io.BytesIO(copy.pdf), strict=True)
+    meta = reader.metadata
+    assert meta is not None
+    assert meta["/CopyID"] == "QWERT-12345"
+    assert meta["/PreparedFor"] == "Jane Smith, Acme"
+    assert meta["/PreparedForEmail"] == "jane@acme.example"
+    assert meta.title == base.title
+    assert len(reader.pages) == base.meta["pages"]
+
+
+def test_accents_greek_and_cyrillic_render_as_text(base: BaseArtifact) -> None:
+    """Names in Latin with accents, Greek and Cyrillic come out as extractable text, no fallback."""
+    who = Recipient("Zoë Ångström Παπαδοπούλου", "Иванов и партнёры", "zoe@example.com")
+    copy = make_copy(base, who, "C1", "1 May 2026")
+    assert copy.warnings == []
+    assert "Zoë Ångström Παπαδοπούλου, Иванов и партнёры" in _pages_text(copy.pdf)[0]
+
+
+def test_unshowable_script_falls_back_to_email(base: BaseArtifact) -> None:
+    """A CJK name the fonts cannot show is replaced by the email address, with a warning."""
+    copy = make_copy(base, Recipient("王小明", "北京公司", "wang@example.cn"), "C2", "1 May 2026")
+    assert copy.warnings and "cannot show" in copy.warnings[0]
+    cover = _pages_text(copy.pdf)[0]
+    assert "wang@example.cn" in cover
+    assert "王" not in cover
+
+
+def test_markup_in_names_is_literal_text(base: BaseArtifact) -> None:
+    """Markup in a name or company is printed as typed, never interpreted."""
+    who = Recipient("<font size=80>Bob</font>", "Smith & Co", "bob@example.com")
+    copy = make_copy(base, who, "C3", "1 May 2026")
+    assert "<font size=80>Bob</font>, Smith & Co" in _pages_text(copy.pdf)[0]
+
+
+def test_long_names_fit_the_cover_panel(base: BaseArtifact) -> None:
+    """An over-long name is shrunk, then cut with an ellipsis, never drawn past the panel."""
+    who = Recipient("Maximilian " * 12, "Very Long Company Name International Holdings " * 3, "m@example.com")
+    copy = make_copy(base, who, "C4", "1 May 2026")
+    doc = pdfium.PdfDocument(copy.pdf)
+    page = doc[0]
+    text = page.get_textpage()
+    panel = base.meta["layout"]["cover"]
+    right_limit = panel["x"] + panel["width"]
+    in_panel = 0
+    for i in range(text.count_chars()):
+        left, bottom, right, top = text.get_charbox(i)
+        if right > 0 and panel["detail_y"] - 5 <= bottom <= panel["label_y"] + 10:
+            in_panel += 1
+            assert right <= right_limit + 0.5
+    assert in_panel > 20
+    assert "\u2026" in text.get_text_range()
+
+
+def test_copies_are_deterministic(base: BaseArtifact) -> None:
+    """The same recipient, ID and date give byte-identical copies."""
+    who = Recipient("Jane", "Acme", "jane@acme.example")
+    assert make_copy(base, who, "D1", "1 May 2026").pdf == make_copy(base, who, "D1", "1 May 2026").pdf
+
+
+def test_control_characters_are_removed() -> None:
+    """Control and line-break characters never reach the PDF text."""
+    assert clean("Jane\r\nSmith\x00\t Jr.") == "Jane Smith Jr."
+
+
+def test_copy_ids_are_stable_and_distinct() -> None:
+    """Copy IDs derive from the idempotency key: stable for one key, different across keys."""
+    assert copy_id_for("a@example.com/pacs") == copy_id_for("a@example.com/pacs")
+    assert copy_id_for("a@example.com/pacs") != copy_id_for("b@example.com/pacs")

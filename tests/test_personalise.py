@@ -98,7 +98,7 @@ def test_long_names_fit_the_cover_panel(base: BaseArtifact) -> None:
     right_limit = panel["x"] + panel["width"]
     in_panel = 0
     for i in range(text.count_chars()):
-        left, bottom, right, top = text.get_charbox(i)
+        _left, bottom, right, _top = text.get_charbox(i)
         if right > 0 and panel["detail_y"] - 5 <= bottom <= panel["label_y"] + 10:
             in_panel += 1
             assert right <= right_limit + 0.5

@@ -207,19 +207,15 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
 
     c = lay["cover"]
     who_text, who_size = _fit(bold, who, c["name_size"], 10.0, c["width"])
+    detail_text = _fit(regular, detail, c["detail_size"], c["detail_size"], c["width"])[0]
     cover_ops = [
-        f"{c['label_rgb']} rg",
-        f"BT /PP1 {c['label_size']} Tf {c['x']} {c['label_y']} Td <{bold.encode(c['label']).hex()}> Tj ET",
-        f"{c['name_rgb']} rg",
-        f"BT /PP1 {who_size} Tf {c['x']} {c['name_y']} Td <{bold.encode(who_text).hex()}> Tj ET",
-        f"{c['detail_rgb']} rg",
-        f"BT /PP2 {c['detail_size']} Tf {c['x']} {c['detail_y']} Td "
-        f"<{regular.encode(_fit(regular, detail, c['detail_size'], c['detail_size'], c['width'])[0]).hex()}> Tj ET",
+        _text_op("PP1", bold, c["label"], c["label_size"], c["x"], c["label_y"], c["label_rgb"]),
+        _text_op("PP1", bold, who_text, who_size, c["x"], c["name_y"], c["name_rgb"]),
+        _text_op("PP2", regular, detail_text, c["detail_size"], c["x"], c["detail_y"], c["detail_rgb"]),
     ]
     f = lay["footer"]
     footer_text, footer_size = _fit(regular, footer, f["size"], 6.0, f["width"])
-    footer_ops = [f"{f['rgb']} rg",
-                  f"BT /PP2 {footer_size} Tf {f['x']} {f['y']} Td <{regular.encode(footer_text).hex()}> Tj ET"]
+    footer_ops = [_text_op("PP2", regular, footer_text, footer_size, f["x"], f["y"], f["rgb"])]
     info_extra = {"PreparedFor": who, "CopyID": copy_id}
     if email:
         info_extra["PreparedForEmail"] = email
@@ -231,17 +227,25 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
             font_refs[res_name] = _add_font(update, sub, _subset_tag(tag, n))
     resources = "<< /Font << " + " ".join(f"/{k} {v} 0 R" for k, v in font_refs.items()) + " >> >>"
     objs = m["objects"]
+    width = lay["page"][0]
     update.replace_stream(objs["cover"], "\n".join(cover_ops).encode("latin-1"),
-                          f"/Type /XObject /Subtype /Form /FormType 1 /BBox [0 0 {lay['page'][0]} {lay['page'][1]}] "
-                          f"/Matrix [1 0 0 1 0 0] /Resources {resources}")
+                          _form_dict(width, lay["page"][1], resources))
     update.replace_stream(objs["footer"], "\n".join(footer_ops).encode("latin-1"),
-                          f"/Type /XObject /Subtype /Form /FormType 1 /BBox [0 0 {lay['page'][0]} {f['form_height']}] "
-                          f"/Matrix [1 0 0 1 0 0] /Resources {resources}")
+                          _form_dict(width, f["form_height"], resources))
     info = objs["info_body"].rstrip()
     assert info.endswith(">>")
     extra = " ".join(f"/{k} {_pdf_string(v)}" for k, v in info_extra.items())
     update.replace(objs["info"], (info[:-2] + " " + extra + " >>").encode("latin-1"))
     return PersonalCopy(update.finish(copy_id), copy_id, warnings)
+
+
+def _text_op(font: str, sub: _Subset, text: str, size: float, x: float, y: float, rgb: str) -> str:
+    return f"{rgb} rg BT /{font} {size} Tf {x} {y} Td <{sub.encode(text).hex()}> Tj ET"
+
+
+def _form_dict(width: float, height: float, resources: str) -> str:
+    return (f"/Type /XObject /Subtype /Form /FormType 1 /BBox [0 0 {width} {height}] "
+            f"/Matrix [1 0 0 1 0 0] /Resources {resources}")
 
 
 def _subset_tag(tag: bytes, n: int) -> str:
@@ -261,7 +265,8 @@ def _add_font(update: _Update, sub: _Subset, prefix: str) -> int:
     cmap = update.add_stream(makeToUnicodeCMap(name, subset).encode("latin-1"), "")
     flags = (face.flags & ~32) | 4
     desc = update.add(
-        (f"<< /Type /FontDescriptor /Ascent {face.ascent} /CapHeight {face.capHeight} /Descent {face.descent} "
+        (f"<< /Type /FontDescriptor /Ascent {face.ascent} /CapHeight {face.capHeight} "
+         f"/Descent {face.descent} "
          f"/Flags {flags} /FontBBox [{' '.join(str(v) for v in face.bbox)}] /FontName /{name} "
          f"/ItalicAngle {face.italicAngle} /StemV {face.stemV} /FontFile2 {ff} 0 R "
          f"/MissingWidth {face.defaultWidth} >>").encode("latin-1"))

@@ -118,10 +118,9 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
     pdf = buffer.getvalue()
     step("layout")
 
-    from pacspdf.write import write_atomic
-
     from pacspdf.base import base_meta, write_meta
     from pacspdf.compose import brand_links
+    from pacspdf.write import write_atomic
 
     path = Path(output) if output else default_output(content)
     meta = base_meta(content, theme, pdf, doc.page_count.total, brand_links(content))

@@ -193,8 +193,9 @@ class Composer:
         ]
         for seg in r.segments:
             view = d.segments[seg.id]
+            lead_share = fmt_pct(view.leading.share(r.base_year), 0)
             facts.append((f"Largest {seg.label.lower()}",
-                          f"{view.leading.name} ({fmt_pct(view.leading.share(r.base_year), 0)} in {r.base_year})"))
+                          f"{view.leading.name} ({lead_share} in {r.base_year})"))
             facts.append((f"Fastest-growing {seg.label.lower()}",
                           f"{view.fastest.name} ({fmt_pct(view.fastest.cagr)} CAGR)"))
         facts.append(("Key players", ", ".join(p.company for p in d.players[:5])))
@@ -251,13 +252,16 @@ class Composer:
             out.append(self.grid(dt))
             out.append(Spacer(0, 14))
         accent = b.colours.accent
-        buy = (f"<b>Buy the full report</b><br/>"
-               f"<a href='{escape(links['purchase'])}' color='{accent}'><u>{escape(links['purchase'])}</u></a>")
-        ask = (f"<b>Ask an analyst before you buy</b><br/>"
-               f"<a href='{escape(links['enquiry'])}' color='{accent}'><u>{escape(links['enquiry'])}</u></a>")
+
+        def link(url: str, underline: bool = True) -> str:
+            shown = f"<u>{escape(url)}</u>" if underline else escape(url)
+            return f"<a href='{escape(url)}' color='{accent}'>{shown}</a>"
+
+        buy = f"<b>Buy the full report</b><br/>{link(links['purchase'])}"
+        ask = f"<b>Ask an analyst before you buy</b><br/>{link(links['enquiry'])}"
         reach = (f"<b>Talk to us</b><br/>{escape(b.contact.sales_email)}"
                  + (f" · {escape(b.contact.phone)}" if b.contact.phone else "")
-                 + f"<br/><a href='{escape(links['website'])}' color='{accent}'>{escape(links['website'])}</a>")
+                 + f"<br/>{link(links['website'], underline=False)}")
         cells = [Paragraph(x, self.s("boxtext")) for x in (buy, ask, reach)]
         out.append(Paragraph("How to buy or ask", self.s("h2")))
         out.append(KeepTogether(self.panel(cells, background=t.colour["tint"], left_bar=t.colour["accent"])))
@@ -306,7 +310,7 @@ class Composer:
 
     def front_matter(self) -> list[Flowable]:
         """Notice page, contents, list of figures and tables."""
-        t, r, b = self.theme, self.content.report, self.theme.brand
+        r, b = self.content.report, self.theme.brand
         s = self.s
         out: list[Flowable] = [NextPageTemplate("front"), PageBreak()]
         out.append(Paragraph("Notice", s("h1")))

@@ -22,6 +22,7 @@ from pacspdf.doctemplate import PERSONAL_COVER, ReportDocTemplate
 from pacspdf.errors import ContentError
 from pacspdf.theme import Theme
 
+
 @lru_cache(maxsize=8)
 def _svg(path: str, family_fonts: tuple[tuple[str, str, str], ...]) -> Drawing:
     from svglib import fonts as svgfonts
@@ -156,7 +157,8 @@ def make_cover(content: Content, theme: Theme) -> Callable[[Canvas, ReportDocTem
         canv.setFont(f["regular"], 8)
         canv.setFillColor(c["muted"])
         site = b.links.website
-        canv.drawString(left, 40, f"{site.removeprefix('https://').removeprefix('http://')}  ·  {b.contact.email}")
+        bare_site = site.removeprefix("https://").removeprefix("http://")
+        canv.drawString(left, 40, f"{bare_site}  ·  {b.contact.email}")
         canv.linkURL(site, (left, 36, left + 240, 62), relative=0, thickness=0)
         if b.tagline:
             canv.drawRightString(left + width, 40, b.tagline)

@@ -108,34 +108,40 @@ class Bullets:
     items: list[str]
 
 
+def _chunk_blocks(chunk: str) -> list[Para | Bullets]:
+    out: list[Para | Bullets] = []
+    para: list[str] = []
+    items: list[str] = []
+
+    def flush() -> None:
+        if para:
+            out.append(Para(inline(" ".join(para))))
+            para.clear()
+        if items:
+            out.append(Bullets([inline(i) for i in items]))
+            items.clear()
+
+    for ln in chunk.splitlines():
+        stripped = ln.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("- "):
+            if para:
+                flush()
+            items.append(stripped[2:])
+        elif items and ln[:1].isspace():
+            items[-1] += " " + stripped
+        else:
+            if items:
+                flush()
+            para.append(stripped)
+    flush()
+    return out
+
+
 def blocks(text: str) -> list[Para | Bullets]:
     """Split rendered prose into paragraphs and bullet lists (markup already escaped)."""
     out: list[Para | Bullets] = []
     for chunk in re.split(r"\n\s*\n", text.strip()):
-        para: list[str] = []
-        items: list[str] = []
-
-        def flush() -> None:
-            if para:
-                out.append(Para(inline(" ".join(para))))
-                para.clear()
-            if items:
-                out.append(Bullets([inline(i) for i in items]))
-                items.clear()
-
-        for ln in chunk.splitlines():
-            stripped = ln.strip()
-            if not stripped:
-                continue
-            if stripped.startswith("- "):
-                if para:
-                    flush()
-                items.append(stripped[2:])
-            elif items and ln[:1].isspace():
-                items[-1] += " " + stripped
-            else:
-                if items:
-                    flush()
-                para.append(stripped)
-        flush()
+        out += _chunk_blocks(chunk)
     return out

@@ -44,7 +44,8 @@ class Theme:
         return self.page_size[1] - self.margin_top - self.margin_bottom
 
 
-def register_fonts(brand: Brand, brand_dir: Path, brand_file: str) -> tuple[dict[str, str], dict[str, Path]]:
+def register_fonts(brand: Brand, brand_dir: Path,
+                   brand_file: str) -> tuple[dict[str, str], dict[str, Path]]:
     names: dict[str, str] = {}
     files: dict[str, Path] = {}
     for key in FONT_KEYS:
@@ -78,10 +79,10 @@ def _styles(f: dict[str, str], c: dict[str, colors.Color]) -> dict[str, Paragrap
                              textColor=c["primary"], spaceBefore=0, spaceAfter=14),
         "h1num": ParagraphStyle("h1num", parent=body, keepWithNext=1, fontName=f["semibold"], fontSize=10,
                                 leading=12, textColor=c["accent"], spaceAfter=4),
-        "h2": ParagraphStyle("h2", parent=body, keepWithNext=1, fontName=f["semibold"], fontSize=13.5, leading=17,
-                             textColor=c["primary"], spaceBefore=12, spaceAfter=6),
-        "h3": ParagraphStyle("h3", parent=body, keepWithNext=1, fontName=f["bold"], fontSize=10.5, leading=13.5,
-                             textColor=c["primary"], spaceBefore=6, spaceAfter=2),
+        "h2": ParagraphStyle("h2", parent=body, keepWithNext=1, fontName=f["semibold"], fontSize=13.5,
+                             leading=17, textColor=c["primary"], spaceBefore=12, spaceAfter=6),
+        "h3": ParagraphStyle("h3", parent=body, keepWithNext=1, fontName=f["bold"], fontSize=10.5,
+                             leading=13.5, textColor=c["primary"], spaceBefore=6, spaceAfter=2),
         "caption": ParagraphStyle("caption", parent=body, fontName=f["semibold"], fontSize=9,
                                   leading=12, textColor=c["primary"], spaceBefore=8, spaceAfter=5),
         "source": ParagraphStyle("source", parent=body, fontSize=7.4, leading=9.6,

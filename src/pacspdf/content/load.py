@@ -57,11 +57,15 @@ class Content:
         return _display(self.folder / relative)
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is inside it (as problems show it)."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+_display = display_path
 
 
 def field_path(loc: tuple[Any, ...]) -> str:

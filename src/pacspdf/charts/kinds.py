@@ -10,9 +10,11 @@ layout is identical on every backend and needs no layout engine.
 from __future__ import annotations
 
 import itertools
+import re
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 from matplotlib import rc_context
@@ -34,6 +36,7 @@ from pacspdf.charts._recorder import (
 from pacspdf.charts.spec import ChartData, ChartSpec, ChartStyle
 
 LINE = 1.2  # line spacing (multiple of font size)
+Colour = str | tuple[float, float, float]
 
 
 @contextmanager
@@ -71,8 +74,12 @@ class _Ctx:
     def cap(self, size: float | None = None, key: str = "regular") -> float:
         return cap_height(self.style.fonts[key]) * (size or self.fs)
 
-    def colour(self, i: int) -> str:
-        return self.style.palette[i % len(self.style.palette)]
+    def colour(self, i: int) -> Colour:
+        """Series colour; once the palette is exhausted, cycle through lighter tints."""
+        palette = self.style.palette
+        base = palette[i % len(palette)]
+        rounds = i // len(palette)
+        return base if not rounds else _tint(base, min(0.3 * rounds, 0.75))
 
     # drawing in figure points
     def text(self, x: float, y: float, s: str, *, size: float | None = None,
@@ -91,12 +98,12 @@ class _Ctx:
                    else (x0, y + lo, x0 + w, y + hi))
             self.boxes.append(box)
 
-    def line(self, xs: Sequence[float], ys: Sequence[float], color: str, lw: float,
+    def line(self, xs: Sequence[float], ys: Sequence[float], color: Colour, lw: float,
              zorder: float = 3, **kw: object) -> None:
         self.fig.add_artist(Line2D(xs, ys, transform=self.pt, color=color, linewidth=lw,
                                    zorder=zorder, **kw))
 
-    def rect(self, x: float, y: float, w: float, h: float, color: str) -> None:
+    def rect(self, x: float, y: float, w: float, h: float, color: Colour) -> None:
         self.fig.add_artist(Rectangle((x, y), w, h, transform=self.pt, facecolor=color,
                                       edgecolor="none", zorder=3))
 
@@ -137,7 +144,7 @@ def _fmt(v: float, decimals: int, suffix: str = "") -> str:
     return f"{sign}{s}{suffix}"
 
 
-def _tint(colour: str, amount: float = 0.5) -> tuple[float, float, float]:
+def _tint(colour: Colour, amount: float = 0.5) -> tuple[float, float, float]:
     r, g, b = to_rgb(colour)
     return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
 
@@ -148,7 +155,7 @@ def _on(colour: object, style: ChartStyle) -> str:
     return "#ffffff" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.55 else style.text
 
 
-def _ink(colour: str, style: ChartStyle) -> tuple[float, float, float]:
+def _ink(colour: Colour, style: ChartStyle) -> tuple[float, float, float]:
     """*colour* darkened towards the text colour until it reads as text on white."""
     r, g, b = to_rgb(colour)
     t = to_rgb(style.text)
@@ -199,7 +206,7 @@ def _badge(ctx: _Ctx, cx: float, cy: float, s: str, ha: str = "center") -> tuple
     return w, h
 
 
-def _legend(ctx: _Ctx, entries: list[tuple[str, str]], top: float, lines: bool) -> float:
+def _legend(ctx: _Ctx, entries: list[tuple[str, Colour]], top: float, lines: bool) -> float:
     """Left-aligned legend rows from *top* down; returns the y below the rows."""
     fs, s, row_h, gap = ctx.fs, ctx.fs * 0.8, ctx.fs * 1.6, ctx.fs * 1.5
     widths = [s + fs * 0.45 + ctx.tw(name) for name, _ in entries]
@@ -234,7 +241,7 @@ def _unit_label(ctx: _Ctx) -> str:
     return label or unit
 
 
-def _header(ctx: _Ctx, entries: list[tuple[str, str]], lines: bool, badge: str | None) -> float:
+def _header(ctx: _Ctx, entries: list[tuple[str, Colour]], lines: bool, badge: str | None) -> float:
     """Legend, then the unit label row (with an optional right-aligned badge)."""
     y = ctx.H
     if entries and ctx.spec.legend:
@@ -262,8 +269,15 @@ def _limits(lo_data: float, hi_data: float, size: float, head_lo: float,
     return lo, lo + size / k
 
 
-def _value_axis(ctx: _Ctx, lo_data: float, hi_data: float) -> tuple[list[float], list[str]]:
+def _value_axis(ctx: _Ctx, lo_data: float, hi_data: float,
+                tight: bool = False) -> tuple[list[float], list[str]]:
+    """Nice ticks and their labels; *tight* drops ticks beyond the data range."""
+    if hi_data <= lo_data:
+        hi_data = lo_data + 1.0
     ticks = MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(lo_data, hi_data)
+    if tight:
+        eps = (hi_data - lo_data) * 1e-9
+        ticks = ticks[(ticks >= lo_data - eps) & (ticks <= hi_data + eps)]
     step = float(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
     dec = 0 if step >= 1 and np.all(ticks == np.round(ticks)) else max(
         0, int(np.ceil(-np.log10(step) - 1e-9)))
@@ -297,27 +311,57 @@ def _gridlines(ctx: _Ctx, ys: list[float]) -> None:
             x = max(x, b)
 
 
-def _category_labels(ctx: _Ctx, xs: Sequence[float], slot: float) -> float:
-    """Category labels under the plot (wrapped or thinned to fit); returns their depth."""
+_NUMERIC = re.compile(r"^\d[\d./\u2013-]*[A-Za-z]?$")  # 2024, 2025E, 2024/25, FY2024 no
+
+
+@dataclass(frozen=True)
+class _CatPlan:
+    """How category labels fit under the plot."""
+
+    lines: list[list[str]]
+    size: float
+    every: int  # show every n-th label (counted back from the last); numeric labels only
+    rotate: bool
+    depth: float  # points needed below the plot
+
+
+def _plan_categories(ctx: _Ctx, slot: float) -> _CatPlan:
     cats, fs = ctx.data.categories, ctx.fs
-    wrapped = [_wrap(ctx, c, slot - fs * 0.5, fs) for c in cats]
-    widest = max(ctx.tw(line) for lines in wrapped for line in lines)
-    every = 1
-    while widest > every * slot - fs and every < len(cats):
-        every += 1
-    base = ctx.frame[1] - fs * 0.5 - ctx.cap()
-    for i, (x, lines) in enumerate(zip(xs, wrapped, strict=True)):
-        if i % every and i != len(cats) - 1:
+    if all(_NUMERIC.match(c) for c in cats):
+        widest = max(ctx.tw(c) for c in cats)
+        every = 1
+        while widest > every * slot - fs and every < len(cats):
+            every += 1
+        return _CatPlan([[c] for c in cats], fs, every, False, fs * 0.5 + fs * LINE)
+    for size in dict.fromkeys((fs, max(7.0, fs - 1))):
+        lines = [_wrap(ctx, c, slot - size * 0.5, size) for c in cats]
+        widest = max(ctx.tw(line, size) for ls in lines for line in ls)
+        rows = max(len(ls) for ls in lines)
+        if widest <= slot - size * 0.25 and rows <= 3:
+            return _CatPlan(lines, size, 1, False, size * 0.5 + rows * size * LINE)
+    size = max(7.0, fs - 1)
+    widest = max(ctx.tw(c, size) for c in cats)
+    return _CatPlan([[c] for c in cats], size, 1, True,
+                    size * 0.5 + (widest + ctx.cap(size)) * 0.7072)
+
+
+def _category_labels(ctx: _Ctx, xs: Sequence[float], plan: _CatPlan) -> float:
+    """Category labels under the plot, as planned; returns their depth."""
+    size, n = plan.size, len(xs)
+    top = ctx.frame[1] - size * 0.5
+    for i, (x, lines) in enumerate(zip(xs, plan.lines, strict=True)):
+        if (n - 1 - i) % plan.every:
+            continue
+        if plan.rotate:
+            ctx.text(ctx.xpt(x) + ctx.cap(size) * 0.35, top - ctx.cap(size) * 0.7, lines[0],
+                     size=size, color=ctx.style.muted, ha="right", rotation=45)
             continue
         for j, line in enumerate(lines):
-            ctx.text(ctx.xpt(x), base - j * fs * LINE, line, color=ctx.style.muted,
-                     ha="center")
-    return fs * 0.5 + max(len(lines) for lines in wrapped) * fs * LINE
-
-
-def _label_depth(ctx: _Ctx, slot: float) -> float:
-    lines = max(len(_wrap(ctx, c, slot - ctx.fs * 0.5, ctx.fs)) for c in ctx.data.categories)
-    return ctx.fs * 0.5 + lines * ctx.fs * LINE
+            half = ctx.tw(line, size) / 2
+            cx = min(max(ctx.xpt(x), half), ctx.W - half)  # keep end labels on the figure
+            ctx.text(cx, top - ctx.cap(size) - j * size * LINE, line, size=size,
+                     color=ctx.style.muted, ha="center")
+    return plan.depth
 
 
 def _forecast_bracket(ctx: _Ctx, first: float, last: float, y: float) -> None:
@@ -331,6 +375,16 @@ def _forecast_bracket(ctx: _Ctx, first: float, last: float, y: float) -> None:
 
 def _bracket_depth(ctx: _Ctx) -> float:
     return ctx.fs * 0.3 + ctx.fs * 0.35 + ctx.small * LINE
+
+
+def _callout_span(categories: Sequence[str], callout: str) -> tuple[int, int]:
+    """Categories a CAGR-style callout spans: the "2025–2032" years it names, else all."""
+    found = re.search(r"(\d{4})\s*[-\u2013\u2014]\s*(\d{4})", callout)
+    if found and found.group(1) in categories and found.group(2) in categories:
+        a, b = categories.index(found.group(1)), categories.index(found.group(2))
+        if a < b:
+            return a, b
+    return 0, len(categories) - 1
 
 
 def _arrow_connector(ctx: _Ctx, x0: float, y0: float, x1: float, y1: float, level: float,
@@ -349,7 +403,9 @@ def _arrow_connector(ctx: _Ctx, x0: float, y0: float, x1: float, y1: float, leve
 # -- kinds -------------------------------------------------------------------------
 def _bars(ctx: _Ctx, mode: str) -> None:
     data, spec, style, fs = ctx.data, ctx.spec, ctx.style, ctx.fs
-    vals = np.nan_to_num(_values(data))
+    raw = _values(data)
+    missing = ~np.isfinite(raw)
+    vals = np.nan_to_num(raw)
     m, n = vals.shape
     if mode == "bar" and m > 1:
         mode = "grouped"
@@ -370,10 +426,10 @@ def _bars(ctx: _Ctx, mode: str) -> None:
     left = ctx.tw(_fmt(float(tops.max()) * 10, 0)) + fs * 0.75
     for _ in range(2):
         slot = (ctx.W - left - 2) / n
-        bottom = _label_depth(ctx, slot) + (_bracket_depth(ctx) if fc is not None else 0) + 1
+        cats = _plan_categories(ctx, slot)
+        bottom = cats.depth + (_bracket_depth(ctx) if fc is not None else 0) + 1
         plot_h = top - bottom
-        group = min(0.62 if mode != "grouped" else 0.8, 64 * (1 if mode != "grouped" else m)
-                    / slot)
+        group = (min(0.62, 48 / slot) if mode != "grouped" else min(0.8, 36 * m / slot))
         bar_w = group / (m if mode == "grouped" else 1)
         label_w = max(ctx.tw(_fmt(v, dec, suffix), ctx.small) for v in np.ravel(labelled))
         vertical = spec.value_labels and label_w > bar_w * slot * (1.0 if mode == "grouped"
@@ -384,7 +440,8 @@ def _bars(ctx: _Ctx, mode: str) -> None:
         head_hi = label_h + (fs * 1.25 + fs * 1.75 + 1 if spec.callout else fs * 0.2)
         head_lo = label_h if lows.min() < 0 else 0.0
         ylim = _limits(float(lows.min()), float(tops.max()), plot_h, head_lo, head_hi)
-        ticks, tick_labels = _value_axis(ctx, float(lows.min()), float(tops.max()))
+        ticks, tick_labels = _value_axis(ctx, float(lows.min()), float(tops.max()),
+                                         tight=spec.value_labels or bool(spec.callout))
         shown = [s for t, s in zip(ticks, tick_labels, strict=True)
                  if ylim[0] <= t <= ylim[1]]
         left = max(ctx.tw(s) for s in shown) + fs * 0.75
@@ -403,11 +460,11 @@ def _bars(ctx: _Ctx, mode: str) -> None:
             base = np.zeros(n)
             xs = x + ((i - (m - 1) / 2) * bar_w if mode == "grouped" else 0)
         width = bar_w * (0.88 if mode == "grouped" and m > 1 else 1)
-        for j in range(n):
+        for j in np.flatnonzero(~missing[i]):
             _bar(ax, (xs[j] - width / 2, base[j]), width, vals[i, j], colours[j])
         if not spec.value_labels:
             continue
-        for j in range(n):
+        for j in np.flatnonzero(~missing[i]):
             v = float(vals[i, j])
             s = _fmt(v, dec, suffix)
             if stacked:
@@ -420,17 +477,18 @@ def _bars(ctx: _Ctx, mode: str) -> None:
                 continue
             _bar_label(ctx, xs[j], v, s, vertical)
     if stacked and spec.value_labels:
-        for j in range(n):
+        for j in np.flatnonzero(~missing.all(axis=0)):
             total = float(tops[j] + lows[j])
             _bar_label(ctx, x[j], float(tops[j]), _fmt(total, dec, suffix), vertical,
                        key="semibold" if m > 1 else "regular")
 
     tips = [ctx.ypt(float(t)) + label_h for t in tops]
     if spec.callout and n > 1:
+        a, b = _callout_span(data.categories, spec.callout)
         level = max(tips) + fs * 1.25 + fs * 0.875 - fs * 0.2
-        _arrow_connector(ctx, ctx.xpt(0), tips[0] + fs * 0.3, ctx.xpt(n - 1),
-                         tips[-1] + fs * 0.3, level, spec.callout)
-    depth = _category_labels(ctx, x, slot)
+        _arrow_connector(ctx, ctx.xpt(a), tips[a] + fs * 0.3, ctx.xpt(b),
+                         tips[b] + fs * 0.3, level, spec.callout)
+    depth = _category_labels(ctx, x, cats)
     if fc is not None:
         _forecast_bracket(ctx, fc - 0.42, n - 1 + 0.42, bottom - depth - fs * 0.3)
     _gridlines(ctx, grid)
@@ -466,16 +524,19 @@ def _line(ctx: _Ctx) -> None:
     entries = [(s.name, ctx.colour(i)) for i, s in enumerate(data.series)] if m > 1 else []
     top = _header(ctx, entries, True, spec.callout)
     fc = _forecast_index(ctx)
-    last = [next((float(v) for v in row[::-1] if np.isfinite(v)), np.nan) for row in vals]
-    ends = [_fmt(v, dec, suffix) for v in last]
+    finite = np.isfinite(vals)
+    # index of each series' last finite point (-1: nothing to draw)
+    end_at = [int(np.flatnonzero(row)[-1]) if row.any() else -1 for row in finite]
+    ends = [_fmt(float(vals[i, j]), dec, suffix) if j >= 0 else "" for i, j in enumerate(end_at)]
     right = (max(ctx.tw(s, ctx.small) for s in ends) + fs * 0.9 if spec.value_labels
              else ctx.tw(data.categories[-1]) / 2)
-    lo_data = min(0.0, float(np.nanmin(vals)))
-    hi_data = float(np.nanmax(vals))
+    lo_data = min(0.0, float(vals[finite].min())) if finite.any() else 0.0
+    hi_data = float(vals[finite].max()) if finite.any() else 1.0
     ticks, tick_labels = _value_axis(ctx, lo_data, hi_data)
     left = max(ctx.tw(s) for s in tick_labels) + fs * 0.75
     slot = (ctx.W - left - right) / max(n - 0.4, 1)
-    bottom = _label_depth(ctx, slot) + (_bracket_depth(ctx) if fc is not None else 0) + 1
+    cats = _plan_categories(ctx, slot)
+    bottom = cats.depth + (_bracket_depth(ctx) if fc is not None else 0) + 1
     ylim = _limits(lo_data, hi_data, top - bottom, 0.0, fs * 0.6)
     ax = ctx.axes(left, bottom, right, top, (-0.3, n - 0.7), ylim)
     grid = _draw_value_axis(ctx, ticks, tick_labels)
@@ -483,6 +544,8 @@ def _line(ctx: _Ctx) -> None:
                clip_on=False)
     x = np.arange(n, dtype=float)
     for i in range(m):
+        if end_at[i] < 0:
+            continue
         colour = ctx.colour(i)
         split = n if fc is None else fc
         ax.plot(x[:split], vals[i, :split], color=colour, linewidth=1.8, zorder=3,
@@ -491,16 +554,21 @@ def _line(ctx: _Ctx) -> None:
             start = max(fc - 1, 0)
             ax.plot(x[start:], vals[i, start:], color=colour, linewidth=1.8, zorder=3,
                     dashes=(2.2, 1.4), clip_on=False)
-        j = int(np.flatnonzero(np.isfinite(vals[i]))[-1])
-        ax.plot([x[j]], [vals[i, j]], marker="o", markersize=4.2, color=colour,
-                markeredgecolor="#ffffff", markeredgewidth=0.8, zorder=4, clip_on=False)
+        row = finite[i]
+        lonely = [j for j in range(n) if row[j] and not (j > 0 and row[j - 1])
+                  and not (j < n - 1 and row[j + 1])]  # points a line cannot show
+        for j in sorted({*lonely, end_at[i]}):
+            ax.plot([x[j]], [vals[i, j]], marker="o", markersize=4.2, color=colour,
+                    markeredgecolor="#ffffff", markeredgewidth=0.8, zorder=4, clip_on=False)
     if spec.value_labels:
-        ys = _spread([ctx.ypt(v) for v in last], ctx.small * 1.15)
-        for i, (y, s) in enumerate(zip(ys, ends, strict=True)):
-            ctx.text(ctx.xpt(n - 1) + fs * 0.6, y - ctx.cap(ctx.small) / 2, s,
-                     size=ctx.small, key="semibold", color=_ink(ctx.colour(i), style),
-                     avoid=True)
-    depth = _category_labels(ctx, x, slot)
+        for j in set(end_at) - {-1}:
+            group = [i for i in range(m) if end_at[i] == j]
+            ys = _spread([ctx.ypt(float(vals[i, j])) for i in group], ctx.small * 1.15)
+            for i, y in zip(group, ys, strict=True):
+                ctx.text(ctx.xpt(j) + fs * 0.6, y - ctx.cap(ctx.small) / 2, ends[i],
+                         size=ctx.small, key="semibold", color=_ink(ctx.colour(i), style),
+                         avoid=True)
+    depth = _category_labels(ctx, x, cats)
     if fc is not None:
         _forecast_bracket(ctx, fc - 0.25, n - 1 + 0.1, bottom - depth - fs * 0.3)
     _gridlines(ctx, grid)
@@ -518,7 +586,9 @@ def _spread(ys: list[float], gap: float) -> list[float]:
 
 def _hbar(ctx: _Ctx) -> None:
     data, spec, style, fs = ctx.data, ctx.spec, ctx.style, ctx.fs
-    vals = np.nan_to_num(_values(data))
+    raw = _values(data)
+    present = np.isfinite(raw)
+    vals = np.nan_to_num(raw)
     m, n = vals.shape
     dec = _decimals(vals, ctx.pct)
     suffix = "%" if ctx.pct else ""
@@ -548,10 +618,10 @@ def _hbar(ctx: _Ctx) -> None:
     for i in range(m):
         ys = y + (i - (m - 1) / 2) * bar_h
         thick = bar_h * (0.85 if m > 1 else 1)
-        for j in range(n):
+        for j in np.flatnonzero(present[i]):
             _bar(ax, (0.0, ys[j] - thick / 2), vals[i, j], thick, ctx.colour(i))
         if spec.value_labels:
-            for j in range(n):
+            for j in np.flatnonzero(present[i]):
                 v = float(vals[i, j])
                 x = ctx.xpt(v) + (fs * 0.4 if v >= 0 else -fs * 0.4)
                 ctx.text(x, ctx.ypt(ys[j]) - ctx.cap(ctx.small) / 2, labels[i][j],
@@ -565,7 +635,8 @@ def _hbar(ctx: _Ctx) -> None:
 
 def _donut(ctx: _Ctx) -> None:
     data, spec, style, fs = ctx.data, ctx.spec, ctx.style, ctx.fs
-    values = np.clip(np.nan_to_num(_values(data)[0]), 0, None)
+    raw = _values(data)[0]
+    values = np.clip(np.nan_to_num(raw), 0, None)
     total = float(values.sum()) or 1.0
     shares = values / total * 100
     d = min(ctx.H - 4, ctx.W * 0.48)
@@ -588,7 +659,7 @@ def _donut(ctx: _Ctx) -> None:
     if spec.callout:
         _centre_text(ctx, d / 2, cy, d * (1 - ring) * 0.82, spec.callout)
     if spec.legend:
-        _donut_table(ctx, d + fs * 2.5, cy, values)
+        _donut_table(ctx, d + fs * 2.5, cy, raw)
 
 
 def _centre_text(ctx: _Ctx, cx: float, cy: float, width: float, s: str) -> None:
@@ -610,7 +681,8 @@ def _donut_table(ctx: _Ctx, x0: float, cy: float, values: np.ndarray) -> None:
     """Legend as a small table: swatch, segment name, value right-aligned."""
     fs, style = ctx.fs, ctx.style
     dec = _decimals(values, ctx.pct)
-    vals = [_fmt(float(v), dec, "%" if ctx.pct else "") for v in values]
+    vals = [_fmt(float(v), dec, "%" if ctx.pct else "") if np.isfinite(v) else "\u2013"
+            for v in values]
     val_w = max(ctx.tw(v, key="semibold") for v in vals)
     name_w = ctx.W - x0 - val_w - fs * 3.5
     names = [_wrap(ctx, c, name_w, fs) for c in ctx.data.categories]

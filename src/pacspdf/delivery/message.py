@@ -1,0 +1,207 @@
+"""Turn an enquiry and its personalised PDF into a standard email message (templates + headers)."""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from pacspdf.delivery.enquiries import Enquiry, normalise_email, unsafe_char
+from pacspdf.errors import PacspdfError, UsageError
+
+DEFAULT_MAX_ATTACHMENT = 7 * 1024 * 1024  # 7 MiB of PDF is about 9.6 MiB once base64-encoded
+TEMPLATE_NAMES = ("subject.txt", "body.txt", "body.html")
+ENV_MAIL_FROM = "PACSPDF_MAIL_FROM"
+
+
+class MessageRejected(PacspdfError):
+    """This one message cannot be sent as built (too large, unusable header); the row is rejected."""
+
+
+class TemplateError(PacspdfError):
+    """A mail template is missing or wrong; names the file and line."""
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    """What the mail says about the report (from the content, or from the base build)."""
+
+    slug: str
+    title: str
+    folder: Path
+    links: Mapping[str, str]
+    short_title: str = ""
+    code: str = ""
+    edition: str = ""
+    pages_in_full_report: int | None = None
+    full_report_adds: tuple[str, ...] = ()
+
+    @property
+    def attachment_name(self) -> str:
+        return f"{self.slug}-sample.pdf"
+
+
+@dataclass(frozen=True)
+class BrandInfo:
+    publisher: str
+    email: str
+    sales_email: str
+    website: str = ""
+    tagline: str = ""
+    phone: str = ""
+    address: str = ""
+    colours: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MailContext:
+    """Everything about a report's mail that does not depend on the enquirer."""
+
+    report: ReportInfo
+    brand: BrandInfo
+    sender: Address
+    reply_to: Address
+    templates_dir: Path
+
+    @property
+    def domain(self) -> str:
+        return self.sender.domain
+
+
+def parse_address(value: str, what: str) -> Address:
+    """``Name <addr>`` or ``addr`` -> Address; raises UsageError naming ``what`` when unusable."""
+    if unsafe_char(value) is not None:
+        raise UsageError(f"{what}: contains a line break or control character")
+    name, addr = email.utils.parseaddr(value)
+    if not addr or "@" not in addr:
+        raise UsageError(f"{what}: {value!r} is not an email address")
+    try:
+        addr = normalise_email(addr)
+    except ValueError as exc:
+        raise UsageError(f"{what}: {exc}") from None
+    local, _, domain = addr.rpartition("@")
+    return Address(display_name=name, username=local, domain=domain)
+
+
+def mail_context(report: ReportInfo, brand: BrandInfo, templates_dir: Path,
+                 environ: Mapping[str, str] | None = None) -> MailContext:
+    """The context with the sender from ``PACSPDF_MAIL_FROM`` if set, else the brand's address."""
+    env = os.environ if environ is None else environ
+    configured = env.get(ENV_MAIL_FROM, "").strip()
+    if configured:
+        sender = parse_address(configured, f"environment: {ENV_MAIL_FROM}")
+    else:
+        sender = parse_address(brand.email, "brand: contact.email")
+        sender = Address(display_name=brand.publisher, username=sender.username, domain=sender.domain)
+    sales = parse_address(brand.sales_email, "brand: contact.sales_email")
+    reply_to = Address(display_name=f"{brand.publisher} Sales", username=sales.username,
+                       domain=sales.domain)
+    return MailContext(report, brand, sender, reply_to, templates_dir)
+
+
+def context_from_content(content: Any, environ: Mapping[str, str] | None = None) -> MailContext:
+    """Build the mail context from a loaded report (``pacspdf.content.load.Content``)."""
+    report, brand = content.report, content.brand
+    links = {name: getattr(brand.links, name).replace("{id}", report.publisher_id)
+             for name in ("website", "sample", "enquiry", "purchase")}
+    info = ReportInfo(slug=report.slug, title=report.title, folder=Path(content.folder).resolve(),
+                      links=links, short_title=report.short_title, code=report.code,
+                      edition=report.edition, pages_in_full_report=report.pages_in_full_report,
+                      full_report_adds=tuple(report.full_report_adds))
+    binfo = BrandInfo(publisher=brand.publisher, email=brand.contact.email,
+                      sales_email=brand.contact.sales_email, website=links["website"],
+                      tagline=brand.tagline, phone=brand.contact.phone, address=brand.contact.address,
+                      colours=brand.colours.model_dump())
+    return mail_context(info, binfo, Path(content.brand_dir) / "mail", environ)
+
+
+class MailTemplates:
+    """The subject, plain-text and HTML templates of one brand (``<brand dir>/mail/``)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory),
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False,
+                                                default=False),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        self._templates: dict[str, jinja2.Template] = {}
+        for name in TEMPLATE_NAMES:
+            try:
+                self._templates[name] = self.env.get_template(name)
+            except jinja2.TemplateNotFound:
+                raise TemplateError(f"{directory / name}: mail template not found") from None
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(f"{directory / name}:{exc.lineno}: {exc.message}") from None
+
+    def render(self, ctx: MailContext, enquiry: Enquiry, copy_id: str) -> tuple[str, str, str]:
+        """(subject, plain text, HTML) for this enquirer."""
+        data = {
+            "enquirer": enquiry,
+            "report": ctx.report,
+            "brand": ctx.brand,
+            "links": ctx.report.links,
+            "copy_id": copy_id,
+            "attachment": ctx.report.attachment_name,
+        }
+        out: list[str] = []
+        for name in TEMPLATE_NAMES:
+            try:
+                out.append(self._templates[name].render(data))
+            except jinja2.TemplateError as exc:
+                raise TemplateError(f"{self.directory / name}: {exc}") from None
+        subject = " ".join(out[0].split())  # one line, whatever the template's layout
+        return subject, out[1], out[2]
+
+    def check(self, ctx: MailContext) -> None:
+        """Render once with a made-up enquirer, so a template mistake stops the run before any send."""
+        self.render(ctx, Enquiry(name="Test Recipient", email="test@example.com", company="Example Ltd"),
+                    "TEST-COPY-ID00")
+
+
+def build_message(ctx: MailContext, templates: MailTemplates, enquiry: Enquiry, *, pdf: bytes,
+                  copy_id: str, message_id: str, date: datetime,
+                  max_attachment: int = DEFAULT_MAX_ATTACHMENT) -> EmailMessage:
+    """The complete message: headers, plain text with an HTML alternative, the PDF attached.
+
+    Raises :class:`MessageRejected` when the attachment is over ``max_attachment`` bytes or
+    a header cannot be formed from the enquiry's data.
+    """
+    if len(pdf) > max_attachment:
+        raise MessageRejected(f"attachment is {len(pdf) / 1048576:.1f} MiB, over the "
+                              f"{max_attachment / 1048576:.1f} MiB limit")
+    subject, text, html = templates.render(ctx, enquiry, copy_id)
+    local, _, domain = enquiry.email.rpartition("@")
+    msg = EmailMessage(policy=email.policy.SMTP)
+    try:
+        msg["From"] = ctx.sender
+        msg["To"] = Address(display_name=enquiry.name, username=local, domain=domain)
+        msg["Reply-To"] = ctx.reply_to
+        msg["Subject"] = subject
+        msg["Date"] = email.utils.format_datetime(date)
+        msg["Message-ID"] = message_id
+        msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies, please
+        msg["X-Pacspdf-Copy-Id"] = copy_id
+    except (ValueError, TypeError) as exc:
+        raise MessageRejected(f"cannot form the message headers: {exc}") from None
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    msg.add_attachment(pdf, maintype="application", subtype="pdf",
+                       filename=ctx.report.attachment_name)
+    return msg
+
+
+def as_bytes(msg: EmailMessage) -> bytes:
+    """The message as it goes on the wire (CRLF line ends)."""
+    return msg.as_bytes(policy=email.policy.SMTP)

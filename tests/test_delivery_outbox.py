@@ -1,0 +1,124 @@
+"""The outbox: one record per idempotency key, committed state changes, the sender's lock."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pacspdf.delivery.outbox import NewEntry, Outbox, State, message_id_for, new_copy_id
+from pacspdf.errors import UsageError
+
+
+def entry(key: str, **kw: object) -> NewEntry:
+    values: dict[str, object] = {"report_slug": "pacs", "report_dir": "/r/pacs", "transport": "file",
+                                 "message_id": message_id_for(key, "example.com"), "email": "a@example.com"}
+    values.update(kw)
+    return NewEntry(key=key, **values)  # type: ignore[arg-type]
+
+
+def test_recording_the_same_key_twice_keeps_the_first_record(tmp_path: Path) -> None:
+    """A key already in the outbox is not recorded again; the existing record and copy ID come back."""
+    with Outbox(tmp_path / "o.db") as ob:
+        [(first, created)] = ob.record([entry("id:E1", name="Ana")])
+        assert created and first.state is State.QUEUED and first.copy_id
+        [(again, created_again)] = ob.record([entry("id:E1", name="Someone else")])
+        assert not created_again
+        assert (again.id, again.name, again.copy_id) == (first.id, "Ana", first.copy_id)
+        assert len(ob.all()) == 1
+
+
+def test_key_is_unique_in_the_schema(tmp_path: Path) -> None:
+    """The database itself refuses a second row with the same key, whatever code writes to it."""
+    with Outbox(tmp_path / "o.db") as ob:
+        ob.record([entry("id:E1")])
+    db = sqlite3.connect(tmp_path / "o.db")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO outbox (key, state, report_slug, report_dir, transport, created_at,"
+                   " updated_at) VALUES ('id:E1', 'queued', 'x', 'x', 'file', '', '')")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO outbox (key, state, report_slug, report_dir, transport, created_at,"
+                   " updated_at) VALUES ('id:E2', 'lost', 'x', 'x', 'file', '', '')")
+
+
+def test_states_move_through_sending_to_sent_with_attempts_counted(tmp_path: Path) -> None:
+    """claim -> queued (temporary failure) -> claim -> sent counts two attempts and keeps the reply."""
+    with Outbox(tmp_path / "o.db") as ob:
+        ob.record([entry("k")])
+        assert ob.claim("k", "2026-01-02T03:04:05Z").state is State.SENDING
+        assert ob.mark_queued("k", "451 try later").reason == "451 try later"
+        ob.claim("k", "2099-01-01T00:00:00Z")
+        done = ob.mark_sent("k", "250 OK")
+        assert (done.state, done.attempts, done.server_reply, done.reason) == (State.SENT, 2, "250 OK", "")
+        assert done.prepared_at == "2026-01-02T03:04:05Z"  # the first attempt's date is kept
+        assert done.sent_at is not None
+        with pytest.raises(ValueError, match="sent"):
+            ob.claim("k", "2026-01-02T03:04:05Z")
+
+
+def test_counts_and_recent_problems(tmp_path: Path) -> None:
+    """counts() covers every state; recent() lists the newest problems first with their reasons."""
+    with Outbox(tmp_path / "o.db") as ob:
+        ob.record([entry("a"), entry("b"), entry("c"), entry("r", state=State.REJECTED, reason="email: bad")])
+        ob.claim("a", "t")
+        ob.mark_sent("a", "250")
+        ob.claim("b", "t")
+        ob.mark_failed("b", "550 no such user")
+        counts = ob.counts()
+        assert counts == {State.QUEUED: 1, State.SENDING: 0, State.SENT: 1, State.FAILED: 1,
+                          State.REJECTED: 1}
+        assert [e.key for e in ob.recent([State.FAILED, State.REJECTED])] == ["b", "r"]
+        assert [e.key for e in ob.pending()] == ["c"]
+
+
+def test_database_is_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
+    """The outbox uses WAL and synchronous=FULL, so each committed state survives a crash or power cut."""
+    with Outbox(tmp_path / "o.db") as ob:
+        assert ob._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert ob._db.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
+def test_a_second_sender_on_the_same_outbox_is_refused(tmp_path: Path) -> None:
+    """While one process holds the sender's lock, another gets a one-line usage error, not a race."""
+    db = tmp_path / "o.db"
+    Outbox(db).close()
+    script = ("import sys\nfrom pacspdf.delivery.outbox import Outbox\n"
+              f"ob = Outbox({str(db)!r}); ob.lock(); print('locked', flush=True); sys.stdin.read()")
+    with subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+            with Outbox(db) as ob, pytest.raises(UsageError, match="another pacspdf send"):
+                ob.lock()
+        finally:
+            holder.kill()
+    with Outbox(db) as ob, ob.locked():  # the kernel released the dead holder's lock
+        pass
+
+
+def test_missing_outbox_is_a_usage_error_when_not_creating(tmp_path: Path) -> None:
+    """`pacspdf outbox` on a path with no database says so instead of creating an empty one."""
+    with pytest.raises(UsageError, match="no outbox here yet"):
+        Outbox(tmp_path / "none.db", create=False)
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_a_file_that_is_not_an_outbox_is_a_usage_error(tmp_path: Path) -> None:
+    """Pointing --db at some other file gives a one-line usage error rather than a traceback."""
+    bogus = tmp_path / "bogus.db"
+    bogus.write_text("hello, not sqlite\n" * 100)
+    with pytest.raises(UsageError, match=r"bogus\.db"):
+        Outbox(bogus)
+
+
+def test_message_id_is_deterministic_and_copy_ids_are_not() -> None:
+    """The Message-ID depends only on the key (so a resend reuses it); copy IDs are random and readable."""
+    assert message_id_for("id:E1", "example.com") == message_id_for("id:E1", "example.com")
+    assert message_id_for("id:E1", "example.com") != message_id_for("id:E2", "example.com")
+    assert message_id_for("id:E1", "example.com").endswith("@example.com>")
+    ids = {new_copy_id() for _ in range(200)}
+    assert len(ids) == 200
+    assert all(len(i) == 14 and i.count("-") == 2 for i in ids)

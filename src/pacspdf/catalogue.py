@@ -1,0 +1,356 @@
+"""Build every report folder under a root on N worker processes: ``pacspdf build --all``.
+
+Each worker process imports the build stack once (in the pool initializer) and then builds
+many reports, so a catalogue pays the import floor once per worker, not once per report.
+One failing report never stops the others: its one-line error is kept for the summary,
+and the exit code says whether anything failed. If a worker process dies outright (a
+crash, not an exception), the reports it may have been holding are retried one at a time
+on a fresh single worker, so the culprit is identified and the rest still get built.
+
+All output goes through :class:`Reporter` (to ``sys.stdout`` unless a stream is given):
+a ``rich`` progress bar on a terminal, plain one-line-per-report text when piped.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from pacspdf.errors import UsageError
+
+REPORT_FILE = "report.yaml"
+EXIT_OK, EXIT_FAILED, EXIT_NO_REPORTS = 0, 1, 2
+
+#: Modules each worker imports once, before its first report (the whole layout stack;
+#: matplotlib stays lazy: it is only needed on a chart-cache miss).
+WORKER_PRELOAD = ("pacspdf.build", "pacspdf.derive", "pacspdf.compose", "pacspdf.cover",
+                  "pacspdf.doctemplate", "pacspdf.text", "pacspdf.theme", "pacspdf.figures",
+                  "pacspdf.base", "pacspdf.charts._replay", "reportlab.platypus")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One report folder and the PDF it is to be built into."""
+
+    folder: Path
+    output: Path | None
+    label: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one report (picklable: it travels back from a worker)."""
+
+    label: str
+    ok: bool
+    path: str = ""
+    pages: int = 0
+    size: int = 0
+    seconds: float = 0.0
+    warnings: int = 0
+    error: str = ""
+    worker: int = 0
+
+
+@dataclass
+class CatalogueResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+    workers: int = 0
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILED if self.failures else EXIT_OK
+
+
+# -- discovery -------------------------------------------------------------------------
+
+def find_reports(root: Path) -> list[Path]:
+    """Every folder at or below ``root`` holding a report.yaml (hidden folders skipped), sorted."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
+        if REPORT_FILE in filenames:
+            found.append(Path(dirpath))
+    return sorted(found)
+
+
+def _declared_slug(folder: Path) -> str | None:
+    """The report's slug as written in report.yaml, or None when it cannot be read cheaply."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((folder / REPORT_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    slug = data.get("slug") if isinstance(data, dict) else None
+    return slug if isinstance(slug, str) and slug else None
+
+
+def plan(folders: Iterable[Path], out_dir: Path | None) -> tuple[list[Job], list[Outcome]]:
+    """Jobs for the folders, and failures for folders whose output would clash with another's.
+
+    Without ``out_dir`` each report goes where ``pacspdf build`` would put it
+    (out/<slug>-sample.pdf). Two folders declaring the same slug would overwrite each
+    other's PDF: the second one is reported as failed instead of being built.
+    """
+    jobs: list[Job] = []
+    clashes: list[Outcome] = []
+    owners: dict[str, str] = {}
+    for folder in folders:
+        label = _label(folder)
+        slug = _declared_slug(folder)
+        if slug is not None:
+            if slug in owners:
+                clashes.append(Outcome(label, False, error=f"slug {slug!r} is also used by "
+                                                           f"{owners[slug]}; not built"))
+                continue
+            owners[slug] = label
+        output = None
+        if out_dir is not None:
+            output = Path(out_dir) / f"{slug or folder.name}-sample.pdf"
+        jobs.append(Job(folder, output, label))
+    return jobs, clashes
+
+
+def _label(folder: Path) -> str:
+    return str(folder)
+
+
+# -- worker side -----------------------------------------------------------------------
+
+def _init_worker() -> None:
+    """Pool initializer: import the build stack once for all the reports this worker builds."""
+    import importlib
+
+    for name in WORKER_PRELOAD:
+        importlib.import_module(name)
+
+
+def one_line(exc: BaseException) -> str:
+    """A one-line description of why a report failed."""
+    from pacspdf.errors import PacspdfError
+
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
+    if isinstance(exc, PacspdfError):
+        return first or type(exc).__name__
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def build_one(folder: str, output: str | None, label: str, cache_dir: str | None) -> Outcome:
+    """Build one report in this worker; every failure is returned, never raised."""
+    try:
+        from pacspdf.build import CACHE_DIR, build
+
+        result = build(Path(folder), Path(output) if output else None,
+                       cache_dir=CACHE_DIR if cache_dir is None else Path(cache_dir))
+    except Exception as exc:
+        return Outcome(label, False, error=one_line(exc), worker=os.getpid())
+    return Outcome(label, True, path=str(result.path), pages=result.pages, size=result.size,
+                   seconds=result.seconds, warnings=len(result.warnings), worker=os.getpid())
+
+
+# -- output ----------------------------------------------------------------------------
+
+class Reporter:
+    """The one place catalogue output is written: a rich bar on a terminal, else plain lines."""
+
+    def __init__(self, stream: TextIO | None, total: int, workers: int, fancy: bool | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+        self.total = total
+        self.workers = workers
+        self.done = 0
+        self._progress: Any = None
+        self._task: Any = None
+        if fancy is None:
+            fancy = _isatty(self.stream)
+        if fancy:
+            try:
+                from rich.console import Console
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeElapsedColumn,
+                )
+            except ImportError:  # rich is optional: fall back to plain lines
+                return
+            console = Console(file=self.stream)
+            self._progress = Progress(TextColumn("[bold]building[/]"), BarColumn(), MofNCompleteColumn(),
+                                      TimeElapsedColumn(), TextColumn("{task.description}"),
+                                      console=console, transient=True)
+
+    def __enter__(self) -> Reporter:
+        if self._progress is not None:
+            self._progress.start()
+            self._task = self._progress.add_task("", total=self.total)
+        else:
+            self._write(f"building {self.total} report{'s' * (self.total != 1)} on "
+                        f"{self.workers} worker{'s' * (self.workers != 1)}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def report(self, outcome: Outcome) -> None:
+        self.done += 1
+        if outcome.ok:
+            warn = f", {outcome.warnings} warning{'s' * (outcome.warnings != 1)}" if outcome.warnings else ""
+            line = (f"ok     {outcome.label} -> {outcome.path} ({outcome.pages} pages, "
+                    f"{outcome.size / 1024:.0f} KB, {outcome.seconds:.2f} s{warn})")
+        else:
+            line = f"FAILED {outcome.label}: {outcome.error}"
+        if self._progress is not None:
+            from rich.markup import escape
+
+            style = "green" if outcome.ok else "bold red"
+            self._progress.console.print(f"[{style}]{escape(line)}[/]", highlight=False)
+            self._progress.update(self._task, advance=1, description=escape(outcome.label))
+        else:
+            self._write(f"[{self.done}/{self.total}] {line}")
+
+    def summary(self, result: CatalogueResult) -> None:
+        built = len(result.outcomes) - len(result.failures)
+        rate = 60.0 * built / result.seconds if result.seconds > 0 else 0.0
+        lines = [f"built {built} of {len(result.outcomes)} reports in {result.seconds:.1f} s on "
+                 f"{result.workers} worker{'s' * (result.workers != 1)} ({rate:.1f} reports/min)"]
+        if result.failures:
+            lines.append(f"{len(result.failures)} failed:")
+            lines += [f"  {o.label}: {o.error}" for o in result.failures]
+        for line in lines:
+            self._write(line)
+
+    def message(self, text: str) -> None:
+        self._write(text)
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# -- orchestration ---------------------------------------------------------------------
+
+def worker_count(jobs: int) -> int:
+    if jobs < 0:
+        raise UsageError(f"-j/--jobs must be 0 (one per core) or more, not {jobs}")
+    if jobs == 0:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not on Linux
+            return os.cpu_count() or 1
+    return jobs
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # "spawn": a clean interpreter per worker (no fork of a threaded parent); it imports the
+    # stack once in the initializer and then serves many reports.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker)
+
+
+def _submit(pool: ProcessPoolExecutor, job: Job, cache_dir: Path | None) -> Future[Outcome]:
+    return pool.submit(build_one, str(job.folder), str(job.output) if job.output else None, job.label,
+                       None if cache_dir is None else str(cache_dir))
+
+
+def build_jobs(jobs: list[Job], workers: int, reporter: Reporter,
+               cache_dir: Path | None = None) -> list[Outcome]:
+    """Run the jobs on ``workers`` processes, reporting each outcome as it arrives."""
+    outcomes: list[Outcome] = []
+    orphans: list[Job] = []
+    pool = _pool(workers)
+    try:
+        futures = {_submit(pool, job, cache_dir): job for job in jobs}
+        for future in as_completed(futures):
+            try:
+                outcome = future.result()
+            except BrokenProcessPool:
+                orphans.append(futures[future])
+                continue
+            outcomes.append(outcome)
+            reporter.report(outcome)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    if orphans:  # a worker died: retry those reports one by one to isolate the culprit
+        outcomes += _isolate(sorted(orphans, key=lambda j: j.label), reporter, cache_dir)
+    return outcomes
+
+
+def _isolate(jobs: list[Job], reporter: Reporter, cache_dir: Path | None) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    pool = _pool(1)
+    try:
+        for job in jobs:
+            try:
+                outcome = _submit(pool, job, cache_dir).result()
+            except BrokenProcessPool:
+                outcome = Outcome(job.label, False, error="the worker process building it died "
+                                                          "(crash or out of memory)")
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = _pool(1)
+            outcomes.append(outcome)
+            reporter.report(outcome)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return outcomes
+
+
+def build_all(root: Path, jobs: int = 0, out_dir: Path | None = None, *, stream: TextIO | None = None,
+              fancy: bool | None = None, cache_dir: Path | None = None) -> CatalogueResult | None:
+    """Build every report under ``root``; None when there is none. Output goes to ``stream``."""
+    started = time.perf_counter()
+    root = Path(root)
+    workers = worker_count(jobs)
+    folders = find_reports(root)
+    if not folders:
+        Reporter(stream, 0, 0, fancy=False).message(
+            f"pacspdf: no report folders (a folder holding {REPORT_FILE}) under {root}")
+        return None
+    planned, clashes = plan(folders, out_dir)
+    workers = max(1, min(workers, len(planned)))
+    result = CatalogueResult(workers=workers)
+    with Reporter(stream, len(folders), workers, fancy) as reporter:
+        for outcome in clashes:
+            reporter.report(outcome)
+        built = build_jobs(planned, workers, reporter, cache_dir) if planned else []
+    order = {_label(f): i for i, f in enumerate(folders)}
+    result.outcomes = sorted(clashes + built, key=lambda o: order.get(o.label, len(order)))
+    result.seconds = time.perf_counter() - started
+    reporter.summary(result)
+    return result
+
+
+def run_all(root: Path, jobs: int, out_dir: Path | None, *, stream: TextIO | None = None,
+            fancy: bool | None = None, cache_dir: Path | None = None) -> int:
+    """``pacspdf build --all``: 0 when every report built, 1 when any failed, 2 when there were none."""
+    result = build_all(root, jobs, out_dir, stream=stream, fancy=fancy, cache_dir=cache_dir)
+    if result is None:
+        return EXIT_NO_REPORTS
+    return result.exit_code

@@ -1,0 +1,85 @@
+"""``pacspdf build --all``: many report folders on worker processes; one failure stops nothing."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pacspdf.catalogue import build_all, find_reports, run_all
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _copy(dest: Path, name: str, slug: str) -> Path:
+    folder = dest / "content" / name
+    shutil.copytree(ROOT / "content" / "pacs", folder)
+    report = folder / "report.yaml"
+    text = report.read_text(encoding="utf-8")
+    report.write_text(re.sub(r"(?m)^slug: .*$", f"slug: {slug}", text, count=1), encoding="utf-8")
+    if not (dest / "assets").exists():
+        shutil.copytree(ROOT / "assets", dest / "assets")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str, list]:
+    """Three good copies and one whose report.yaml has a type error, built on 2 workers."""
+    tmp = tmp_path_factory.mktemp("catalogue")
+    for i in range(3):
+        _copy(tmp, f"report-{i}", f"report-{i}")
+    broken = _copy(tmp, "broken", "broken")
+    yaml = broken / "report.yaml"
+    yaml.write_text(re.sub(r"(?m)^base_year: .*$", "base_year: twenty-twenty-four",
+                           yaml.read_text(encoding="utf-8")), encoding="utf-8")
+    out = io.StringIO()
+    result = build_all(tmp / "content", jobs=2, out_dir=tmp / "out", stream=out,
+                       cache_dir=tmp / "chart-cache")
+    assert result is not None
+    return tmp, result.exit_code, out.getvalue(), result.outcomes
+
+
+def test_good_reports_are_built_despite_a_broken_one(catalogue: tuple[Path, int, str, list]) -> None:
+    tmp, code, _text, outcomes = catalogue
+    assert code == 1
+    for i in range(3):
+        pdf = tmp / "out" / f"report-{i}-sample.pdf"
+        assert pdf.read_bytes().startswith(b"%PDF-")
+    assert not (tmp / "out" / "broken-sample.pdf").exists()
+    assert sorted(o.ok for o in outcomes) == [False, True, True, True]
+
+
+def test_summary_names_the_failure_with_its_one_line_error(catalogue: tuple[Path, int, str, list]) -> None:
+    _tmp, _code, text, _outcomes = catalogue
+    summary = text[text.index("built 3 of 4 reports"):]
+    assert "1 failed:" in summary
+    failure = [ln for ln in summary.splitlines() if "broken" in ln]
+    assert len(failure) == 1
+    assert re.search(r"broken/report\.yaml:\d+:\d+: error: base_year", failure[0])
+    # piped output is plain text: one line per report, no terminal control codes
+    assert "\x1b" not in text
+    assert len(re.findall(r"(?m)^\[\d/4\] (ok|FAILED) ", text)) == 4
+
+
+def test_workers_are_reused_across_reports(catalogue: tuple[Path, int, str, list]) -> None:
+    """Each worker imports the stack once and builds several reports (at most 2 processes)."""
+    _tmp, _code, _text, outcomes = catalogue
+    pids = {o.worker for o in outcomes}
+    assert 1 <= len(pids) <= 2
+
+
+def test_no_reports_under_root_is_exit_2(tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert run_all(tmp_path, 2, None, stream=out) == 2
+    assert "no report folders" in out.getvalue()
+    assert find_reports(tmp_path / "missing") == []
+
+
+def test_negative_jobs_is_a_usage_error(tmp_path: Path) -> None:
+    from pacspdf.errors import UsageError
+
+    with pytest.raises(UsageError):
+        run_all(tmp_path, -1, None, stream=io.StringIO())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import itertools
+import math
 import re
 import sys
 from collections.abc import Iterator
@@ -217,6 +218,13 @@ class PlayerStub:
     share: float
 
 
+def _cagr(values: dict[int, float], start: int, end: int) -> float:
+    """CAGR between two years of ``values``; NaN when either is missing (already reported)."""
+    if start not in values or end not in values:
+        return math.nan
+    return compound_growth(values[start], values[end], end - start)
+
+
 def stand_in_context(content: Content) -> dict[str, Any]:
     """The template context a build would use, computed in plain Python from the tables."""
     r, data = content.report, content.data
@@ -225,9 +233,7 @@ def stand_in_context(content: Content) -> dict[str, Any]:
     years = list(size_values)
     growth = {y: (size_values[y] / size_values[p] - 1.0) * 100.0
               for p, y in itertools.pairwise(years) if size_values[p]}
-    size = SizeStub(size_values, growth,
-                    compound_growth(size_values.get(start, 0.0), size_values.get(end, 0.0), end - start),
-                    r.base_year, start, end)
+    size = SizeStub(size_values, growth, _cagr(size_values, start, end), r.base_year, start, end)
     segments: dict[str, SegmentStub] = {}
     for seg in r.segments:
         by_year = data.shares.get(seg.id, {})
@@ -241,9 +247,7 @@ def stand_in_context(content: Content) -> dict[str, Any]:
                 shares[n][year] = share
                 if year in size_values:
                     values[n][year] = share * size_values[year] / 100.0
-        items = [SeriesStub(n, values[n], shares[n],
-                            compound_growth(values[n].get(start, 0.0), values[n].get(end, 0.0),
-                                            end - start), item.description)
+        items = [SeriesStub(n, values[n], shares[n], _cagr(values[n], start, end), item.description)
                  for n, item in zip(names, seg.items, strict=True)]
         countries_by: dict[str, list[str]] = {}
         for segment, country, _line in data.coverage.get(seg.id, []):
@@ -892,7 +896,21 @@ class _TemplateChecker:
             return
         self.rendered[f.path] = text
         if re.search(r"\bNone\b", text) and not re.search(r"\bNone\b", f.text):
-            self.problem(f, 1, 'renders as "None": a placeholder has no value', WARNING)
+            self._none(f)
+
+    def _none(self, f: _Field) -> None:
+        """Point at the placeholder that printed "None"."""
+        for number, line in enumerate(f.text.split("\n"), 1):
+            for match in re.finditer(r"\{\{(.*?)\}\}", line):
+                try:
+                    value = self.env.compile_expression(match.group(1))(**(self.context or {}))
+                except Exception:  # loop variables and the like: try the next one
+                    continue
+                if value is None:
+                    self.problem(f, number, f'"{match.group(0)}" renders as "None": it has no value',
+                                 WARNING)
+                    return
+        self.problem(f, 1, 'renders as "None": a placeholder has no value', WARNING)
 
     def _render_message(self, exc: Exception, ast: nodes.Template, line: int,
                         log: list[tuple[str | None, Any]]) -> str:
@@ -1005,7 +1023,7 @@ class _Statements:
                                     f"({view.leading.shares[year]:.1f} %)")
 
     def fastest(self, path: Path_, view: SegmentStub, name: str, near: str) -> None:
-        if view.fastest.name != name:
+        if view.fastest.name != name and math.isfinite(view.fastest.cagr):
             self.report(path, near, f'says "{name}" grows fastest in segments.{view.id}, but the '
                                     f'table\'s fastest-growing is "{view.fastest.name}" '
                                     f"({view.fastest.cagr:.1f} % CAGR)")

@@ -94,6 +94,16 @@ def test_same_input_gives_identical_json() -> None:
     assert a == b
 
 
+def test_global_matplotlib_style_does_not_leak_into_charts() -> None:
+    """A host application's global rcParams leave the recorded chart unchanged."""
+    from matplotlib import rc_context
+
+    plain = render_chart(_spec("line"), _data("line"), STYLE).to_json()
+    with rc_context({"lines.scale_dashes": False, "font.size": 20.0, "lines.linewidth": 4.0}):
+        styled = render_chart(_spec("line"), _data("line"), STYLE).to_json()
+    assert plain == styled
+
+
 def test_json_round_trip_is_lossless(drawings: dict[str, VectorDrawing]) -> None:
     """A drawing survives to_json/from_json unchanged (ops come back as tuples)."""
     for d in drawings.values():

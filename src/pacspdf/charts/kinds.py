@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib import rc_context
+from matplotlib import style as mpl_style
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
@@ -41,9 +42,13 @@ Colour = str | tuple[float, float, float]
 
 @contextmanager
 def chart_rc(style: ChartStyle) -> Iterator[None]:
-    """Register the brand fonts and apply the chart rcParams (no global changes)."""
+    """Register the brand fonts and apply the chart rcParams (no global changes).
+
+    Starts from matplotlib's defaults so that a style set globally by the host
+    application cannot leak into charts (the cache key does not cover rcParams).
+    """
     register_fonts(style.fonts)
-    with rc_context({
+    with mpl_style.context("default"), rc_context({
         "font.family": [FAMILY], "font.size": style.font_size, "text.usetex": False,
         "text.parse_math": False, "axes.unicode_minus": True, "path.simplify": False,
         "lines.solid_capstyle": "butt", "lines.dash_capstyle": "butt",
@@ -561,7 +566,7 @@ def _line(ctx: _Ctx) -> None:
             ax.plot([x[j]], [vals[i, j]], marker="o", markersize=4.2, color=colour,
                     markeredgecolor="#ffffff", markeredgewidth=0.8, zorder=4, clip_on=False)
     if spec.value_labels:
-        for j in set(end_at) - {-1}:
+        for j in sorted(set(end_at) - {-1}):
             group = [i for i in range(m) if end_at[i] == j]
             ys = _spread([ctx.ypt(float(vals[i, j])) for i in group], ctx.small * 1.15)
             for i, y in zip(group, ys, strict=True):
@@ -648,13 +653,16 @@ def _donut(ctx: _Ctx) -> None:
         ax.add_artist(Wedge((0, 0), 0.985, angle - sweep, angle, width=ring,
                            facecolor=ctx.colour(i), edgecolor="#ffffff", linewidth=1.0,
                            clip_on=False))
-        if spec.value_labels and sweep >= 20:
+        label = _fmt(share, 1 if ctx.pct else 0, "%")
+        r = 0.985 - ring / 2
+        width = ctx.tw(label, ctx.small, "semibold")
+        # only where the label fits inside its slice: across the ring and along the arc
+        if spec.value_labels and width <= ring * d / 2 * 1.6 and \
+                np.deg2rad(sweep) * r * d / 2 >= width + fs:
             mid = np.deg2rad(angle - sweep / 2)
-            r = 0.985 - ring / 2
             ctx.text(ctx.xpt(r * np.cos(mid)), ctx.ypt(r * np.sin(mid)) -
-                     ctx.cap(ctx.small, "semibold") / 2, _fmt(share, 1 if ctx.pct else 0, "%"),
-                     size=ctx.small, key="semibold", color=_on(ctx.colour(i), style),
-                     ha="center")
+                     ctx.cap(ctx.small, "semibold") / 2, label, size=ctx.small,
+                     key="semibold", color=_on(ctx.colour(i), style), ha="center")
         angle -= sweep
     if spec.callout:
         _centre_text(ctx, d / 2, cy, d * (1 - ring) * 0.82, spec.callout)
@@ -669,11 +677,11 @@ def _centre_text(ctx: _Ctx, cx: float, cy: float, width: float, s: str) -> None:
     while big > ctx.fs and ctx.tw(value, big, "semibold") > width:
         big -= 0.5
     lines = _wrap(ctx, head.strip(), width, ctx.small) if head else []
-    block = ctx.cap(big, "semibold") + len(lines) * ctx.small * LINE + ctx.fs * 0.3
+    block = ctx.cap(big, "semibold") + len(lines) * ctx.small * LINE + ctx.fs * 0.5
     y = cy + block / 2 - ctx.cap(big, "semibold")
     ctx.text(cx, y, value, size=big, key="semibold", ha="center")
     for k, line in enumerate(lines):
-        ctx.text(cx, y - ctx.fs * 0.5 - ctx.cap(ctx.small) - k * ctx.small * LINE, line,
+        ctx.text(cx, y - ctx.fs * 0.7 - ctx.cap(ctx.small) - k * ctx.small * LINE, line,
                  size=ctx.small, color=ctx.style.muted, ha="center")
 
 

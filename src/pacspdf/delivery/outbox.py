@@ -95,8 +95,8 @@ def new_copy_id() -> str:
 
 def message_id_for(key: str, domain: str) -> str:
     """The Message-ID of the mail for ``key``: the same on every attempt, after any crash."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return f"<{digest}.pacspdf@{domain}>"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]  # 96 bits; short, so the header never folds
+    return f"<{digest}@{domain}>"
 
 
 @dataclass(frozen=True)

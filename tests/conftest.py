@@ -52,6 +52,12 @@ def copy_content(dest: Path, name: str = "pacs") -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def copy_sample() -> Callable[[Path, str], Path]:
+    """``copy_content`` itself, for module- or session-scoped fixtures that mutate content."""
+    return copy_content
+
+
 @pytest.fixture
 def content_copy(tmp_path: Path) -> Callable[..., Path]:
     """A factory: ``content_copy(name="pacs")`` copies the sample content into tmp_path."""

@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib import rc_context
 from matplotlib import style as mpl_style
 from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -465,8 +466,9 @@ def _bars(ctx: _Ctx, mode: str) -> None:
             base = np.zeros(n)
             xs = x + ((i - (m - 1) / 2) * bar_w if mode == "grouped" else 0)
         width = bar_w * (0.88 if mode == "grouped" and m > 1 else 1)
-        for j in np.flatnonzero(~missing[i]):
-            _bar(ax, (xs[j] - width / 2, base[j]), width, vals[i, j], colours[j])
+        keep = np.flatnonzero(~missing[i])
+        _bars_at(ax, xs[keep] - width / 2, base[keep], width, vals[i, keep],
+                 [colours[j] for j in keep])
         if not spec.value_labels:
             continue
         for j in np.flatnonzero(~missing[i]):
@@ -499,10 +501,18 @@ def _bars(ctx: _Ctx, mode: str) -> None:
     _gridlines(ctx, grid)
 
 
-def _bar(ax: Axes, xy: tuple[float, float], w: float, h: float, colour: object) -> None:
-    # add_artist, not ax.bar/add_patch: limits are fixed, so skip costly autoscaling.
-    ax.add_artist(Rectangle(xy, w, h, facecolor=colour, edgecolor="none", linewidth=0,
-                            zorder=1, clip_on=False))
+def _bars_at(ax: Axes, x: np.ndarray, y: np.ndarray, w: np.ndarray | float,
+             h: np.ndarray | float, colours: Sequence[Colour]) -> None:
+    """Rectangles (x, y, w, h) in data units as one collection.
+
+    Much cheaper than ``ax.bar``: one artist, and no autoscaling (limits are fixed).
+    """
+    x0, y0 = np.broadcast_arrays(x, y)
+    x1, y1 = x0 + w, y0 + h
+    verts = np.stack([np.stack([x0, y0], -1), np.stack([x1, y0], -1),
+                      np.stack([x1, y1], -1), np.stack([x0, y1], -1)], axis=1)
+    ax.add_collection(PolyCollection(verts, facecolors=colours, edgecolors="none",
+                                     linewidths=0, zorder=1, clip_on=False), autolim=False)
 
 
 def _bar_label(ctx: _Ctx, x: float, v: float, s: str, vertical: bool,
@@ -623,8 +633,9 @@ def _hbar(ctx: _Ctx) -> None:
     for i in range(m):
         ys = y + (i - (m - 1) / 2) * bar_h
         thick = bar_h * (0.85 if m > 1 else 1)
-        for j in np.flatnonzero(present[i]):
-            _bar(ax, (0.0, ys[j] - thick / 2), vals[i, j], thick, ctx.colour(i))
+        keep = np.flatnonzero(present[i])
+        _bars_at(ax, np.zeros(len(keep)), ys[keep] - thick / 2, vals[i, keep], thick,
+                 [ctx.colour(i)] * len(keep))
         if spec.value_labels:
             for j in np.flatnonzero(present[i]):
                 v = float(vals[i, j])

@@ -219,7 +219,8 @@ class _Runner:
             return RowResult(where, e.email, outcome, detail, e.key, e.attempts, tuple(warnings))
 
         if entry.state is State.SENT:
-            return result(Outcome.ALREADY_SENT, f"on {entry.sent_at} ({entry.message_id})")
+            when = (entry.sent_at or "")[:19].replace("T", " ")
+            return result(Outcome.ALREADY_SENT, f"on {when} UTC {entry.message_id}")
         if entry.state is State.FAILED:
             return result(Outcome.FAILED, f"failed earlier: {entry.reason}")
         if entry.report_slug != slug:

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,9 @@ def words(textpage: Any, max_height: float = 30.0) -> list[Box]:
 
 # ---------------------------------------------------------------------------- the document
 
+Fragment = tuple[str, str, Any]   # (text shown, BaseFont, font dictionary)
+
+
 @dataclass
 class Doc:
     """The session's sample PDF with per-page text (pypdf) and text pages (pdfium)."""
@@ -115,9 +118,11 @@ class Doc:
     path: Path
     reader: pypdf.PdfReader
     pages: int
-    texts: list[str]          # index 0 is page 1
+    texts: list[str]                  # index 0 is page 1
+    fragments: list[list[Fragment]]   # the text each font shows, per page
     pdfium: Any
     textpages: list[Any]
+    _words: dict[int, list[Box]] = field(default_factory=dict)
 
     def text(self, page: int) -> str:
         return self.texts[page - 1]
@@ -125,11 +130,20 @@ class Doc:
     def tp(self, page: int) -> Any:
         return self.textpages[page - 1]
 
+    def words(self, page: int) -> list[Box]:
+        if page not in self._words:
+            self._words[page] = words(self.tp(page))
+        return self._words[page]
+
     def size(self, page: int) -> tuple[float, float]:
         return self.pdfium[page - 1].get_size()
 
     def pages_with_line(self, line: str, pages: Iterator[int] | list[int] | range | None = None) -> list[int]:
         return [p for p in (pages or range(1, self.pages + 1)) if line in lines(self.text(p))]
+
+    def fonts(self, pages: list[int] | range) -> dict[str, Any]:
+        """Fonts that actually show glyphs on ``pages`` (BaseFont -> font dictionary)."""
+        return {name: font for p in pages for _text, name, font in self.fragments[p - 1]}
 
     @property
     def front(self) -> list[int]:
@@ -142,12 +156,23 @@ class Doc:
         return list(range(max(self.front) + 1, self.pages + 1))
 
 
+def _read_page(page: pypdf.PageObject) -> tuple[str, list[Fragment]]:
+    shown: list[Fragment] = []
+
+    def visit(text: str, _cm: Any, _tm: Any, font: Any, _size: Any) -> None:
+        if text.strip() and font is not None:
+            shown.append((text.strip(), str(font.get("/BaseFont")), font))
+
+    return page.extract_text(visitor_text=visit), shown
+
+
 @pytest.fixture(scope="module")
 def doc(sample_pdf: Any) -> Iterator[Doc]:
     path, reader, _result = sample_pdf
     pdf = pypdfium2.PdfDocument(path)
     textpages = [page.get_textpage() for page in pdf]
-    yield Doc(path, reader, len(reader.pages), [p.extract_text() for p in reader.pages], pdf, textpages)
+    texts, fragments = zip(*(_read_page(p) for p in reader.pages), strict=True)
+    yield Doc(path, reader, len(reader.pages), list(texts), list(fragments), pdf, textpages)
     for tp in textpages:
         tp.close()
     pdf.close()
@@ -212,7 +237,7 @@ def entry_page_number(doc: Doc, page: int, label: str) -> tuple[Box, int]:
     hits = find(doc.tp(page), label)
     assert hits, f"{label!r} not on page {page}"
     box = hits[0]
-    same_line = [w for w in words(doc.tp(page)) if w.bottom - 2 <= box.middle <= w.top + 2
+    same_line = [w for w in doc.words(page) if w.bottom - 2 <= box.middle <= w.top + 2
                  and w.left > box.right]
     assert same_line, f"no page number beside {label!r}"
     last = max(same_line, key=lambda w: w.right)
@@ -563,7 +588,7 @@ def _table_rows(doc: Doc, page: int, label: str) -> list[list[Box]]:
     """Word rows (by baseline) of the table whose caption is ``label``, between caption and source."""
     caption = find(doc.tp(page), label)[0]
     _src_page, source = _source_after(doc, page, caption)
-    inside = [w for w in words(doc.tp(page)) if source.top < w.bottom and w.top < caption.bottom]
+    inside = [w for w in doc.words(page) if source.top < w.bottom and w.top < caption.bottom]
     rows: dict[float, list[Box]] = {}
     for w in inside:
         key = next((k for k in rows if abs(k - w.bottom) < 1.0), w.bottom)
@@ -636,26 +661,13 @@ def _embedded_truetype_subset(font: Any) -> bool:
             and re.match(r"^/?[A-Z]{6}\+", str(font.get("/BaseFont"))) is not None)
 
 
-def _drawn_fonts(reader: pypdf.PdfReader, pages: list[int]) -> dict[str, Any]:
-    """Fonts that actually show glyphs on ``pages`` (BaseFont -> font dictionary)."""
-    used: dict[str, Any] = {}
-
-    def visit(text: str, _cm: Any, _tm: Any, font: Any, _size: Any) -> None:
-        if text.strip() and font is not None:
-            used[str(font.get("/BaseFont"))] = font
-
-    for page in pages:
-        reader.pages[page - 1].extract_text(visitor_text=visit)
-    return used
-
-
 def _family(base_font: str) -> str:
     return base_font.lstrip("/").split("+", 1)[-1].split("-", 1)[0]
 
 
 def test_every_font_that_draws_text_is_an_embedded_truetype_subset(doc: Doc) -> None:
     """Each font showing glyphs is TrueType with a FontFile2 and an 'ABCDEF+' subset name."""
-    used = _drawn_fonts(doc.reader, list(range(1, doc.pages + 1)))
+    used = doc.fonts(range(1, doc.pages + 1))
     assert used
     for name, font in used.items():
         assert _embedded_truetype_subset(font), f"{name} is not an embedded TrueType subset"
@@ -674,18 +686,11 @@ def test_no_font_resource_is_unembedded(doc: Doc) -> None:
 def test_body_text_and_charts_use_one_font_family(doc: Doc) -> None:
     """All text on body pages (prose, tables, chart labels) is set in one family, and the chart
     axis labels use that family too."""
-    used = _drawn_fonts(doc.reader, doc.body)
+    used = doc.fonts(doc.body)
     assert {_family(name) for name in used} == {_family(next(iter(used)))}
     body_family = _family(next(iter(used)))
     axis = f"{REPORT.get('currency', 'USD')} {REPORT.get('unit', 'million')}"
-    axis_fonts: set[str] = set()
-
-    def visit(text: str, _cm: Any, _tm: Any, font: Any, _size: Any) -> None:
-        if text.strip() == axis and font is not None:
-            axis_fonts.add(str(font.get("/BaseFont")))
-
-    for page in doc.body:
-        doc.reader.pages[page - 1].extract_text(visitor_text=visit)
+    axis_fonts = {name for p in doc.body for text, name, _font in doc.fragments[p - 1] if text == axis}
     assert axis_fonts, "no chart axis label found"
     assert {_family(f) for f in axis_fonts} == {body_family}
 
@@ -695,8 +700,8 @@ def test_body_text_and_charts_use_one_font_family(doc: Doc) -> None:
                    "so the SVG wordmark falls back to DejaVu Sans")
 def test_cover_text_uses_the_brand_font_family(doc: Doc) -> None:
     """Everything on the cover, the logo's wordmark included, is set in the body font family."""
-    body_family = {_family(n) for n in _drawn_fonts(doc.reader, doc.body)}
-    assert {_family(n) for n in _drawn_fonts(doc.reader, [1])} == body_family
+    body_family = {_family(n) for n in doc.fonts(doc.body)}
+    assert {_family(n) for n in doc.fonts([1])} == body_family
 
 
 def test_no_raster_images_charts_are_vector(doc: Doc) -> None:

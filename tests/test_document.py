@@ -507,6 +507,17 @@ def test_key_player_profiles_are_in_the_competitive_landscape(doc: Doc) -> None:
         assert " ".join(norm(profile["text"]).split()[:8]) in text
 
 
+def test_about_the_full_report_lists_what_it_adds_and_how_to_buy(doc: Doc) -> None:
+    """The closing section lists every 'full report adds' line and prints the purchase and
+    enquiry URLs."""
+    sid = next(s["id"] for s in REPORT["sections"] if any("contact" in b for b in s.get("blocks") or []))
+    text = norm(" ".join(doc.text(p) for p in _section_pages(doc)[sid]))
+    for line in REPORT["full_report_adds"]:
+        assert norm(line) in text
+    for key in ("purchase", "enquiry"):
+        assert BRAND["links"][key].replace("{id}", str(REPORT["publisher_id"])) in text
+
+
 # ---------------------------------------------------------------------------- figures and tables
 
 def _source_after(doc: Doc, page: int, caption: Box) -> tuple[int, Box]:
@@ -582,6 +593,20 @@ def test_illustrative_notes_beside_illustrative_figures_and_tables(doc: Doc) -> 
                 seen_plain = True
                 assert "Illustrative" not in head, f"{word} {n} is not illustrative"
     assert seen_note and seen_plain
+
+
+def test_table_values_have_thousands_separators_and_units_in_the_header(doc: Doc) -> None:
+    """The market-size table prints every CSV value with a thousands separator and one decimal,
+    under a header that names the currency and unit."""
+    n = numbered("table").index(next(t["id"] for t in REPORT["tables"] if t["data"] == "market_size")) + 1
+    page = caption_page(doc, f"Table {n}")
+    text = norm(doc.text(page))
+    values = [float(r["value"]) for r in _csv(Path(REPORT["market_size"]["file"]).name)]
+    assert any(v >= 1000 for v in values)
+    for v in values:
+        assert f"{v:,.1f}" in text
+    header = " ".join(w.text for w in _table_rows(doc, page, f"Table {n}")[0])
+    assert f"({REPORT.get('currency', 'USD')} {REPORT.get('unit', 'million')})" in header
 
 
 def _table_rows(doc: Doc, page: int, label: str) -> list[list[Box]]:
@@ -919,7 +944,7 @@ def _wrong_type(folder: Path) -> tuple[int, ...]:
 
 def _unknown_placeholder(folder: Path) -> tuple[int, ...]:
     path = folder / "report.yaml"
-    line = _edit(path, "{{ segments.region.leading.name }} leads", "{{ segments.region.leeding.name }} leads")
+    line = _edit(path, PLACEHOLDER, PLACEHOLDER.replace("leading", "leeding"))
     block = path.read_text(encoding="utf-8").splitlines()[:line]
     text_line = max(i for i, ln in enumerate(block, start=1) if ln.strip().startswith("- text:"))
     return tuple(range(text_line, line + 1))
@@ -933,14 +958,18 @@ def _bad_number(folder: Path) -> tuple[int, ...]:
     return (4,)
 
 
+PLACEHOLDER = "{{ segments.region.leading.name }} leads"
+PLACEHOLDER_FIELD = next(f"sections[{i}].blocks[{j}].text" for i, sec in enumerate(REPORT["sections"])
+                         for j, block in enumerate(sec.get("blocks") or [])
+                         if PLACEHOLDER in (block.get("text") or ""))
+
 CASES = [
     Case("missing-report", _missing_report, "report.yaml", None, "not found"),
     Case("yaml-syntax", _yaml_syntax, "report.yaml", None, "YAML"),
     Case("missing-field", _missing_field, "report.yaml", "code", "required"),
     Case("mistyped-field", _mistyped_field, "report.yaml", "short_titel", "did you mean 'short_title'"),
     Case("wrong-type", _wrong_type, "report.yaml", "base_year", "integer"),
-    Case("unknown-placeholder", _unknown_placeholder, "report.yaml", "sections[4].blocks[0].text",
-         "leeding"),
+    Case("unknown-placeholder", _unknown_placeholder, "report.yaml", PLACEHOLDER_FIELD, "leeding"),
     Case("bad-number", _bad_number, "tables/by_type.csv", "Cloud-based PACS", "not a number"),
 ]
 

@@ -60,14 +60,16 @@ def page_where(texts: list[str], predicate: Any) -> int:
 
 
 def test_cover_top_band_is_the_brand_primary_colour(pages: tuple[list[str], Any]) -> None:
-    """The cover's top corner is the brand primary, the band covers about half the page, and an
-    accent rule runs across the page under it."""
+    """The cover's top corner is the brand primary, the logo stands out at its top left, the band
+    covers about half the page, and an accent rule runs across the page under it."""
     _texts, pdf = pages
     image = render(pdf, 1)
     h, w, _ = image.shape
     corner = image[: int(h * 0.03), : int(w * 0.05)]
     assert near(corner, PRIMARY, tol=6).all(), f"corner colour {corner[0, 0]} is not {PRIMARY}"
     assert near(image, PRIMARY).mean() > 0.4
+    logo = image[int(h * 0.02): int(h * 0.10), int(w * 0.10): int(w * 0.40)]
+    assert (~near(logo, PRIMARY, tol=30)).mean() > 0.05, "no logo drawn at the cover's top left"
     accent_rows = near(image, ACCENT).mean(axis=1) > 0.95
     assert accent_rows.any(), "no accent rule across the cover"
     assert np.argmax(accent_rows) > h * 0.3, "the accent rule is not under the band"

@@ -37,6 +37,19 @@ def edit(file: str, old: str, new: str) -> Mutation:
     return apply
 
 
+def edit_after(file: str, anchor: str, old: str, new: str) -> Mutation:
+    """Replace the first occurrence of ``old`` after the first occurrence of ``anchor``."""
+
+    def apply(root: Path) -> None:
+        path = root / file
+        text = path.read_text(encoding="utf-8")
+        at = text.index(anchor)
+        hit = text.index(old, at)
+        path.write_text(text[:hit] + new + text[hit + len(old):], encoding="utf-8")
+
+    return apply
+
+
 def edit_bytes(file: str, old: bytes, new: bytes) -> Mutation:
     """Replace the one occurrence of ``old`` in ``file``, byte for byte."""
 
@@ -411,9 +424,9 @@ CASES: list[Case] = [
          expect=E(REPORT, "data: segment:applications", 5, "charts[3].data",
                   'no segment with id "applications" (did you mean "application"?)')),
     case("donut-year-not-in-data",
-         edit(REPORT, "    years: [2024]\n", "    years: [2023]\n"),
-         expect=E(REPORT, "years: [2023]", 13, "charts[4].years[0]",
-                  "2023 is not a year of the segment:region data (2024–2032)")),
+         edit_after(REPORT, "- id: region-share", "years: [2024", "years: [2023"),
+         expect=E(REPORT, "years: [2023", 13, "charts[4].years[0]",
+                  "2023 is not a year of the segment:region data (2024–2032)", after="- id: region-share")),
     # ---------------------------------------------------------------- templates
     case("unknown-attribute-placeholder",
          edit(REPORT, 'title: "{{ report.market }} market share by region',

@@ -29,7 +29,7 @@ import jinja2
 from jinja2 import nodes
 
 from pacspdf.content._yaml import Located, Path_, Span
-from pacspdf.content.load import Content, display_path, field_path
+from pacspdf.content.load import Content, display_path, field_path, one_line
 from pacspdf.content.model import Block, Segmentation
 from pacspdf.content.tables import CsvTable
 from pacspdf.errors import Problem
@@ -68,10 +68,6 @@ def _years(years: list[int]) -> str:
         out.append(str(ys[i]) if i == j else f"{ys[i]}–{ys[j]}")
         i = j + 1
     return ", ".join(out)
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.1f}" if abs(value - round(value)) > 1e-9 else f"{value:.0f}"
 
 
 # ---------------------------------------------------------------- country names
@@ -1078,7 +1074,7 @@ def validate(content: Content) -> list[Problem]:
     if context is not None:
         _Statements(checker, {f.path: f for f in fields if f.file == content.report_file},
                     context).run(templates.rendered)
-    return sorted(set(checker.problems))
+    return sorted(set(one_line(checker.problems)))
 
 
 def heavy_modules_loaded() -> list[str]:

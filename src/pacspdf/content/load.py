@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,20 @@ def display_path(path: Path) -> str:
 
 
 _display = display_path
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x00``), so a problem stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def one_line(problems: list[Problem]) -> list[Problem]:
+    """``problems`` with fields and messages made printable (cells and keys come from users)."""
+    return [p if p.message.isprintable() and p.field.isprintable()
+            else dataclasses.replace(p, field=printable(p.field), message=printable(p.message))
+            for p in problems]
 
 
 def field_path(loc: tuple[Any, ...]) -> str:
@@ -217,15 +232,15 @@ def load(folder: Path | str) -> Content:
         raise ContentError.one(_display(folder), "report folder not found")
     parsed = parse_yaml_model(report_path, Report, problems)
     if parsed is None:
-        raise ContentError(problems)
+        raise ContentError(one_line(problems))
     report, located = parsed
     brand_path = find_brand(folder, report.brand)
     brand_parsed = parse_yaml_model(brand_path, Brand, problems)
     data = _load_data(report, folder, problems)
     if brand_parsed is None or any(p.is_error for p in problems):
-        raise ContentError(problems)
+        raise ContentError(one_line(problems))
     brand, brand_located = brand_parsed
     return Content(folder=folder, report=report, brand=brand, data=data,
                    report_file=_display(report_path), brand_file=_display(brand_path),
                    brand_dir=brand_path.parent, located=located, brand_located=brand_located,
-                   warnings=[p for p in problems if not p.is_error])
+                   warnings=one_line([p for p in problems if not p.is_error]))

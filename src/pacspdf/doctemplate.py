@@ -103,7 +103,8 @@ class ReportDocTemplate(BaseDocTemplate):
     def __init__(self, target: Any, theme: Theme, decor: PageDecor, *, date: str = "", **kw: Any) -> None:
         super().__init__(target, pagesize=theme.page_size, leftMargin=theme.margin_left,
                          rightMargin=theme.margin_right, topMargin=theme.margin_top,
-                         bottomMargin=theme.margin_bottom, invariant=1, **kw)
+                         bottomMargin=theme.margin_bottom, invariant=1,
+                         initialFontName=theme.fonts["regular"], **kw)
         self.theme = theme
         self.decor = decor
         self.page_count = PageCount()

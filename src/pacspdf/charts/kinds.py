@@ -649,15 +649,13 @@ def _hbar(ctx: _Ctx) -> None:
             ctx.text(0, first - k * fs * LINE, line)
 
 
-def _donut(ctx: _Ctx) -> None:
-    data, spec, style, fs = ctx.data, ctx.spec, ctx.style, ctx.fs
-    raw = _values(data)[0]
+def _ring(ctx: _Ctx, x0: float, cy: float, d: float, raw: np.ndarray) -> None:
+    """One donut of diameter *d* whose left edge is at *x0*, centred vertically on *cy*."""
+    spec, style, fs = ctx.spec, ctx.style, ctx.fs
     values = np.clip(np.nan_to_num(raw), 0, None)
     total = float(values.sum()) or 1.0
     shares = values / total * 100
-    d = min(ctx.H - 4, ctx.W * 0.48)
-    cy = ctx.H / 2
-    ax = ctx.axes(0, cy - d / 2, ctx.W - d, cy + d / 2, (-1.0, 1.0), (-1.0, 1.0))
+    ax = ctx.axes(x0, cy - d / 2, ctx.W - x0 - d, cy + d / 2, (-1.0, 1.0), (-1.0, 1.0))
     ring, angle = 0.34, 90.0
     for i, share in enumerate(shares):
         sweep = share * 3.6
@@ -668,17 +666,37 @@ def _donut(ctx: _Ctx) -> None:
         r = 0.985 - ring / 2
         width = ctx.tw(label, ctx.small, "semibold")
         # only where the label fits inside its slice: across the ring and along the arc
-        if spec.value_labels and width <= ring * d / 2 * 1.6 and \
+        if spec.value_labels and width <= ring * d / 2 * 0.95 and \
                 np.deg2rad(sweep) * r * d / 2 >= width + fs:
             mid = np.deg2rad(angle - sweep / 2)
             ctx.text(ctx.xpt(r * np.cos(mid)), ctx.ypt(r * np.sin(mid)) -
                      ctx.cap(ctx.small, "semibold") / 2, label, size=ctx.small,
                      key="semibold", color=_on(ctx.colour(i), style), ha="center")
         angle -= sweep
-    if spec.callout:
-        _centre_text(ctx, d / 2, cy, d * (1 - ring) * 0.82, spec.callout)
+
+
+def _donut(ctx: _Ctx) -> None:
+    """One donut per series (e.g. one per year), side by side, with one legend table."""
+    spec, fs = ctx.spec, ctx.fs
+    raws = _values(ctx.data)
+    n = len(raws)
+    cy = ctx.H / 2
+    if n == 1:
+        d = min(ctx.H - 4, ctx.W * 0.48)
+        _ring(ctx, 0, cy, d, raws[0])
+        if spec.callout:
+            _centre_text(ctx, d / 2, cy, d * (1 - 0.34) * 0.82, spec.callout)
+        if spec.legend:
+            _donut_table(ctx, d + fs * 2.5, cy, raws[0])
+        return
+    gap = fs * 2.0
+    d = min(ctx.H - 4, (ctx.W * 0.58 - gap * (n - 1)) / n)
+    for k, raw in enumerate(raws):
+        x0 = k * (d + gap)
+        _ring(ctx, x0, cy, d, raw)
+        _centre_text(ctx, x0 + d / 2, cy, d * (1 - 0.34) * 0.82, f": {ctx.data.series[k].name}")
     if spec.legend:
-        _donut_table(ctx, d + fs * 2.5, cy, raw)
+        _donut_table(ctx, n * d + (n - 1) * gap + fs * 2.5, cy, raws[0], raws)
 
 
 def _centre_text(ctx: _Ctx, cx: float, cy: float, width: float, s: str) -> None:
@@ -696,34 +714,51 @@ def _centre_text(ctx: _Ctx, cx: float, cy: float, width: float, s: str) -> None:
                  size=ctx.small, color=ctx.style.muted, ha="center")
 
 
-def _donut_table(ctx: _Ctx, x0: float, cy: float, values: np.ndarray) -> None:
-    """Legend as a small table: swatch, segment name, value right-aligned."""
+def _donut_table(ctx: _Ctx, x0: float, cy: float, values: np.ndarray,
+                 columns: Sequence[np.ndarray] | None = None) -> None:
+    """Legend as a small table: swatch, segment name, one right-aligned value per series."""
     fs, style = ctx.fs, ctx.style
-    dec = _decimals(values, ctx.pct)
-    vals = [_fmt(float(v), dec, "%" if ctx.pct else "") if np.isfinite(v) else "\u2013"
-            for v in values]
-    val_w = max(ctx.tw(v, key="semibold") for v in vals)
+    cols = list(columns) if columns is not None else [values]
+    dec = _decimals(np.concatenate([np.asarray(c, dtype=float) for c in cols]), ctx.pct)
+    texts = [[_fmt(float(v), dec, "%" if ctx.pct else "") if np.isfinite(v) else "\u2013" for v in c]
+             for c in cols]
+    heads = [s.name for s in ctx.data.series] if len(cols) > 1 else []
+    col_w = [max([ctx.tw(v, key="semibold") for v in t] + [ctx.tw(h, ctx.small, "semibold")
+                                                           for h in heads[i:i + 1]])
+             for i, t in enumerate(texts)]
+    val_w = sum(col_w) + fs * 1.5 * (len(cols) - 1)
     name_w = ctx.W - x0 - val_w - fs * 3.5
     names = [_wrap(ctx, c, name_w, fs) for c in ctx.data.categories]
     used = max(ctx.tw(line) for lines in names for line in lines)
-    x_val = min(ctx.W, x0 + fs * 1.4 + used + fs * 2 + val_w)
+    x_end = min(ctx.W, x0 + fs * 1.4 + used + fs * 2 + val_w)
+    rights = []
+    x = x_end
+    for w in reversed(col_w):
+        rights.insert(0, x)
+        x -= w + fs * 1.5
     rows = [max(len(lines), 1) * fs * LINE + fs * 0.8 for lines in names]
-    header = fs * 1.6 if not ctx.pct and ctx.data.unit else 0.0
+    unit_head = not ctx.pct and ctx.data.unit
+    header = fs * 1.6 if (unit_head or heads) else 0.0
     y = cy + (sum(rows) + header) / 2
-    if header:
-        ctx.text(x_val, y - ctx.cap(ctx.small) - fs * 0.2, ctx.data.unit, size=ctx.small,
+    if heads:
+        for right, h in zip(rights, heads, strict=True):
+            ctx.text(right, y - ctx.cap(ctx.small) - fs * 0.2, h, size=ctx.small, key="semibold",
+                     color=style.muted, ha="right")
+    elif unit_head:
+        ctx.text(x_end, y - ctx.cap(ctx.small) - fs * 0.2, ctx.data.unit, size=ctx.small,
                  color=style.muted, ha="right")
-        y -= header
+    y -= header
     for i, (lines, h) in enumerate(zip(names, rows, strict=True)):
-        ctx.line([x0, x_val], [y, y], style.grid, 0.5)
+        ctx.line([x0, x_end], [y, y], style.grid, 0.5)
         mid = y - h / 2
         ctx.rect(x0, mid - fs * 0.4, fs * 0.8, fs * 0.8, ctx.colour(i))
         first = mid - ctx.cap() / 2 + (len(lines) - 1) * fs * LINE / 2
         for k, line in enumerate(lines):
             ctx.text(x0 + fs * 1.4, first - k * fs * LINE, line)
-        ctx.text(x_val, mid - ctx.cap() / 2, vals[i], key="semibold", ha="right")
+        for right, t in zip(rights, texts, strict=True):
+            ctx.text(right, mid - ctx.cap() / 2, t[i], key="semibold", ha="right")
         y -= h
-    ctx.line([x0, x_val], [y, y], style.grid, 0.5)
+    ctx.line([x0, x_end], [y, y], style.grid, 0.5)
 
 
 KINDS: dict[str, Callable[[_Ctx], None]] = {

@@ -211,11 +211,8 @@ def real_binding(tmp_path: Path, sample_pdf) -> ReportBinding:  # type: ignore[n
 
 def test_real_copies_name_each_enquirer_on_page_one(tmp_path: Path, server: Server,
                                                     real_binding: ReportBinding) -> None:
-    """Through SMTP, each real copy names its enquirer on page 1 (accents, Greek, Cyrillic) with its copy ID.
-
-    A name the brand fonts cannot show (CJK) still goes out, addressed to the email instead,
-    and the row carries the personaliser's warning.
-    """
+    """Real copies name each enquirer on page 1, and an unshowable (CJK) name falls back to the email."""
+    # The CJK row still goes out, addressed to the email, and carries the personaliser's warning.
     controller, handler = server
     people = [("Zoë Ångström", "zoe@example.com", "Hôpital Nord", "CIO", "France"),
               ("Σωκράτης Παπαδόπουλος", "sokratis@example.gr", "Ιατρική ΑΕ", "CTO", "Greece"),

@@ -113,11 +113,8 @@ def test_killed_mid_batch_and_rerun_delivers_each_exactly_once(workdir: Path, se
 
 
 def test_kill_inside_the_window_resends_with_the_same_message_id(workdir: Path, server: Server) -> None:
-    """The one duplicate window: killed after the server kept message 4 but before the 250 was committed.
-
-    The rerun sends message 4 again, byte-for-byte the same headers (Message-ID, Date, copy
-    ID), so a receiving system can drop the duplicate; nothing else is sent twice.
-    """
+    """Killed in the window (message 4 kept, not committed), the rerun resends only it, same headers."""
+    # Same Message-ID, Date and copy ID, so a receiving system can drop the duplicate.
     controller, handler = server
     kill_run(workdir, controller, handler, "accept-drop")
     assert handler.wait_for(KILL_AT)  # the server thread keeps message 4 just after the kill

@@ -152,11 +152,9 @@ def test_template_mistakes_are_reported_with_file_and_line(tmp_path: Path, ctx: 
 
 def test_long_non_ascii_name_is_folded_into_rfc2047_words_that_decode_exactly(
         ctx: MailContext, templates: MailTemplates) -> None:
-    """A name too long for one encoded word is split into adjacent words that concatenate to the name.
-
-    (RFC 2047 6.2: the space between adjacent encoded words is not part of the text. The
-    stdlib's newer header parser inserts one anyway, so this decodes the RFC way.)
-    """
+    """A name too long for one encoded word is split into adjacent words that concatenate to the name."""
+    # RFC 2047 6.2: the space between adjacent encoded words is not text. The stdlib's newer
+    # header parser inserts one anyway, so this decodes the RFC way.
     name = "Ζωή Παπαδοπούλου-Καραγιαννοπούλου του Αλεξάνδρου"
     raw = as_bytes(make(ctx, templates, Enquiry(name, "zoe@example.com"))).decode("ascii")
     folded = raw.split("\r\nTo: ", 1)[1].split("\r\nReply-To:", 1)[0]

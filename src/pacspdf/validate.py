@@ -281,22 +281,10 @@ def _recording(base: type[jinja2.Undefined]) -> type[jinja2.Undefined]:
     return type("Undefined", (base,), {"__slots__": (), "__init__": __init__, "log": log})
 
 
-def _fallback_filter(value: Any, *args: Any, **kwargs: Any) -> str:
-    if isinstance(value, jinja2.Undefined):
-        str(value)  # raises for StrictUndefined
-    return format(float(value), ".1f")
-
-
 @cache
 def _base_environment(currency: str, unit: str) -> jinja2.Environment:
-    try:
-        from pacspdf.text import make_env  # the build's own environment and filters
-    except ModuleNotFoundError as exc:
-        if exc.name != "pacspdf.text":
-            raise
-        env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-        env.filters.update(money=_fallback_filter, pct=_fallback_filter, num=_fallback_filter)
-        return env
+    from pacspdf.text import make_env  # the build's own environment and filters (light: jinja2 only)
+
     return make_env(currency, unit)
 
 
@@ -864,14 +852,17 @@ class _TemplateChecker:
             line = min((n.lineno for n in ast.find_all(nodes.Name) if n.name == name), default=1)
             self.problem(f, line, f'unknown placeholder "{name}"'
                          + _did_you_mean(name, sorted(CONTEXT_NAMES)))
+        if undeclared or self.context is None:
+            self._compile(f, ast)  # still reports unknown filters
+            return
+        self._render(f, ast, self.context)
+
+    def _compile(self, f: _Field, ast: nodes.Template) -> jinja2.Template | None:
         try:
-            template = self.env.from_string(ast)
+            return self.env.from_string(ast)
         except jinja2.TemplateSyntaxError as exc:
             self.problem(f, exc.lineno, self._compile_message(exc))
-            return
-        if undeclared or self.context is None:
-            return
-        self._render(f, ast, template)
+            return None
 
     def _compile_message(self, exc: jinja2.TemplateSyntaxError) -> str:
         match = re.match(r"No (filter|test) named '(.+?)'", exc.message or "")
@@ -881,13 +872,22 @@ class _TemplateChecker:
             return f'unknown {kind} "{name}"' + _did_you_mean(name, sorted(known))
         return f"template error: {exc.message}"
 
-    def _render(self, f: _Field, ast: nodes.Template, template: jinja2.Template) -> None:
+    def _render(self, f: _Field, ast: nodes.Template, context: dict[str, Any]) -> None:
         log: list[tuple[str | None, Any]] = self.env.undefined.log  # type: ignore[attr-defined]
         log.clear()
+        evaluator = _Evaluator(self.env, context)
         try:
-            text = template.render(self.context or {})
+            try:
+                text = evaluator.run(ast)
+            except _Unsupported:  # loops, slices, keyword arguments...: let Jinja2 do it
+                log.clear()
+                template = self._compile(f, ast)
+                if template is None:
+                    return
+                evaluator.line = 0
+                text = template.render(context)
         except Exception as exc:  # a template may call anything; report, never crash
-            line = _template_line(exc)
+            line = _template_line(exc) or evaluator.line
             self.problem(f, line, self._render_message(exc, ast, line, log))
             return
         self.rendered[f.path] = text
@@ -926,6 +926,60 @@ class _TemplateChecker:
         if isinstance(exc, jinja2.TemplateError):
             return f"template error: {exc.message or exc}"
         return f"cannot be filled in: {type(exc).__name__}: {exc}"
+
+
+class _Unsupported(Exception):
+    """The template uses more than _Evaluator knows; compile it instead."""
+
+
+@dataclass
+class _Evaluator:
+    """Renders templates that are only text and ``{{ expressions }}`` straight from the parsed
+    tree, as Jinja2 would, without generating and compiling Python code (most prose fields
+    are like that; compiling them would be most of the check's time)."""
+
+    env: jinja2.Environment
+    context: dict[str, Any]
+    line: int = 0
+
+    def run(self, ast: nodes.Template) -> str:
+        out: list[str] = []
+        for node in ast.body:
+            if not isinstance(node, nodes.Output):
+                raise _Unsupported
+            for child in node.nodes:
+                if isinstance(child, nodes.TemplateData):
+                    out.append(child.data)
+                else:
+                    self.line = child.lineno
+                    out.append(str(self.value(child)))
+        return "".join(out)
+
+    def value(self, node: nodes.Node) -> Any:
+        if isinstance(node, nodes.Const):
+            return node.value
+        if isinstance(node, nodes.Name):
+            if node.name in self.context:
+                return self.context[node.name]
+            return self.env.undefined(name=node.name)
+        if isinstance(node, nodes.Getattr):
+            return self.env.getattr(self.value(node.node), node.attr)
+        if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Slice):
+            return self.env.getitem(self.value(node.node), self.value(node.arg))
+        if isinstance(node, nodes.Neg):
+            return -self.value(node.node)
+        if isinstance(node, nodes.Call) and not (node.kwargs or node.dyn_args or node.dyn_kwargs):
+            function = self.value(node.node)
+            if isinstance(function, jinja2.Undefined):
+                str(function)  # raises: the name or attribute does not exist
+            return function(*[self.value(a) for a in node.args])
+        if (isinstance(node, nodes.Filter) and node.node is not None
+                and not (node.kwargs or node.dyn_args or node.dyn_kwargs)):
+            function = self.env.filters.get(node.name)
+            if function is None or getattr(function, "jinja_pass_arg", None) is not None:
+                raise _Unsupported
+            return function(self.value(node.node), *[self.value(a) for a in node.args])
+        raise _Unsupported
 
 
 def _undeclared(ast: nodes.Template) -> set[str]:

@@ -698,9 +698,6 @@ def test_every_font_that_draws_text_is_an_embedded_truetype_subset(doc: Doc) -> 
         assert _embedded_truetype_subset(font), f"{name} is not an embedded TrueType subset"
 
 
-@pytest.mark.xfail(strict=True, reason="ReportLab defaults (Table cell FONTNAME, the canvas preamble "
-                   "'BT /F1 12 Tf', renderPDF's drawing state) put unembedded Type1 Helvetica in every "
-                   "page's /Font resources, though no glyph is drawn with it")
 def test_no_font_resource_is_unembedded(doc: Doc) -> None:
     """No font a viewer would list (any /Font resource, forms included) is a non-embedded font."""
     fonts = _font_resources(doc.reader)
@@ -720,9 +717,6 @@ def test_body_text_and_charts_use_one_font_family(doc: Doc) -> None:
     assert {_family(f) for f in axis_fonts} == {body_family}
 
 
-@pytest.mark.xfail(strict=True, reason="cover.py _svg: svglib's register_font(family, weight=..., "
-                   "rlgFontName=<TTF name>) without font_path returns (None, False) and maps nothing, "
-                   "so the SVG wordmark falls back to DejaVu Sans")
 def test_cover_text_uses_the_brand_font_family(doc: Doc) -> None:
     """Everything on the cover, the logo's wordmark included, is set in the body font family."""
     body_family = {_family(n) for n in doc.fonts(doc.body)}

@@ -141,6 +141,7 @@ class Composer:
         widths = [t.frame_width * w / total for w in dt.widths]
         table = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
         style = [
+            ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
             ("BACKGROUND", (0, 0), (-1, 0), t.colour["primary"]),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("TOPPADDING", (0, 0), (-1, -1), 4.2),
@@ -161,7 +162,8 @@ class Composer:
               left_bar: colors.Color | None = None, padding: float = 12) -> Table:
         t = self.theme
         box = Table([[content]], colWidths=[t.frame_width], hAlign="LEFT")
-        style = [("BACKGROUND", (0, 0), (-1, -1), background),
+        style = [("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
+                 ("BACKGROUND", (0, 0), (-1, -1), background),
                  ("LEFTPADDING", (0, 0), (-1, -1), padding + (3 if left_bar else 0)),
                  ("RIGHTPADDING", (0, 0), (-1, -1), padding),
                  ("TOPPADDING", (0, 0), (-1, -1), padding - 2),
@@ -183,6 +185,7 @@ class Composer:
         tile_row = [[Paragraph(escape(v), big.value), Paragraph(escape(k), big.key)] for v, k in tiles]
         tile_table = Table([tile_row], colWidths=[t.frame_width / len(tiles)] * len(tiles))
         tile_table.setStyle(TableStyle([
+            ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
             ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
             ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
             ("LINEAFTER", (0, 0), (-2, -1), 0.6, t.colour["rule"]),
@@ -203,6 +206,7 @@ class Composer:
                 for k, v in facts]
         fact_table = Table(rows, colWidths=[t.frame_width * 0.27, t.frame_width * 0.66], hAlign="LEFT")
         fact_table.setStyle(TableStyle([
+            ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
             ("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 2.5),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5), ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 0), (-1, -2), 0.4, t.colour["rule"])]))
@@ -329,15 +333,15 @@ class Composer:
             f"estimates and are labelled where they appear."), s("body")))
         out.append(Paragraph(escape(b.contact.address), s("small")))
         out += [PageBreak(), Paragraph("Contents", s("h1"))]
-        toc = EntryList("TOCEntry", dotsMinLevel=0)
+        toc = EntryList("TOCEntry", self.theme.fonts["regular"], dotsMinLevel=0)
         toc.levelStyles = [s("toc0"), s("toc1")]
         out.append(toc)
         out += [PageBreak(), Paragraph("List of Figures", s("h1"))]
-        lof = EntryList("LOFEntry", dotsMinLevel=0)
+        lof = EntryList("LOFEntry", self.theme.fonts["regular"], dotsMinLevel=0)
         lof.levelStyles = [s("lof")]
         out.append(lof)
         out += [Spacer(0, 18), Paragraph("List of Tables", s("h1"))]
-        lot = EntryList("LOTEntry", dotsMinLevel=0)
+        lot = EntryList("LOTEntry", self.theme.fonts["regular"], dotsMinLevel=0)
         lot.levelStyles = [s("lof")]
         out.append(lot)
         out.append(NextPageTemplate("body"))

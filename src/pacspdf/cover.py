@@ -23,16 +23,37 @@ from pacspdf.errors import ContentError
 from pacspdf.theme import Theme
 
 
+def _map_svg_fonts(family_fonts: tuple[tuple[str, str, str], ...]) -> None:
+    """Point svglib's font map at the brand's registered TrueType fonts.
+
+    svglib's public ``register_font`` either maps to the 14 standard PDF fonts or registers
+    the file again under the given name, which would replace our registered font object
+    between builds; so the mapping is written into its font map directly.
+    """
+    from svglib import fonts as svgfonts
+
+    fmap = svgfonts.get_global_font_map()
+    table = getattr(fmap, "_map", None)
+    index = getattr(fmap, "_family_index", None)
+    if not isinstance(table, dict) or not isinstance(index, dict):  # svglib changed: fall back
+        return
+    for family, weight, rl_name in family_fonts:
+        table[fmap.build_internal_name(family, weight, "normal")] = {
+            "svg_family": family, "svg_weight": weight, "svg_style": "normal",
+            "rlgFont": rl_name, "exact": True}
+        index.setdefault(family.lower(), family)
+
+
 @lru_cache(maxsize=8)
 def _svg(path: str, family_fonts: tuple[tuple[str, str, str], ...]) -> Drawing:
-    from svglib import fonts as svgfonts
     from svglib.svglib import svg2rlg
 
-    for family, weight, rl_name in family_fonts:
-        svgfonts.register_font(family, weight=weight, rlgFontName=rl_name)
+    _map_svg_fonts(family_fonts)
     drawing = svg2rlg(path)
     if drawing is None:
         raise ValueError("not a readable SVG file")
+    # The renderer's starting font would otherwise be Helvetica (an unembedded base font).
+    drawing.initialFontName = family_fonts[0][2]
     return drawing
 
 

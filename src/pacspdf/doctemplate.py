@@ -8,7 +8,7 @@ from typing import Any
 
 from reportlab.lib import colors
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from pacspdf.theme import Theme
@@ -40,8 +40,10 @@ class Caption(Paragraph):
 class EntryList(TableOfContents):
     """A TableOfContents that collects one kind of notification (TOC, figures or tables)."""
 
-    def __init__(self, kind: str, **kw: Any) -> None:
-        super().__init__(**kw)
+    def __init__(self, kind: str, font: str, **kw: Any) -> None:
+        style = TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                            ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+        super().__init__(tableStyle=style, **kw)
         self.entry_kind = kind
 
     def notify(self, kind: str, stuff: Any) -> None:

@@ -33,7 +33,7 @@ def money_formatter(currency: str, unit: str) -> Callable[..., str]:
 
     def money(value: float, digits: int = 1) -> str:
         millions = float(value) * scale
-        if abs(millions) >= 1000:
+        if abs(round(millions, digits)) >= 1000:
             return f"{currency} {millions / 1000:,.{digits}f} billion"
         return f"{currency} {millions:,.{digits}f} million"
 
@@ -87,6 +87,7 @@ class TemplateRenderer:
                                         f"template error: {type(exc).__name__}: {exc}")]) from None
 
 
+_BOLD_ITALIC = re.compile(r"\*\*\*(.+?)\*\*\*", re.S)
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
 _ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", re.S)
 
@@ -94,6 +95,7 @@ _ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", re.S)
 def inline(text: str) -> str:
     """Escape plain text, then turn **bold** and *italic* into paragraph markup."""
     out = escape(" ".join(text.split()))
+    out = _BOLD_ITALIC.sub(r"<b><i>\1</i></b>", out)
     out = _BOLD.sub(r"<b>\1</b>", out)
     return _ITALIC.sub(r"<i>\1</i>", out)
 

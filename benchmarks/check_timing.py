@@ -6,14 +6,20 @@ Prints the median, minimum and maximum over N runs (default 5) of the complete c
 then the same for a bare interpreter start and for an in-process breakdown (imports,
 load, validate), so a regression can be placed. Asserts nothing: timings depend on the
 machine and on what else it is doing.
+
+Runs measure an installed program as users run it, with compiled bytecode: the children
+get PYTHONDONTWRITEBYTECODE unset and a private PYTHONPYCACHEPREFIX (filled by a warm-up
+run), so nothing is written into the source tree.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,9 +40,12 @@ print(f"{t1 - t0:.4f} {t2 - t1:.4f} {t3 - t2:.4f} {t4 - t3:.4f} {','.join(heavy_
 """
 
 
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def wall(argv: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
     start = time.perf_counter()
-    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False)
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False, env=ENV)
     return time.perf_counter() - start, done
 
 
@@ -52,22 +61,29 @@ def main() -> None:
     args = parser.parse_args()
 
     command = [sys.executable, "-m", "pacspdf", "check", args.report]
-    wall(command)  # warm the file-system cache and the .pyc files
+    with tempfile.TemporaryDirectory(prefix="pacspdf-pycache-") as cache:
+        ENV["PYTHONPYCACHEPREFIX"] = cache
+        run(command, args.report, args.runs)
+
+
+def run(command: list[str], report: str, runs: int) -> None:
+    wall(command)  # warm the file-system cache and compile the .pyc files
+    wall([sys.executable, "-c", BREAKDOWN, report])
     times, last = [], None
-    for _ in range(args.runs):
+    for _ in range(runs):
         seconds, last = wall(command)
         times.append(seconds)
     print(f"$ {' '.join(['python', *command[1:]])}   (exit {last.returncode if last else '?'}: "
           f"{(last.stderr.strip().splitlines() or ['?'])[-1] if last else ''})")
     print(summary("whole process", times))
 
-    bare = [wall([sys.executable, "-c", "pass"])[0] for _ in range(args.runs)]
+    bare = [wall([sys.executable, "-c", "pass"])[0] for _ in range(runs)]
     print(summary("python -c pass", bare))
 
     parts: list[list[float]] = [[], [], [], []]
     heavy = "-"
-    for _ in range(args.runs):
-        _, done = wall([sys.executable, "-c", BREAKDOWN, args.report])
+    for _ in range(runs):
+        _, done = wall([sys.executable, "-c", BREAKDOWN, report])
         fields = done.stdout.split()
         if len(fields) != 5:
             sys.stderr.write(done.stderr)

@@ -296,3 +296,21 @@ def test_cagr_claim_within_a_tenth_of_a_point_passes(tmp_path: Path, monkeypatch
     assert not [p for p in validate(load("content/pacs")) if p.is_error]
     report.write_text(text.replace("cagr_pct: 6.0", f"cagr_pct: {actual + 0.11:.4f}"), encoding="utf-8")
     assert [p.field for p in validate(load("content/pacs")) if p.is_error] == ["claims.cagr_pct"]
+
+
+def test_fast_path_renders_like_jinja(pacs: Content) -> None:
+    """Templates rendered from the parse tree give exactly what Jinja2's compiled template gives."""
+    from pacspdf.validate import _Evaluator, _template_fields, _Unsupported, environment
+
+    env = environment(pacs.report.currency, pacs.report.unit)
+    context = stand_in_context(pacs)
+    evaluated = 0
+    for f in _template_fields(pacs):
+        ast = env.parse(f.text)
+        try:
+            fast = _Evaluator(env, context).run(ast)
+        except _Unsupported:
+            continue
+        assert fast == env.from_string(f.text).render(context), f.path
+        evaluated += 1
+    assert evaluated >= 10

@@ -11,7 +11,6 @@ rendered against a pure-Python stand-in of :mod:`pacspdf.derive`'s views.
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import itertools
 import math
@@ -21,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +46,8 @@ ERROR, WARNING, NOTE = "error", "warning", "note"
 # ---------------------------------------------------------------- helpers
 
 def _did_you_mean(word: str, choices: list[str] | set[str] | tuple[str, ...]) -> str:
+    import difflib  # only when there is a problem: it costs ~10 ms to import
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     if not close:  # case-insensitive second try ("europe" -> "Europe")
         lowered = {c.lower(): c for c in choices}
@@ -104,7 +104,7 @@ def _norm(name: str) -> str:
 @cache
 def countries() -> Countries:
     """The list shipped in ``pacspdf/data/countries.txt``."""
-    text = resources.files("pacspdf").joinpath("data/countries.txt").read_text(encoding="utf-8")
+    text = (Path(__file__).parent / "data" / "countries.txt").read_text(encoding="utf-8")
     names: dict[str, str] = {}
     for raw in text.splitlines():
         line = raw.strip()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +126,8 @@ def validation_problems(exc: ValidationError, model: type[BaseModel], located: L
             line, col = located.where(loc[:-1])
         elif kind == "extra_forbidden":
             allowed = _model_fields(model, loc[:-1])
+            import difflib  # only when there is a problem: it costs ~10 ms to import
+
             close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
             message = "unknown field" + (f" (did you mean '{close[0]}'?)" if close else "")
             line, col = located.where(loc)

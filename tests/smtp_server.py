@@ -53,6 +53,7 @@ class ScriptedHandler:
     plan: dict[str, list[str]] = field(default_factory=dict)
     default: list[str] = field(default_factory=list)
     rcpt_replies: dict[str, str] = field(default_factory=dict)
+    mail_reply: str = ""
     on_data: Callable[[str, int], None] | None = None
     received: list[Received] = field(default_factory=list)
     attempts: list[str] = field(default_factory=list)
@@ -62,6 +63,14 @@ class ScriptedHandler:
     def _next(self, rcpt: str) -> str:
         queue = self.plan.get(rcpt) or self.default
         return queue.pop(0) if queue else "accept"
+
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          mail_options: list[str]) -> str:
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:

@@ -242,6 +242,19 @@ def test_550_fails_at_once_with_the_server_reason(tmp_path: Path, server: Server
     assert len(handler.received) == 3
 
 
+def test_refused_sender_stops_the_batch_without_failing_rows(
+        tmp_path: Path, server: Server, binding: ReportBinding, options: SendOptions) -> None:
+    """A 5xx to MAIL FROM refuses every message alike, so the run stops and all rows stay queued."""
+    controller, handler = server
+    handler.mail_reply = "553 5.7.1 <help@reliablemarketforecast.com>: Sender address rejected"
+    report = run(write_csv(tmp_path / "e.csv", PEOPLE), tmp_path / "o.db", smtp(controller.port), binding,
+                 options)
+    assert [r.outcome for r in report.results] == [Outcome.QUEUED] * 4
+    assert "MAIL FROM: 553 5.7.1" in report.stopped
+    with Outbox(tmp_path / "o.db") as ob:
+        assert ob.counts()[State.QUEUED] == 4 and ob.counts()[State.FAILED] == 0
+
+
 def test_dropped_connection_during_data_is_retried_and_delivered_once(
         tmp_path: Path, server: Server, binding: ReportBinding, options: SendOptions) -> None:
     """The server hanging up during DATA (message not kept) is retried on a new connection, delivered once."""

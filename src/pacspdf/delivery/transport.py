@@ -4,8 +4,8 @@ Every failure becomes a :class:`DeliveryError` saying whether trying again can h
 
 - *temporary* (connection refused, timeout, dropped connection, a 4xx reply): retry later;
 - *permanent* (a 5xx reply to this message): the message fails now;
-- *fatal* (wrong TLS or login settings, a 5xx greeting): no message can go until the
-  settings change, so the batch stops and its rows stay queued.
+- *fatal* (wrong TLS or login settings, a 5xx greeting, the sender address refused): no
+  message can go until the settings change, so the batch stops and its rows stay queued.
 """
 
 from __future__ import annotations
@@ -269,6 +269,9 @@ class SmtpTransport:
             _abandon(conn)
             raise DeliveryError(f"cannot connect to {where}: {exc.strerror or exc}", temporary=True,
                                 connection=True) from None
+        except smtplib.SMTPException as exc:  # e.g. "No suitable authentication method found."
+            _abandon(conn)
+            raise DeliveryError(f"{where}: {exc}", temporary=False, fatal=True, connection=True) from None
         log.debug("SMTP session open with %s", where)
         return conn
 
@@ -302,7 +305,10 @@ class SmtpTransport:
             code, resp = conn.mail(sender, options)
             if code != 250:
                 self._reset(code)
-                raise classify_reply(code, resp, "MAIL FROM")
+                error = classify_reply(code, resp, "MAIL FROM")
+                if code >= 500 and code != 552:  # the sender is refused: so is every message, stop
+                    error.fatal = True
+                raise error
             code, resp = conn.rcpt(recipient)
             if code not in (250, 251):
                 self._reset(code)
@@ -327,6 +333,9 @@ class SmtpTransport:
         except OSError as exc:
             self._drop()
             raise DeliveryError(f"connection lost: {exc.strerror or exc}", temporary=True) from None
+        except smtplib.SMTPException as exc:  # anything else smtplib raises: try again later, keep it
+            self._drop()
+            raise DeliveryError(f"SMTP error: {exc}", temporary=True) from None
         return _reply(code, resp)
 
     def _reset(self, code: int) -> None:
@@ -334,8 +343,10 @@ class SmtpTransport:
         if code == 421:
             self._drop()
             return
+        if self._conn is None:
+            return
         try:
-            self._conn.rset() if self._conn else None
+            self._conn.rset()
         except (smtplib.SMTPException, OSError):
             self._drop()
 

@@ -118,7 +118,8 @@ def mutated_text(draw: st.DrawFn, original: str) -> str:
     return "\n".join(lines)
 
 
-cells = st.one_of(st.integers(-5, 3000).map(str), st.floats(-1e3, 1e4).map(lambda f: f"{f:.1f}"),
+cells = st.one_of(st.integers(-5, 3000).map(str), st.integers(-10**15, 10**15).map(str),
+                  st.floats(-1e3, 1e4).map(lambda f: f"{f:.1f}"),
                   st.text(max_size=8), st.sampled_from(["", '"', '""', ",", "\n", "1,000", "4O.0",
                                                         "2024", "North America", "Saudi", "Arabia"]))
 csv_text = st.lists(st.lists(cells, min_size=0, max_size=7), max_size=12).map(

@@ -37,6 +37,8 @@ from pacspdf.metrics import cagr as compound_growth
 SHARE_TOLERANCE = 0.5
 #: A stated CAGR must match the series within this many percentage points.
 CAGR_TOLERANCE = 0.1
+#: Years a table may hold (the schema's range for years).
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 #: Names the prose templates can use (see pacspdf.text).
 CONTEXT_NAMES = frozenset({"report", "brand", "size", "segments", "players", "leader"})
 
@@ -225,7 +227,7 @@ def stand_in_context(content: Content) -> dict[str, Any]:
     """The template context a build would use, computed in plain Python from the tables."""
     r, data = content.report, content.data
     start, end = r.forecast.start, r.forecast.end
-    size_values = dict(sorted(data.size.items()))
+    size_values = {y: v for y, v in sorted(data.size.items()) if FIRST_YEAR <= y <= LAST_YEAR}
     years = list(size_values)
     growth = {y: (size_values[y] / size_values[p] - 1.0) * 100.0
               for p, y in itertools.pairwise(years) if size_values[p]}
@@ -384,6 +386,10 @@ class _Checker:
             year = row.values.get("year")
             if not isinstance(year, int):
                 continue
+            if not FIRST_YEAR <= year <= LAST_YEAR:
+                self.row(table, row.line, row.columns.get("year", 0), "year",
+                         f"{year} is not a plausible year ({FIRST_YEAR}–{LAST_YEAR})")
+                continue
             if year in seen:
                 self.row(table, row.line, row.columns.get("year", 0), "year",
                          f"duplicate year {year} (first on line {seen[year]})")
@@ -419,7 +425,7 @@ class _Checker:
     def segments(self) -> None:
         r = self.content.report
         ids: dict[str, int] = {}
-        size_years = set(self.content.data.size)
+        size_years = {y for y in self.content.data.size if FIRST_YEAR <= y <= LAST_YEAR}
         for i, seg in enumerate(r.segments):
             if seg.id in ids:
                 self.at(("segments", i, "id"), f'duplicate segment id "{seg.id}" '

@@ -50,6 +50,8 @@ ERROR, WARNING, NOTE = "error", "warning", "note"
 def _did_you_mean(word: str, choices: list[str] | set[str] | tuple[str, ...]) -> str:
     import difflib  # only when there is a problem: it costs ~10 ms to import
 
+    if len(word) > 100:  # no name is that long; difflib's cost grows with the product of lengths
+        return ""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     if not close:  # case-insensitive second try ("europe" -> "Europe")
         lowered = {c.lower(): c for c in choices}
@@ -86,6 +88,8 @@ class Countries:
     def split_into_countries(self, name: str) -> list[str] | None:
         """``name`` as two or more known country names run together, or None."""
         words = _norm(name).split(" ")
+        if len(words) > 8:  # no run of country names is that long; keeps this cheap
+            return None
         best: dict[int, list[str]] = {0: []}
         for end in range(1, len(words) + 1):
             for start in range(end):

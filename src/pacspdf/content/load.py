@@ -128,7 +128,8 @@ def validation_problems(exc: ValidationError, model: type[BaseModel], located: L
             allowed = _model_fields(model, loc[:-1])
             import difflib  # only when there is a problem: it costs ~10 ms to import
 
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+            key = str(loc[-1])
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6) if len(key) <= 100 else []
             message = "unknown field" + (f" (did you mean '{close[0]}'?)" if close else "")
             line, col = located.where(loc)
         else:

@@ -25,7 +25,7 @@ from pacspdf.errors import ContentError, Problem
 from pacspdf.validate import validate
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = int(os.environ.get("PACSPDF_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("PACSPDF_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 TABLES = ("market_size.csv", "by_type.csv", "by_application.csv", "by_region.csv", "countries.csv",

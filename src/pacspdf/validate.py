@@ -954,41 +954,69 @@ class _Evaluator:
 
     def run(self, ast: nodes.Template) -> str:
         out: list[str] = []
-        for node in ast.body:
-            if not isinstance(node, nodes.Output):
-                raise _Unsupported
-            for child in node.nodes:
-                if isinstance(child, nodes.TemplateData):
-                    out.append(child.data)
-                else:
-                    self.line = child.lineno
-                    out.append(str(self.value(child)))
+        self.body(ast.body, self.context, out)
         return "".join(out)
 
-    def value(self, node: nodes.Node) -> Any:
+    def body(self, statements: list[nodes.Node], scope: dict[str, Any], out: list[str]) -> None:
+        for node in statements:
+            if isinstance(node, nodes.Output):
+                for child in node.nodes:
+                    if isinstance(child, nodes.TemplateData):
+                        out.append(child.data)
+                    else:
+                        self.line = child.lineno
+                        out.append(str(self.value(child, scope)))
+            elif (isinstance(node, nodes.For) and isinstance(node.target, nodes.Name)
+                  and not (node.else_ or node.test or node.recursive)
+                  and not any(n.name == "loop" for n in node.find_all(nodes.Name))):
+                self.line = node.lineno
+                for item in iter(self.value(node.iter, scope)):
+                    self.body(node.body, {**scope, node.target.name: item}, out)
+            elif isinstance(node, nodes.If):
+                self.line = node.lineno
+                branches = [(node.test, node.body), *((e.test, e.body) for e in node.elif_)]
+                chosen = next((b for test, b in branches if self.value(test, scope)), node.else_)
+                self.body(chosen, scope, out)
+            else:
+                raise _Unsupported
+
+    def value(self, node: nodes.Node, scope: dict[str, Any]) -> Any:
         if isinstance(node, nodes.Const):
             return node.value
         if isinstance(node, nodes.Name):
-            if node.name in self.context:
-                return self.context[node.name]
+            if node.name in scope:
+                return scope[node.name]
             return self.env.undefined(name=node.name)
         if isinstance(node, nodes.Getattr):
-            return self.env.getattr(self.value(node.node), node.attr)
-        if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Slice):
-            return self.env.getitem(self.value(node.node), self.value(node.arg))
+            return self.env.getattr(self.value(node.node, scope), node.attr)
+        if isinstance(node, nodes.Getitem):
+            arg = node.arg
+            if isinstance(arg, nodes.Slice):
+                bounds = (arg.start, arg.stop, arg.step)
+                key: Any = slice(*(None if b is None else self.value(b, scope) for b in bounds))
+            else:
+                key = self.value(arg, scope)
+            return self.env.getitem(self.value(node.node, scope), key)
         if isinstance(node, nodes.Neg):
-            return -self.value(node.node)
-        if isinstance(node, nodes.Call) and not (node.kwargs or node.dyn_args or node.dyn_kwargs):
-            function = self.value(node.node)
-            if isinstance(function, jinja2.Undefined):
-                str(function)  # raises: the name or attribute does not exist
-            return function(*[self.value(a) for a in node.args])
-        if (isinstance(node, nodes.Filter) and node.node is not None
-                and not (node.kwargs or node.dyn_args or node.dyn_kwargs)):
+            return -self.value(node.node, scope)
+        if isinstance(node, nodes.Not):
+            return not self.value(node.node, scope)
+        if isinstance(node, (nodes.Call, nodes.Filter)) and not (node.dyn_args or node.dyn_kwargs):
+            args = [self.value(a, scope) for a in node.args]
+            kwargs = {k.key: self.value(k.value, scope) for k in node.kwargs}
+            if isinstance(node, nodes.Call):
+                function = self.value(node.node, scope)
+                if isinstance(function, jinja2.Undefined):
+                    str(function)  # raises: the name or attribute does not exist
+                return function(*args, **kwargs)
             function = self.env.filters.get(node.name)
-            if function is None or getattr(function, "jinja_pass_arg", None) is not None:
-                raise _Unsupported
-            return function(self.value(node.node), *[self.value(a) for a in node.args])
+            if function is None or node.node is None:
+                raise _Unsupported  # compiling reports the unknown filter
+            passes = getattr(function, "jinja_pass_arg", None)
+            if passes is None:
+                return function(self.value(node.node, scope), *args, **kwargs)
+            if getattr(passes, "name", "") == "environment":
+                return function(self.env, self.value(node.node, scope), *args, **kwargs)
         raise _Unsupported
 
 

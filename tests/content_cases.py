@@ -50,6 +50,19 @@ def edit_after(file: str, anchor: str, old: str, new: str) -> Mutation:
     return apply
 
 
+def replace_line(file: str, prefix: str, new: str) -> Mutation:
+    """Replace the first line starting with ``prefix`` by ``new`` (whatever its old value)."""
+
+    def apply(root: Path) -> None:
+        path = root / file
+        lines = path.read_text(encoding="utf-8").split("\n")
+        index = next(i for i, line in enumerate(lines) if line.startswith(prefix))
+        lines[index] = new
+        path.write_text("\n".join(lines), encoding="utf-8")
+
+    return apply
+
+
 def edit_bytes(file: str, old: bytes, new: bytes) -> Mutation:
     """Replace the one occurrence of ``old`` in ``file``, byte for byte."""
 
@@ -196,7 +209,7 @@ CASES: list[Case] = [
          edit_bytes(REPORT, b"market: PACS\n", b"market: PACS\n# caf\xe9\n"),
          expect=E(REPORT, "# caf", 0, "", "not valid UTF-8 text")),
     case("invalid-edition-date",
-         edit(REPORT, 'edition: "2026-11-01"', 'edition: "2026-13-01"'),
+         replace_line(REPORT, "edition:", 'edition: "2026-13-01"'),
          expect=E(REPORT, "edition:", 1, "edition", '"2026-13-01" is not a valid date')),
     case("base-year-after-forecast-start",
          edit(REPORT, "base_year: 2024\n", "base_year: 2026\n"),

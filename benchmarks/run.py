@@ -295,6 +295,10 @@ def _bench(tmp: Path, runs: int, cat_runs: int, copies: int, args: argparse.Name
     }
     series = {name: Series(name) for name in commands}
     say(f"pacspdf benchmark: {runs} runs per figure after a warm-up, in {tmp}")
+    load = _loadavg()
+    if load and load[0] > 0.5:
+        say(f"  note: load average {load[0]:.2f} before the start: other processes share this machine; "
+            "compare CPU times and ratios rather than absolute wall times")
     for i in range(runs + 1):  # round 0 is the warm-up (fills the bytecode and chart caches)
         for name, (cmd, before) in commands.items():
             if before is not None:
@@ -352,6 +356,7 @@ def _bench(tmp: Path, runs: int, cat_runs: int, copies: int, args: argparse.Name
         "in_process": ip,
         "catalogue": catalogue,
     }
+    results["machine"]["loadavg_end"] = _loadavg()
     results["targets"] = _targets(results)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
@@ -377,7 +382,9 @@ def _catalogue(root: Path, pacspdf: list[str], env: dict[str, str], rounds: int,
     per: dict[int, list[float]] = {1: [], 2: []}
     cpus: dict[int, list[float]] = {1: [], 2: []}
     ratios: list[float] = []
+    capacity: list[float] = []
     for r in range(rounds):
+        capacity.append(parallel_capacity(env))
         walls = {}
         for jobs in ((1, 2) if r % 2 == 0 else (2, 1)):
             shutil.rmtree(root / ".cache", ignore_errors=True)
@@ -392,11 +399,28 @@ def _catalogue(root: Path, pacspdf: list[str], env: dict[str, str], rounds: int,
             cpus[jobs].append(run.cpu)
         ratios.append(walls[1] / walls[2])
         say(f"  catalogue round {r + 1}/{rounds}: -j1 {walls[1]:.1f}s, -j2 {walls[2]:.1f}s, "
-            f"ratio {ratios[-1]:.2f}")
+            f"ratio {ratios[-1]:.2f} (2-process CPU capacity now {capacity[-1]:.2f}x)")
     rate = {j: 60 * CATALOGUE_SIZE / statistics.median(per[j]) for j in per}
     return {"reports": CATALOGUE_SIZE, "wall_s": per, "cpu_s": cpus,
             "reports_per_min": {"1": rate[1], "2": rate[2]},
-            "speedup_rounds": ratios, "speedup_median": statistics.median(ratios)}
+            "speedup_rounds": ratios, "speedup_median": statistics.median(ratios),
+            "machine_2proc_capacity_rounds": capacity,
+            "machine_2proc_capacity_median": statistics.median(capacity)}
+
+
+SPIN = "x = 0\nfor i in range(8_000_000):\n    x += i"
+
+
+def parallel_capacity(env: dict[str, str]) -> float:
+    """How many times more CPU-bound work 2 processes get done than 1, right now (ideal 2.0)."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", SPIN], env=env, check=True)
+    one = time.perf_counter() - started
+    started = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-c", SPIN], env=env) for _ in range(2)]
+    for proc in procs:
+        proc.wait()
+    return 2 * one / (time.perf_counter() - started)
 
 
 def _loadavg() -> list[float]:
@@ -480,7 +504,9 @@ def render(r: dict[str, Any]) -> str:
         lines.append(f"catalogue ({cat['reports']} reports, chart cache cold): "
                      f"-j1 {cat['reports_per_min']['1']:.1f}/min, -j2 {cat['reports_per_min']['2']:.1f}/min, "
                      f"speedup median {cat['speedup_median']:.2f}x (rounds: "
-                     + ", ".join(f"{x:.2f}" for x in cat["speedup_rounds"]) + ")")
+                     + ", ".join(f"{x:.2f}" for x in cat["speedup_rounds"]) + "); "
+                     f"this machine's own 2-process capacity meanwhile: "
+                     f"{cat['machine_2proc_capacity_median']:.2f}x of the ideal 2.00x")
     lines.append(f"PDF {r['pdf_bytes'] / 1024:.0f} KB; cold build peak RSS "
                  f"{r['cold_build_peak_rss_kb'] / 1024:.0f} MB; cached and uncached builds byte-identical: "
                  f"{'yes' if r['cached_and_uncached_identical'] else 'NO'}")

@@ -204,8 +204,10 @@ def provenance(ref: str) -> tuple[str, str | None]:
         spec = REPORT[ref]
         return spec["source"], spec.get("illustrative")
     kind, seg_id = ref.split(":", 1)
+    if kind == "coverage":  # the countries covered are the publisher's scope, not data
+        return f"{BRAND['publisher']} research scope", None
     seg = next(s for s in REPORT["segments"] if s["id"] == seg_id)
-    return seg["source"], (seg.get("illustrative") if kind == "segment" else None)
+    return seg["source"], seg.get("illustrative")
 
 
 def heading_page(doc: Doc, heading: str) -> int:
@@ -596,7 +598,7 @@ def test_illustrative_notes_beside_illustrative_figures_and_tables(doc: Doc) -> 
 
 
 def test_table_values_have_thousands_separators_and_units_in_the_header(doc: Doc) -> None:
-    """The market-size table prints every CSV value with a thousands separator and one decimal,
+    """The market-size table prints every CSV value in whole units with a thousands separator,
     under a header that names the currency and unit."""
     n = numbered("table").index(next(t["id"] for t in REPORT["tables"] if t["data"] == "market_size")) + 1
     page = caption_page(doc, f"Table {n}")
@@ -604,8 +606,10 @@ def test_table_values_have_thousands_separators_and_units_in_the_header(doc: Doc
     values = [float(r["value"]) for r in _csv(Path(REPORT["market_size"]["file"]).name)]
     assert any(v >= 1000 for v in values)
     for v in values:
-        assert f"{v:,.1f}" in text
-    header = " ".join(w.text for w in _table_rows(doc, page, f"Table {n}")[0])
+        assert f"{v:,.0f}" in text
+    rows = _table_rows(doc, page, f"Table {n}")
+    first_body = next(i for i, row in enumerate(rows) if row and row[0].text[:4].isdigit())
+    header = " ".join(w.text for row in rows[:first_body] for w in row)
     assert f"({REPORT.get('currency', 'USD')} {REPORT.get('unit', 'million')})" in header
 
 
@@ -790,7 +794,7 @@ def long_table(tmp_path_factory: pytest.TempPathFactory, copy_sample: Callable[.
     (folder / "report.yaml").write_text(yaml.safe_dump(report, allow_unicode=True, sort_keys=False),
                                         encoding="utf-8")
     result = build(folder, root / "long.pdf", cache_dir=sample_pdf.cache_dir)
-    return result.path, [f"{v:,.1f}" for _, v in extra]
+    return result.path, [f"{v:,.0f}" for _, v in extra]
 
 
 def test_long_table_repeats_its_header_on_every_page(long_table: tuple[Path, list[str]]) -> None:

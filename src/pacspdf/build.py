@@ -93,7 +93,7 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
     step("charts")
 
     from pacspdf.charts._replay import VectorFlowable
-    from pacspdf.compose import Composer
+    from pacspdf.compose import Composer, key_figures
     from pacspdf.cover import make_cover
     from pacspdf.doctemplate import PageDecor, ReportDocTemplate
     from pacspdf.text import TemplateRenderer, make_env
@@ -108,7 +108,7 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
                             subject=r.subtitle, keywords=list(r.keywords), creator="pacspdf",
                             producer="pacspdf (ReportLab)", lang=r.language,
                             date=r.edition)
-    decor.cover = make_cover(content, theme)
+    decor.cover = make_cover(content, theme, key_figures(content, derived, renderer.env.filters["money"]))
     fontmap = dict(theme.fonts)
     composer = Composer(content, derived, theme, renderer,
                         lambda cid: VectorFlowable(drawings[cid], fontmap), doc.page_count)

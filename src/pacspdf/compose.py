@@ -28,10 +28,20 @@ from pacspdf.content.model import Block, Section
 from pacspdf.derive import Derived
 from pacspdf.doctemplate import Caption, EntryList, Heading, PageCount
 from pacspdf.figures import DisplayTable, table_input
-from pacspdf.text import TemplateRenderer, Where, blocks, fmt_number, fmt_pct, inline
+from pacspdf.text import TemplateRenderer, Where, blocks, fmt_number, fmt_pct, inline, long_date
 from pacspdf.theme import Theme
 
 ChartFactory = Callable[[str], VectorDrawing]
+PANEL_PADDING = 12.0
+
+
+def key_figures(content: Content, derived: Derived, money: Callable[..., str]) -> list[tuple[str, str]]:
+    """The headline numbers (value, label): sizes in the base, stated and final years, and the CAGR."""
+    r, d = content.report, derived
+    years = sorted({r.base_year, *r.claims.size.keys(), r.forecast.end})
+    tiles = [(money(d.size.at(y)), f"Market size {y}") for y in years if y in d.size.values]
+    tiles.append((fmt_pct(d.size.cagr), f"CAGR {r.forecast.start}–{r.forecast.end}"))
+    return tiles
 
 
 @dataclass
@@ -95,7 +105,7 @@ class Composer:
             return r.players.source, r.players.illustrative
         seg = next(s for s in r.segments if s.id == ref.split(":", 1)[1])
         if ref.startswith("coverage:"):
-            return seg.source, None
+            return f"{self.theme.brand.publisher} research scope", None
         return seg.source, seg.illustrative
 
     # -- blocks --------------------------------------------------------------------------
@@ -131,7 +141,7 @@ class Composer:
 
     def grid(self, dt: DisplayTable) -> Table:
         t = self.theme
-        head = [Paragraph(escape(h), self.s("cellheadnum" if num else "cellhead"))
+        head = [Paragraph(escape(h).replace("\n", "<br/>"), self.s("cellheadnum" if num else "cellhead"))
                 for h, num in zip(dt.header, dt.numeric, strict=True)]
         last = len(dt.rows) - 1
         body = [[Paragraph(f"<b>{escape(c)}</b>" if dt.total_row and r == last else escape(c),
@@ -159,7 +169,7 @@ class Composer:
         return table
 
     def panel(self, content: list[Flowable], *, background: colors.Color, border: colors.Color | None = None,
-              left_bar: colors.Color | None = None, padding: float = 12) -> Table:
+              left_bar: colors.Color | None = None, padding: float = PANEL_PADDING) -> Table:
         t = self.theme
         box = Table([[content]], colWidths=[t.frame_width], hAlign="LEFT")
         style = [("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
@@ -177,16 +187,15 @@ class Composer:
 
     def snapshot(self) -> list[Flowable]:
         t, r, d = self.theme, self.content.report, self.derived
-        money = self.render.env.filters["money"]
-        years = sorted({r.base_year, *r.claims.size.keys(), r.forecast.end})
-        tiles = [(money(d.size.at(y)), f"Market size {y}") for y in years if y in d.size.values]
-        tiles.append((fmt_pct(d.size.cagr), f"CAGR {r.forecast.start}–{r.forecast.end}"))
+        tiles = key_figures(self.content, d, self.render.env.filters["money"])
         big = ParagraphStyleCache(t)
         tile_row = [[Paragraph(escape(v), big.value), Paragraph(escape(k), big.key)] for v, k in tiles]
-        tile_table = Table([tile_row], colWidths=[t.frame_width / len(tiles)] * len(tiles))
+        inner = t.frame_width - PANEL_PADDING * 2 - 3
+        tile_table = Table([tile_row], colWidths=[inner / len(tiles)] * len(tiles), hAlign="LEFT")
         tile_table.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
-            ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+            ("LEFTPADDING", (0, 0), (0, -1), 0), ("LEFTPADDING", (1, 0), (-1, -1), 10),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 6),
             ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
             ("LINEAFTER", (0, 0), (-2, -1), 0.6, t.colour["rule"]),
             ("VALIGN", (0, 0), (-1, -1), "TOP")]))
@@ -236,7 +245,8 @@ class Composer:
         out: list[Flowable] = []
         for i, prof in enumerate(r.players.profiles):
             p = by_name.get(prof.name)
-            meta = f"{p.headquarters} · {p.focus}" if p else ""
+            meta = (f"{p.headquarters}  ·  estimated {fmt_pct(p.share, 0)} share of the market in "
+                    f"{r.base_year}") if p else ""
             head = [Paragraph(escape(prof.name), self.s("h3"))]
             if meta:
                 head.append(Paragraph(escape(meta), self.s("label")))
@@ -257,15 +267,14 @@ class Composer:
             out.append(Spacer(0, 14))
         accent = b.colours.accent
 
-        def link(url: str, underline: bool = True) -> str:
-            shown = f"<u>{escape(url)}</u>" if underline else escape(url)
-            return f"<a href='{escape(url)}' color='{accent}'>{shown}</a>"
+        def link(url: str) -> str:
+            return f"<a href='{escape(url)}' color='{accent}'><u>{escape(url)}</u></a>"
 
         buy = f"<b>Buy the full report</b><br/>{link(links['purchase'])}"
         ask = f"<b>Ask an analyst before you buy</b><br/>{link(links['enquiry'])}"
         reach = (f"<b>Talk to us</b><br/>{escape(b.contact.sales_email)}"
                  + (f" · {escape(b.contact.phone)}" if b.contact.phone else "")
-                 + f"<br/>{link(links['website'], underline=False)}")
+                 + f"<br/>{link(links['website'])}")
         cells = [Paragraph(x, self.s("boxtext")) for x in (buy, ask, reach)]
         out.append(Paragraph("How to buy or ask", self.s("h2")))
         out.append(KeepTogether(self.panel(cells, background=t.colour["tint"], left_bar=t.colour["accent"])))
@@ -325,12 +334,11 @@ class Composer:
             line, _ = self.content.brand_located.where((key,))
             text = self.render.render(source, Where(self.content.brand_file, line, key))
             out += [Paragraph(p.markup, s("body")) for p in blocks(text) if hasattr(p, "markup")]
-        out.append(Spacer(0, 10))
         out.append(Paragraph("About this sample", s("h3")))
         out.append(Paragraph(inline(
-            f"This free sample of *{r.title}* (report {r.code}, edition {r.edition}) shows the structure, "
-            f"method and a selection of findings of the full report. Figures marked **illustrative** are "
-            f"estimates and are labelled where they appear."), s("body")))
+            f"This free sample of *{r.title}* (report {r.code}, edition of {long_date(r.edition)}) "
+            f"shows the structure, method and a selection of findings of the full report. "
+            f"Figures marked **illustrative** are estimates and are labelled where they appear."), s("body")))
         out.append(Paragraph(escape(b.contact.address), s("small")))
         out += [PageBreak(), Paragraph("Contents", s("h1"))]
         toc = EntryList("TOCEntry", self.theme.fonts["regular"], dotsMinLevel=0)
@@ -362,8 +370,8 @@ class ParagraphStyleCache:
         from reportlab.lib.styles import ParagraphStyle
 
         base = theme.styles["body"]
-        self.value = ParagraphStyle("tilevalue", parent=base, fontName=theme.fonts["bold"], fontSize=15,
-                                    leading=18, textColor=theme.colour["primary"], spaceAfter=1)
+        self.value = ParagraphStyle("tilevalue", parent=base, fontName=theme.fonts["bold"], fontSize=13.5,
+                                    leading=16.5, textColor=theme.colour["primary"], spaceAfter=1)
         self.key = ParagraphStyle("tilekey", parent=base, fontName=theme.fonts["regular"], fontSize=7.8,
                                   leading=10, textColor=theme.colour["muted"], spaceAfter=0)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +19,7 @@ from pacspdf.assets import resolve_asset
 from pacspdf.content.load import Content
 from pacspdf.doctemplate import PERSONAL_COVER, ReportDocTemplate
 from pacspdf.errors import ContentError
+from pacspdf.text import long_date
 from pacspdf.theme import Theme
 
 
@@ -86,12 +86,12 @@ def _para(canv: Canvas, markup: str, style: ParagraphStyle, x: float, y_top: flo
     return h
 
 
-def long_date(iso: str) -> str:
-    d = dt.date.fromisoformat(iso)
-    return f"{d.day} {d.strftime('%B %Y')}"
+CoverPainter = Callable[[Canvas, ReportDocTemplate], None]
 
 
-def make_cover(content: Content, theme: Theme) -> Callable[[Canvas, ReportDocTemplate], None]:
+def make_cover(content: Content, theme: Theme,
+               highlights: list[tuple[str, str]] | None = None) -> CoverPainter:
+    """The cover painter; ``highlights`` are (value, label) headline figures for the lower half."""
     r, b = content.report, content.brand
     logo = load_logo(content, theme, b.logo_white or b.logo, "logo_white" if b.logo_white else "logo")
     f, c = theme.fonts, theme.colour
@@ -134,22 +134,22 @@ def make_cover(content: Content, theme: Theme) -> Callable[[Canvas, ReportDocTem
         y = h * 0.80
         canv.setFillColor(colors.HexColor(b.colours.accent))
         canv.setFont(f["semibold"], 9)
-        canv.drawString(left, y, "MARKET RESEARCH REPORT  ·  SAMPLE")
+        canv.drawString(left, y, "MARKET RESEARCH REPORT")
         y -= 16
-        title_style = ParagraphStyle("ct", fontName=f["bold"], fontSize=27, leading=31.5,
+        title_style = ParagraphStyle("ct", fontName=f["bold"], fontSize=26, leading=30.5,
                                      textColor=colors.white)
-        y -= _para(canv, escape(r.title), title_style, left, y, width * 0.92)
+        y -= _para(canv, escape(r.title), title_style, left, y, width)
         y -= 14
         sub_style = ParagraphStyle("cs", fontName=f["light"], fontSize=13, leading=17.5, textColor=light_blue)
         _para(canv, escape(r.subtitle), sub_style, left, y, width * 0.9)
         # Key facts under the band.
-        facts = [("REPORT CODE", r.code), ("FORECAST PERIOD", f"{r.forecast.start}–{r.forecast.end}"),
-                 ("EDITION", long_date(r.edition)),
-                 ("PAGES", f"{doc.page_count.total} in this sample"
-                           + (f" · {r.pages_in_full_report} in full" if r.pages_in_full_report else ""))]
+        facts = [("REPORT CODE", r.code, ""), ("FORECAST PERIOD", f"{r.forecast.start}–{r.forecast.end}", ""),
+                 ("EDITION", long_date(r.edition), ""),
+                 ("PAGES", f"{doc.page_count.total} in this sample",
+                  f"Full report: {r.pages_in_full_report} pages" if r.pages_in_full_report else "")]
         col_w = width / len(facts)
         fy = band_bottom - 44
-        for i, (label, value) in enumerate(facts):
+        for i, (label, value, note) in enumerate(facts):
             x = left + i * col_w
             canv.setFillColor(c["muted"])
             canv.setFont(f["semibold"], 7.4)
@@ -157,12 +157,16 @@ def make_cover(content: Content, theme: Theme) -> Callable[[Canvas, ReportDocTem
             canv.setFillColor(c["primary"])
             canv.setFont(f["semibold"], 10.5)
             canv.drawString(x, fy, value)
+            if note:
+                canv.setFillColor(c["muted"])
+                canv.setFont(f["regular"], 7.6)
+                canv.drawString(x, fy - 11, note)
             if i:
                 canv.setStrokeColor(c["rule"])
                 canv.setLineWidth(0.6)
-                canv.line(x - 10, fy - 4, x - 10, fy + 24)
+                canv.line(x - 10, fy - 12, x - 10, fy + 24)
         canv.setStrokeColor(c["rule"])
-        canv.line(left, fy - 22, left + width, fy - 22)
+        canv.line(left, fy - 24, left + width, fy - 24)
         # The personal block: a tinted panel whose text is one form XObject, replaced in
         # personalised copies.
         box = personal_box(theme)
@@ -171,6 +175,8 @@ def make_cover(content: Content, theme: Theme) -> Callable[[Canvas, ReportDocTem
         canv.setFillColor(c["accent"])
         canv.rect(box["x"], box["y"], 3.2, box["h"], stroke=0, fill=1)
         personal_cover(canv, doc)
+        if highlights:
+            _highlights(canv, theme, highlights, left, width, box["y"] - 58)
         # Publisher footer.
         canv.setFillColor(c["primary"])
         canv.setFont(f["bold"], 9)
@@ -186,6 +192,28 @@ def make_cover(content: Content, theme: Theme) -> Callable[[Canvas, ReportDocTem
         canv.restoreState()
 
     return draw
+
+
+def _highlights(canv: Canvas, theme: Theme, items: list[tuple[str, str]], left: float, width: float,
+                y: float) -> None:
+    """Headline figures in a row: big value, small label, thin rules between."""
+    f, c = theme.fonts, theme.colour
+    canv.setFillColor(c["muted"])
+    canv.setFont(f["semibold"], 7.4)
+    canv.drawString(left, y + 34, "KEY FIGURES")
+    col_w = width / len(items)
+    for i, (value, label) in enumerate(items):
+        x = left + i * col_w + (10 if i else 0)
+        canv.setFillColor(c["primary"])
+        canv.setFont(f["bold"], 14)
+        canv.drawString(x, y + 12, value)
+        canv.setFillColor(c["muted"])
+        canv.setFont(f["regular"], 7.8)
+        canv.drawString(x, y, label)
+        if i:
+            canv.setStrokeColor(c["rule"])
+            canv.setLineWidth(0.6)
+            canv.line(x - 10, y - 3, x - 10, y + 26)
 
 
 def personal_box(theme: Theme) -> dict[str, float]:

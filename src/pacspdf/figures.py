@@ -68,35 +68,38 @@ class DisplayTable:
 
 
 def table_input(table: Table, report: Report, derived: Derived) -> DisplayTable:
+    """Header cells (a newline separates a heading from its unit), rows and column kinds."""
     unit = _unit(report)
     start, end = report.forecast.start, report.forecast.end
-    cagr_head = f"CAGR {start}–{end} (%)"
+    cagr_head = f"CAGR\n{start}–{str(end)[-2:]} (%)"
     if table.data == "market_size":
         rows = []
         for y in table.years or derived.size.years:
             g = derived.size.growth.get(y)
+            change = derived.size.at(y) - derived.size.at(y - 1) if y - 1 in derived.size.values else None
             label = f"{y}" + (" (base year)" if y == report.base_year else "")
-            rows.append([label, fmt_number(derived.size.at(y), 1), fmt_pct(g) if g is not None else "–"])
-        return DisplayTable(["Year", f"Market size ({unit})", "Growth on prior year (%)"], rows,
-                            [False, True, True], [1.6, 1.4, 1.4])
+            rows.append([label, fmt_number(derived.size.at(y)),
+                         fmt_number(change) if change is not None else "–",
+                         fmt_number(g, 1) if g is not None else "–"])
+        return DisplayTable(["Year", f"Market size\n({unit})", f"Change on prior year\n({unit})",
+                             "Growth\n(%)"], rows, [False, True, True, True], [1.5, 1.3, 1.5, 1.0])
     if table.data == "players":
         rows = [[p.company, p.headquarters, p.focus, fmt_number(p.share, 1)] for p in derived.players]
-        return DisplayTable(["Company", "Headquarters", "Focus", f"Share {report.base_year} (%)"], rows,
+        return DisplayTable(["Company", "Headquarters", "Focus", f"Share {report.base_year}\n(%)"], rows,
                             [False, False, False, True], [1.5, 1.45, 2.6, 0.85])
     seg = _segment(derived, table.data)
     if table.data.startswith("coverage:"):
         rows = [[i.name, ", ".join(seg.countries.get(i.name, []))] for i in seg.items]
         return DisplayTable([seg.label, "Countries covered"], rows, [False, False], [1.3, 3.7])
     years = table.years or [report.base_year, end]
-    short = unit.replace(" million", " m").replace(" billion", " bn")
-    header = [seg.label] + [f"{y} ({short})" for y in years] + ([cagr_head] if table.cagr else [])
+    header = [seg.label] + [f"{y}\n({unit})" for y in years] + ([cagr_head] if table.cagr else [])
     rows = []
     for item in seg.items:
-        row = [item.name] + [fmt_number(item.value(y), 1) for y in years]
+        row = [item.name] + [fmt_number(item.value(y)) for y in years]
         if table.cagr:
             row.append(fmt_number(item.cagr, 1))
         rows.append(row)
-    total = ["Total"] + [fmt_number(derived.size.at(y), 1) for y in years]
+    total = ["Total"] + [fmt_number(derived.size.at(y)) for y in years]
     if table.cagr:
         total.append(fmt_number(derived.size.cagr, 1))
     rows.append(total)

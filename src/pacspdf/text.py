@@ -8,6 +8,7 @@ turned into markup, so content can never inject ReportLab tags.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,12 @@ def fmt_number(value: float, digits: int = 0) -> str:
 
 def fmt_pct(value: float, digits: int = 1) -> str:
     return f"{value:.{digits}f}%"
+
+
+def long_date(iso: str) -> str:
+    """``2025-04-15`` as ``15 April 2025``."""
+    d = dt.date.fromisoformat(iso)
+    return f"{d.day} {d.strftime('%B %Y')}"
 
 
 def money_formatter(currency: str, unit: str) -> Callable[..., str]:

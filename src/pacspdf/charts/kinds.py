@@ -38,6 +38,7 @@ from pacspdf.charts._recorder import (
 from pacspdf.charts.spec import ChartData, ChartSpec, ChartStyle
 
 LINE = 1.2  # line spacing (multiple of font size)
+RING = 0.42  # donut ring width, as a fraction of the radius
 Colour = str | tuple[float, float, float]
 
 
@@ -457,7 +458,9 @@ def _bars(ctx: _Ctx, mode: str) -> None:
 
     x = np.arange(n, dtype=float)
     for i in range(m):
-        colours = [ctx.colour(i) if fc is None or j < fc else _tint(ctx.colour(i))
+        # One series: forecast bars in a lighter tint. Several series: the series colours
+        # stay as in the legend and the bracket alone marks the forecast.
+        colours = [ctx.colour(i) if fc is None or j < fc or m > 1 else _tint(ctx.colour(i))
                    for j in range(n)]
         if stacked:
             base = np.where(vals[i] >= 0, pos[i] - vals[i], neg[i] - vals[i])
@@ -493,8 +496,8 @@ def _bars(ctx: _Ctx, mode: str) -> None:
     if spec.callout and n > 1:
         a, b = _callout_span(data.categories, spec.callout)
         level = max(tips) + fs * 1.25 + fs * 0.875 - fs * 0.2
-        _arrow_connector(ctx, ctx.xpt(a), tips[a] + fs * 0.3, ctx.xpt(b),
-                         tips[b] + fs * 0.3, level, spec.callout)
+        _arrow_connector(ctx, ctx.xpt(a), tips[a] + fs * 0.7, ctx.xpt(b),
+                         tips[b] + fs * 0.7, level, spec.callout)
     depth = _category_labels(ctx, x, cats)
     if fc is not None:
         _forecast_bracket(ctx, fc - 0.42, n - 1 + 0.42, bottom - depth - fs * 0.3)
@@ -656,7 +659,7 @@ def _ring(ctx: _Ctx, x0: float, cy: float, d: float, raw: np.ndarray) -> None:
     total = float(values.sum()) or 1.0
     shares = values / total * 100
     ax = ctx.axes(x0, cy - d / 2, ctx.W - x0 - d, cy + d / 2, (-1.0, 1.0), (-1.0, 1.0))
-    ring, angle = 0.34, 90.0
+    ring, angle = RING, 90.0
     for i, share in enumerate(shares):
         sweep = share * 3.6
         ax.add_artist(Wedge((0, 0), 0.985, angle - sweep, angle, width=ring,
@@ -685,7 +688,7 @@ def _donut(ctx: _Ctx) -> None:
         d = min(ctx.H - 4, ctx.W * 0.48)
         _ring(ctx, 0, cy, d, raws[0])
         if spec.callout:
-            _centre_text(ctx, d / 2, cy, d * (1 - 0.34) * 0.82, spec.callout)
+            _centre_text(ctx, d / 2, cy, d * (1 - RING) * 0.82, spec.callout)
         if spec.legend:
             _donut_table(ctx, d + fs * 2.5, cy, raws[0])
         return
@@ -694,7 +697,7 @@ def _donut(ctx: _Ctx) -> None:
     for k, raw in enumerate(raws):
         x0 = k * (d + gap)
         _ring(ctx, x0, cy, d, raw)
-        _centre_text(ctx, x0 + d / 2, cy, d * (1 - 0.34) * 0.82, f": {ctx.data.series[k].name}")
+        _centre_text(ctx, x0 + d / 2, cy, d * (1 - RING) * 0.82, f": {ctx.data.series[k].name}")
     if spec.legend:
         _donut_table(ctx, n * d + (n - 1) * gap + fs * 2.5, cy, raws[0], raws)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 #: Bumped whenever the recorder, the op format or the chart styling changes, so
 #: that stale cache entries are never replayed.
-BACKEND_VERSION = "pacspdf-charts-2"
+BACKEND_VERSION = "pacspdf-charts-3"
 
 KINDS = ("bar", "stacked_bar", "grouped_bar", "line", "donut", "hbar")
 FONT_KEYS = ("regular", "semibold", "bold", "light")

@@ -6,6 +6,8 @@ import argparse
 import csv
 import io
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,17 +78,26 @@ def smtp_env(port: int) -> dict[str, str]:
 def test_cli_registers_send_and_outbox_with_the_contracted_options() -> None:
     """send takes ENQUIRIES.csv --report --transport --db; outbox takes --db, before or after `retry`."""
     a = args("send", "e.csv")
-    assert (a.func, a.enquiries, a.report, a.transport, a.db) == (
-        commands.cmd_send, "e.csv", "content/pacs", "file", "out/pacspdf.db")
+    assert (a.func.__name__, a.enquiries, a.report, a.transport, a.db) == (
+        "cmd_send", "e.csv", "content/pacs", "file", "out/pacspdf.db")
     a = args("send", "e.csv", "--report", "content/x", "--transport", "smtp", "--db", "d.db")
     assert (a.report, a.transport, a.db) == ("content/x", "smtp", "d.db")
-    assert args("outbox").func is commands.cmd_outbox
-    assert (args("outbox", "retry", "--db", "x.db").func, args("outbox", "retry", "--db", "x.db").db) == (
-        commands.cmd_retry, "x.db")
+    assert args("outbox").func.__name__ == "cmd_outbox"
+    retry = args("outbox", "retry", "--db", "x.db")
+    assert (retry.func.__name__, retry.db) == ("cmd_retry", "x.db")
     assert args("outbox", "--db", "y.db", "retry").db == "y.db"
     with pytest.raises(SystemExit) as info:
         args("send", "e.csv", "--transport", "pigeon")
     assert info.value.code == 2
+
+
+def test_cli_parser_does_not_import_the_mail_stack() -> None:
+    """Building the CLI parser (as --help and check do) imports no email, SMTP or SQLite code."""
+    code = ("import sys, pacspdf.cli; pacspdf.cli.make_parser(); "
+            "heavy = [m for m in ('pacspdf.delivery.commands', 'smtplib', 'sqlite3', 'email_validator') "
+            "if m in sys.modules]; print(heavy); raise SystemExit(bool(heavy))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_send_reports_each_row_and_a_summary(tmp_path: Path, fake_binding: ReportBinding) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.platypus import (
@@ -28,7 +27,7 @@ from pacspdf.content.model import Block, Section
 from pacspdf.derive import Derived
 from pacspdf.doctemplate import Caption, EntryList, Heading, PageCount
 from pacspdf.figures import DisplayTable, table_input
-from pacspdf.text import TemplateRenderer, Where, blocks, fmt_number, fmt_pct, inline, long_date
+from pacspdf.text import TemplateRenderer, Where, blocks, escape, fmt_number, fmt_pct, inline, long_date
 from pacspdf.theme import Theme
 
 ChartFactory = Callable[[str], VectorDrawing]

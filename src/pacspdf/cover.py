@@ -6,7 +6,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing
@@ -19,7 +18,7 @@ from pacspdf.assets import resolve_asset
 from pacspdf.content.load import Content
 from pacspdf.doctemplate import PERSONAL_COVER, ReportDocTemplate
 from pacspdf.errors import ContentError
-from pacspdf.text import long_date
+from pacspdf.text import escape, long_date
 from pacspdf.theme import Theme
 
 

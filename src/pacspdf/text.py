@@ -12,12 +12,17 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape as _html_escape
 from typing import Any
-from xml.sax.saxutils import escape
 
 import jinja2
 
 from pacspdf.errors import ContentError, Problem
+
+
+def escape(text: str) -> str:
+    """Escape ``&``, ``<`` and ``>`` for ReportLab paragraph markup (quotes are left alone)."""
+    return _html_escape(text, quote=False)
 
 
 def fmt_number(value: float, digits: int = 0) -> str:

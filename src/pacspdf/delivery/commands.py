@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from pacspdf.delivery.enquiries import Enquiry
 from pacspdf.delivery.message import MailTemplates, context_from_content
-from pacspdf.delivery.outbox import DEFAULT_DB, Entry, Outbox, State
+from pacspdf.delivery.outbox import Entry, Outbox, State
 from pacspdf.delivery.send import (
     BatchReport,
     Outcome,
@@ -25,10 +25,9 @@ from pacspdf.delivery.send import (
     retry_pending,
     send_rows,
 )
-from pacspdf.delivery.transport import TRANSPORTS, Transport, make_transport
+from pacspdf.delivery.transport import Transport, make_transport
 from pacspdf.personalise import BaseArtifact, Recipient, make_copy
 
-DEFAULT_REPORT = Path("content/pacs")
 DEFAULT_OUT = Path("out")
 PROGRESS_MIN_ROWS = 20  # a progress bar only for batches at least this long, on a terminal
 
@@ -36,32 +35,10 @@ BindingFactory = Callable[[Path], ReportBinding]
 
 
 def add_parsers(subparsers: Any) -> None:
-    """Register ``send`` and ``outbox`` (with ``outbox retry``) on the CLI's subparsers."""
-    p = subparsers.add_parser("send", help="email personalised sample PDFs to the enquirers in a CSV",
-                              description="Email each enquirer in ENQUIRIES.csv a personalised copy of "
-                                          "the report's sample PDF, exactly once.")
-    p.add_argument("enquiries", metavar="ENQUIRIES.csv",
-                   help="CSV with columns name,email,company,job_title,country "
-                        "(optional: enquiry_id,message)")
-    p.add_argument("--report", default=str(DEFAULT_REPORT),
-                   help=f"report content folder (default: {DEFAULT_REPORT})")
-    p.add_argument("--transport", choices=TRANSPORTS, default="file",
-                   help="file: .eml files under out/outbox/ (default); smtp: the server in "
-                        "PACSPDF_SMTP_HOST/PORT/SECURITY/USER/PASSWORD")
-    p.add_argument("--db", default=str(DEFAULT_DB), help=f"outbox database (default: {DEFAULT_DB})")
-    p.set_defaults(func=cmd_send)
+    """Register ``send`` and ``outbox``; kept for callers that import it from here."""
+    from pacspdf.delivery.args import add_parsers as add
 
-    p = subparsers.add_parser("outbox", help="show what was queued, sent, failed or rejected, and why",
-                              description="Show the outbox: counts per state and the latest problems. "
-                                          "`outbox retry` sends what is still queued.")
-    p.add_argument("--db", default=str(DEFAULT_DB), help=f"outbox database (default: {DEFAULT_DB})")
-    p.set_defaults(func=cmd_outbox)
-    sub = p.add_subparsers(dest="outbox_command", metavar="ACTION")
-    r = sub.add_parser("retry", help="send every queued message again (after temporary failures)")
-    r.add_argument("--db", default=argparse.SUPPRESS, help=f"outbox database (default: {DEFAULT_DB})")
-    r.add_argument("--transport", choices=TRANSPORTS, default=None,
-                   help="override the transport each message was queued for")
-    r.set_defaults(func=cmd_retry)
+    add(subparsers)
 
 
 # ---------------------------------------------------------------------------- wiring

@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - not POSIX
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DB = Path("out") / "pacspdf.db"
+
 SCHEMA_VERSION = 1
 
 

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 Security = Literal["none", "starttls", "ssl"]
 SECURITY_CHOICES: tuple[Security, ...] = ("none", "starttls", "ssl")
 DEFAULT_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "ssl": 465}
-TRANSPORTS = ("file", "smtp")
+from pacspdf.delivery.args import TRANSPORTS  # noqa: E402  (one definition, shared with the CLI)
 
 ENV_HOST = "PACSPDF_SMTP_HOST"
 ENV_PORT = "PACSPDF_SMTP_PORT"

@@ -19,9 +19,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _summary(problems: list[Problem]) -> str:
-    errors = sum(p.is_error for p in problems)
-    warnings = len(problems) - errors
-    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    counts = {kind: sum(p.severity == kind for p in problems) for kind in ("error", "warning", "note")}
+    parts = [f"{counts['error']} error{'s' * (counts['error'] != 1)}",
+             f"{counts['warning']} warning{'s' * (counts['warning'] != 1)}"]
+    if counts["note"]:
+        parts.append(f"{counts['note']} note{'s' * (counts['note'] != 1)}")
+    return ", ".join(parts)
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -36,7 +39,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     _print_problems(problems)
     print(_summary(problems), file=sys.stderr)
     errors = any(p.is_error for p in problems)
-    if errors or (args.strict and problems):
+    if errors or (args.strict and any(p.severity == "warning" for p in problems)):
         return EXIT_USAGE
     return EXIT_OK
 

@@ -24,9 +24,16 @@ ELLIPSIS = "\u2026"
 
 
 class Person(Protocol):
-    name: str
-    company: str
-    email: str
+    """Who a copy is for; read-only, so frozen dataclasses (Recipient, Enquiry) satisfy it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def company(self) -> str: ...
+
+    @property
+    def email(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -145,8 +145,12 @@ def run_retry(args: argparse.Namespace, make_binding: BindingFactory, *,
             transports[name] = make_transport(name, outbox_dir=db.parent / "outbox", environ=environ)
         return transports[name]
 
+    def close_transports() -> None:
+        for t in transports.values():
+            t.close()
+
     with Outbox(db, create=False) as outbox, contextlib.ExitStack() as stack:
-        stack.callback(lambda: [t.close() for t in transports.values()])
+        stack.callback(close_transports)
         pending = len(outbox.pending())
         if not pending:
             print("nothing to retry: no queued messages", file=out)

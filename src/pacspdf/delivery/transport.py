@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypedDict, Unpack
 
 from pacspdf.delivery.message import as_bytes
 from pacspdf.errors import UsageError
@@ -142,7 +142,8 @@ class SmtpSettings:
     local_hostname: str | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> SmtpSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None,
+                 **overrides: Unpack[SmtpOverrides]) -> SmtpSettings:
         """Read ``PACSPDF_SMTP_*``; raise UsageError naming the variable when one is wrong."""
         env = os.environ if environ is None else environ
         host = env.get(ENV_HOST, "").strip()
@@ -168,12 +169,25 @@ class SmtpSettings:
             missing = ENV_PASSWORD if user else ENV_USER
             raise UsageError(f"environment: {missing} is not set (login needs both "
                              f"{ENV_USER} and {ENV_PASSWORD})")
-        settings = cls(host=host, port=port, security=security,  # type: ignore[arg-type]
+        settings = cls(host=host, port=port, security=security,
                        user=user, password=password)
         if overrides:
             from dataclasses import replace
-            settings = replace(settings, **overrides)  # type: ignore[arg-type]
+            settings = replace(settings, **overrides)
         return settings
+
+
+class SmtpOverrides(TypedDict, total=False):
+    """Keyword overrides for :meth:`SmtpSettings.from_env`: any of its fields."""
+
+    host: str
+    port: int
+    security: Security
+    user: str
+    password: str
+    timeout: float
+    ssl_context: ssl.SSLContext | None
+    local_hostname: str | None
 
 
 def _reply(code: int, resp: bytes | str) -> str:
@@ -358,7 +372,7 @@ def _abandon(conn: smtplib.SMTP | None) -> None:
 
 
 def make_transport(name: str, *, outbox_dir: Path, environ: Mapping[str, str] | None = None,
-                   **smtp_overrides: object) -> Transport:
+                   **smtp_overrides: Unpack[SmtpOverrides]) -> Transport:
     """The transport called ``name`` (``file`` or ``smtp``), configured from the environment."""
     if name == "file":
         return FileTransport(outbox_dir)

@@ -190,7 +190,7 @@ def _load_data(report: Report, folder: Path, problems: list[Problem]) -> Dataset
         data.tables["market_size"] = t
         for row in t.rows:
             if "year" in row.values and "value" in row.values:
-                data.size[int(row.values["year"])] = float(row.values["value"])  # type: ignore[arg-type]
+                data.size[int(row.values["year"])] = float(row.values["value"])
     for seg in report.segments:
         p, d = path(seg.file)
         t = read_csv(p, d, {"year": "int"}, problems, numeric_rest=True)
@@ -200,8 +200,8 @@ def _load_data(report: Report, folder: Path, problems: list[Problem]) -> Dataset
             for row in t.rows:
                 if "year" not in row.values:
                     continue
-                by_year[int(row.values["year"])] = {  # type: ignore[arg-type]
-                    k: float(v) for k, v in row.values.items()  # type: ignore[arg-type]
+                by_year[int(row.values["year"])] = {
+                    k: float(v) for k, v in row.values.items()
                     if k != "year"}
             data.shares[seg.id] = by_year
         if seg.coverage:
@@ -220,7 +220,7 @@ def _load_data(report: Report, folder: Path, problems: list[Problem]) -> Dataset
             if "share_pct" in r.values:
                 data.players.append(Player(str(r.values["company"]),
                                            str(r.values["headquarters"]),
-                                           str(r.values["focus"]), float(r.values["share_pct"]),  # type: ignore[arg-type]
+                                           str(r.values["focus"]), float(r.values["share_pct"]),
                                            r.line))
     return data
 

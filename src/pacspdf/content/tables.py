@@ -12,6 +12,8 @@ from pathlib import Path
 from pacspdf.errors import Problem
 
 ColumnType = str  # "int" | "float" | "str"
+#: A parsed cell: the text of a "str" column, or the number of an "int" or "float" one.
+Cell = str | int | float
 
 _INT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)", re.ASCII)
 _FLOAT = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
@@ -20,7 +22,7 @@ _FLOAT = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE]
 @dataclass
 class Row:
     line: int
-    values: dict[str, object]
+    values: dict[str, Cell]
     #: 1-based column (character position) of each cell on its line, by column name.
     columns: dict[str, int] = field(default_factory=dict)
 
@@ -216,7 +218,7 @@ def read_csv(path: Path, display: str, columns: dict[str, ColumnType] | None,
                                     else 0,
                                     message=f"expected {len(header)} fields, found {len(rec)}"))
             continue
-        values: dict[str, object] = {}
+        values: dict[str, Cell] = {}
         positions: dict[str, int] = {}
         for index, (name, raw_cell) in enumerate(zip(header, rec, strict=True)):
             kind = types.get(name, "str")

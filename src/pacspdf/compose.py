@@ -71,9 +71,9 @@ class Composer:
         out: list[Flowable] = []
         for b in blocks(self.text(source, path)):
             if hasattr(b, "markup"):
-                out.append(Paragraph(b.markup, self.s(style)))  # type: ignore[union-attr]
+                out.append(Paragraph(b.markup, self.s(style)))
             else:
-                out.append(self.bullets(b.items))  # type: ignore[union-attr]
+                out.append(self.bullets(b.items))
         return out
 
     def bullets(self, items: list[str]) -> Flowable:
@@ -171,12 +171,14 @@ class Composer:
               left_bar: colors.Color | None = None, padding: float = PANEL_PADDING) -> Table:
         t = self.theme
         box = Table([[content]], colWidths=[t.frame_width], hAlign="LEFT")
-        style = [("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
-                 ("BACKGROUND", (0, 0), (-1, -1), background),
-                 ("LEFTPADDING", (0, 0), (-1, -1), padding + (3 if left_bar else 0)),
-                 ("RIGHTPADDING", (0, 0), (-1, -1), padding),
-                 ("TOPPADDING", (0, 0), (-1, -1), padding - 2),
-                 ("BOTTOMPADDING", (0, 0), (-1, -1), padding - 4)]
+        style: list[tuple[object, ...]] = [
+            ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
+            ("BACKGROUND", (0, 0), (-1, -1), background),
+            ("LEFTPADDING", (0, 0), (-1, -1), padding + (3 if left_bar else 0)),
+            ("RIGHTPADDING", (0, 0), (-1, -1), padding),
+            ("TOPPADDING", (0, 0), (-1, -1), padding - 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), padding - 4),
+        ]
         if border is not None:
             style.append(("BOX", (0, 0), (-1, -1), 0.6, border))
         if left_bar is not None:

@@ -240,7 +240,7 @@ def personal_cover(canv: Canvas, doc: ReportDocTemplate) -> None:
         canv.setFont(t.fonts["regular"], 9)
         canv.drawString(x, top - 60, info.get("cover_detail", "Personalised copies are sent on request."))
         canv.endForm()
-        canv._pp_cover_form = True  # type: ignore[attr-defined]
+        canv._pp_cover_form = True
     canv.doForm(PERSONAL_COVER)
 
 

@@ -211,7 +211,7 @@ def personal_footer(canv: Canvas, doc: ReportDocTemplate) -> None:
             canv.setFillColor(t.colour["muted"])
             canv.drawString(line["x"], line["y"], text)
         canv.endForm()
-        canv._pp_footer_form = True  # type: ignore[attr-defined]
+        canv._pp_footer_form = True
     canv.doForm(PERSONAL_FOOTER)
 
 

@@ -16,19 +16,19 @@ import itertools
 import math
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from jinja2 import nodes
 
 from pacspdf.content._yaml import Located, Path_, Span
 from pacspdf.content.load import Content, display_path, field_path, one_line
-from pacspdf.content.model import Block, Segmentation
+from pacspdf.content.model import Block, Chart, Segmentation, Table
 from pacspdf.content.tables import CsvTable
 from pacspdf.errors import Problem
 from pacspdf.metrics import cagr as compound_growth
@@ -486,7 +486,7 @@ class _Checker:
         for row in table.rows:
             if not all(isinstance(row.values.get(n), float) for n in names):
                 continue
-            total = sum(float(row.values[n]) for n in names)  # type: ignore[arg-type]
+            total = sum(float(row.values[n]) for n in names)
             if abs(total - 100.0) > SHARE_TOLERANCE + 1e-9:
                 self.row(table, row.line, 0, "",
                          f"shares for {row.values.get('year')} add up to {total:.1f} %, "
@@ -595,7 +595,9 @@ class _Checker:
         charts = self._unique_ids("charts", [c.id for c in r.charts], "chart")
         tables = self._unique_ids("tables", [t.id for t in r.tables], "table")
         self._unique_ids("sections", [s.id for s in r.sections], "section")
-        for kind, items in (("charts", r.charts), ("tables", r.tables)):
+        displays: tuple[tuple[str, Sequence[Chart | Table]], ...] = (
+            ("charts", r.charts), ("tables", r.tables))
+        for kind, items in displays:
             for i, item in enumerate(items):
                 years = self._data_years(item.data, (kind, i, "data"))
                 if years is None:
@@ -623,7 +625,9 @@ class _Checker:
                     self.at((*path, kind), f'no {noun} with id "{ref}"{hint}')
             if block.profiles and not r.players.profiles:
                 self.at((*path, "profiles"), "players.profiles is empty: nothing to show", WARNING)
-        for kind, items, ref_kind in (("charts", r.charts, "figure"), ("tables", r.tables, "table")):
+        shown: tuple[tuple[str, Sequence[Chart | Table], str], ...] = (
+            ("charts", r.charts, "figure"), ("tables", r.tables, "table"))
+        for kind, items, ref_kind in shown:
             for i, item in enumerate(items):
                 if item.id not in used[ref_kind]:
                     self.at((kind, i, "id"), f'"{item.id}" is not shown in any section '
@@ -754,7 +758,8 @@ def _template_fields(content: Content) -> Iterator[_Field]:
         if text is not None:
             yield _Field(rf, loc, path, text)
 
-    for kind, items in (("charts", r.charts), ("tables", r.tables)):
+    displays: tuple[tuple[str, Sequence[Chart | Table]], ...] = (("charts", r.charts), ("tables", r.tables))
+    for kind, items in displays:
         for i, item in enumerate(items):
             yield from f((kind, i, "title"), item.title)
     for i, seg in enumerate(r.segments):
@@ -763,7 +768,7 @@ def _template_fields(content: Content) -> Iterator[_Field]:
     for k, profile in enumerate(r.players.profiles):
         yield from f(("players", "profiles", k, "text"), profile.text)
     for i, section in enumerate(r.sections):
-        groups = [(("sections", i), section.blocks)]
+        groups: list[tuple[Path_, list[Block]]] = [(("sections", i), section.blocks)]
         groups += [(("sections", i, "subsections", k), sub.blocks)
                    for k, sub in enumerate(section.subsections)]
         for prefix, blocks in groups:
@@ -1003,7 +1008,9 @@ class _Evaluator:
             return not self.value(node.node, scope)
         if isinstance(node, (nodes.Call, nodes.Filter)) and not (node.dyn_args or node.dyn_kwargs):
             args = [self.value(a, scope) for a in node.args]
-            kwargs = {k.key: self.value(k.value, scope) for k in node.kwargs}
+            # jinja2 annotates Filter.kwargs as list[Pair], but its parser builds Keyword nodes.
+            keywords = cast("list[nodes.Keyword]", node.kwargs)
+            kwargs = {k.key: self.value(k.value, scope) for k in keywords}
             if isinstance(node, nodes.Call):
                 function = self.value(node.node, scope)
                 if isinstance(function, jinja2.Undefined):
@@ -1023,10 +1030,12 @@ class _Evaluator:
 def _undeclared(ast: nodes.Template) -> set[str]:
     """Names a template reads but never sets (a cheap jinja2.meta.find_undeclared_variables,
     which would generate the template's code a second time)."""
-    loaded, stored = set(), set()
+    loaded: set[str] = set()
+    stored: set[str] = set()
     for node in ast.find_all(nodes.Name):
         (loaded if node.ctx == "load" else stored).add(node.name)
-    for macro in ast.find_all((nodes.Macro, nodes.CallBlock)):
+    macros = cast("Iterator[nodes.Macro | nodes.CallBlock]", ast.find_all((nodes.Macro, nodes.CallBlock)))
+    for macro in macros:
         stored.update(arg.name for arg in macro.args)
         if isinstance(macro, nodes.Macro):
             stored.add(macro.name)

@@ -9,9 +9,9 @@ kerning, which is exactly how ReportLab sets a string, so alignment survives.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from matplotlib import font_manager
 from matplotlib.backend_bases import FigureCanvasBase, GraphicsContextBase, RendererBase
@@ -59,7 +59,7 @@ class _Metrics:
     def __init__(self, path: str) -> None:
         self.font = font_manager.get_font(path)
         self.upem = float(self.font.units_per_EM)
-        os2 = self.font.get_sfnt_table("OS/2") or {}
+        os2: Mapping[str, Any] = self.font.get_sfnt_table("OS/2") or {}
         self.cap_height = os2.get("sCapHeight", 0.7 * self.upem) / self.upem
         self.ascent = os2.get("sTypoAscender", 0.75 * self.upem) / self.upem
         self.descent = -os2.get("sTypoDescender", -0.25 * self.upem) / self.upem
@@ -177,7 +177,8 @@ class RecordingRenderer(RendererBase):
             alpha = gc.get_alpha() if forced else (rgb[3] if len(rgb) > 3 else 1.0)
             if alpha > 0:
                 offset, dashes = gc.get_dashes()
-                dash = tuple(_r(d) for d in dashes) if dashes is not None else ()
+                # Stubs say ArrayLike; a GraphicsContext's dash list is a sequence of lengths.
+                dash = tuple(_r(d) for d in cast("Iterable[float]", dashes)) if dashes is not None else ()
                 stroke = (_r(linewidth), _rgba(rgb, alpha), _CAPS[gc.get_capstyle()],
                           _JOINS[gc.get_joinstyle()], _r(offset or 0.0), dash)
         if fill is None and stroke is None:

@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 from matplotlib import rc_context
@@ -106,7 +107,7 @@ class _Ctx:
             self.boxes.append(box)
 
     def line(self, xs: Sequence[float], ys: Sequence[float], color: Colour, lw: float,
-             zorder: float = 3, **kw: object) -> None:
+             zorder: float = 3, **kw: Any) -> None:
         self.fig.add_artist(Line2D(xs, ys, transform=self.pt, color=color, linewidth=lw,
                                    zorder=zorder, **kw))
 
@@ -281,7 +282,8 @@ def _value_axis(ctx: _Ctx, lo_data: float, hi_data: float,
     """Nice ticks and their labels; *tight* drops ticks beyond the data range."""
     if hi_data <= lo_data:
         hi_data = lo_data + 1.0
-    ticks = MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(lo_data, hi_data)
+    # Stubs say Sequence[float]; MaxNLocator.tick_values returns an ndarray (masked below).
+    ticks = cast(np.ndarray, MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(lo_data, hi_data))
     if tight:
         eps = (hi_data - lo_data) * 1e-9
         ticks = ticks[(ticks >= lo_data - eps) & (ticks <= hi_data + eps)]
@@ -352,7 +354,7 @@ def _plan_categories(ctx: _Ctx, slot: float) -> _CatPlan:
                     size * 0.5 + (widest + ctx.cap(size)) * 0.7072)
 
 
-def _category_labels(ctx: _Ctx, xs: Sequence[float], plan: _CatPlan) -> float:
+def _category_labels(ctx: _Ctx, xs: Sequence[float] | np.ndarray, plan: _CatPlan) -> float:
     """Category labels under the plot, as planned; returns their depth."""
     size, n = plan.size, len(xs)
     top = ctx.frame[1] - size * 0.5
@@ -514,7 +516,8 @@ def _bars_at(ax: Axes, x: np.ndarray, y: np.ndarray, w: np.ndarray | float,
     x1, y1 = x0 + w, y0 + h
     verts = np.stack([np.stack([x0, y0], -1), np.stack([x1, y0], -1),
                       np.stack([x1, y1], -1), np.stack([x0, y1], -1)], axis=1)
-    ax.add_collection(PolyCollection(verts, facecolors=colours, edgecolors="none",
+    ax.add_collection(PolyCollection(verts,  # type: ignore[arg-type]  # stubs omit the (N, M, 2) ndarray form
+                                     facecolors=colours, edgecolors="none",
                                      linewidths=0, zorder=1, clip_on=False), autolim=False)
 
 
@@ -646,8 +649,8 @@ def _hbar(ctx: _Ctx) -> None:
                 ctx.text(x, ctx.ypt(ys[j]) - ctx.cap(ctx.small) / 2, labels[i][j],
                          size=ctx.small, ha="left" if v >= 0 else "right")
     ax.axvline(0, color=style.muted, linewidth=0.8, zorder=2, clip_on=False)
-    for j, lines in enumerate(names):
-        first = ctx.ypt(float(j)) - ctx.cap() / 2 + (len(lines) - 1) * fs * LINE / 2
+    for row, lines in enumerate(names):
+        first = ctx.ypt(float(row)) - ctx.cap() / 2 + (len(lines) - 1) * fs * LINE / 2
         for k, line in enumerate(lines):
             ctx.text(0, first - k * fs * LINE, line)
 
@@ -718,7 +721,7 @@ def _centre_text(ctx: _Ctx, cx: float, cy: float, width: float, s: str) -> None:
 
 
 def _donut_table(ctx: _Ctx, x0: float, cy: float, values: np.ndarray,
-                 columns: Sequence[np.ndarray] | None = None) -> None:
+                 columns: Sequence[np.ndarray] | np.ndarray | None = None) -> None:
     """Legend as a small table: swatch, segment name, one right-aligned value per series."""
     fs, style = ctx.fs, ctx.style
     cols = list(columns) if columns is not None else [values]
@@ -734,7 +737,7 @@ def _donut_table(ctx: _Ctx, x0: float, cy: float, values: np.ndarray,
     names = [_wrap(ctx, c, name_w, fs) for c in ctx.data.categories]
     used = max(ctx.tw(line) for lines in names for line in lines)
     x_end = min(ctx.W, x0 + fs * 1.4 + used + fs * 2 + val_w)
-    rights = []
+    rights: list[float] = []
     x = x_end
     for w in reversed(col_w):
         rights.insert(0, x)
@@ -744,8 +747,8 @@ def _donut_table(ctx: _Ctx, x0: float, cy: float, values: np.ndarray,
     header = fs * 1.6 if (unit_head or heads) else 0.0
     y = cy + (sum(rows) + header) / 2
     if heads:
-        for right, h in zip(rights, heads, strict=True):
-            ctx.text(right, y - ctx.cap(ctx.small) - fs * 0.2, h, size=ctx.small, key="semibold",
+        for right, head in zip(rights, heads, strict=True):
+            ctx.text(right, y - ctx.cap(ctx.small) - fs * 0.2, head, size=ctx.small, key="semibold",
                      color=style.muted, ha="right")
     elif unit_head:
         ctx.text(x_end, y - ctx.cap(ctx.small) - fs * 0.2, ctx.data.unit, size=ctx.small,

@@ -282,6 +282,7 @@ def _recording(base: type[jinja2.Undefined]) -> type[jinja2.Undefined]:
                  exc: type[jinja2.exceptions.TemplateRuntimeError] = jinja2.UndefinedError) -> None:
         base.__init__(self, hint, obj, name, exc)
         log.append((name, obj))
+        # jinja2 types this as an exception class; it is only ever called with the message.
         self._undefined_exception = lambda message: _UnknownName(message, name, obj)  # type: ignore[assignment]
 
     return type("Undefined", (base,), {"__slots__": (), "__init__": __init__, "log": log})
@@ -888,6 +889,7 @@ class _TemplateChecker:
         return f"template error: {exc.message}"
 
     def _render(self, f: _Field, ast: nodes.Template, context: dict[str, Any]) -> None:
+        # ``log`` is the class attribute _recording() adds to the environment's Undefined.
         log: list[tuple[str | None, Any]] = self.env.undefined.log  # type: ignore[attr-defined]
         log.clear()
         evaluator = _Evaluator(self.env, context)

@@ -157,9 +157,9 @@ def _tint(colour: Colour, amount: float = 0.5) -> tuple[float, float, float]:
     return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
 
 
-def _on(colour: object, style: ChartStyle) -> str:
+def _on(colour: Colour, style: ChartStyle) -> str:
     """Readable text colour on top of *colour*."""
-    r, g, b = to_rgb(colour)  # type: ignore[arg-type]
+    r, g, b = to_rgb(colour)
     return "#ffffff" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.55 else style.text
 
 

@@ -27,7 +27,7 @@ from pacspdf.errors import UsageError
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no locking off POSIX
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 from pacspdf.delivery.enquiries import Enquiry, RejectedRow, Row
 from pacspdf.delivery.message import (
@@ -177,8 +177,18 @@ def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
 # ---------------------------------------------------------------------------- the steps
 
 
+class _Origin(TypedDict):
+    """The :class:`NewEntry` fields every row shares, whether queued or rejected."""
+
+    report_slug: str
+    report_dir: str
+    transport: str
+    source: str
+    row: int
+
+
 def _new_entry(row: Row, ctx: MailContext, transport: str) -> NewEntry:
-    common = {"report_slug": ctx.report.slug, "report_dir": str(ctx.report.folder),
+    common: _Origin = {"report_slug": ctx.report.slug, "report_dir": str(ctx.report.folder),
               "transport": transport, "source": row.source, "row": row.row}
     if isinstance(row, RejectedRow):
         v = row.values
@@ -186,11 +196,11 @@ def _new_entry(row: Row, ctx: MailContext, transport: str) -> NewEntry:
                         email=v.get("email", ""), name=v.get("name", ""), company=v.get("company", ""),
                         job_title=v.get("job_title", ""), country=v.get("country", ""),
                         enquiry_id=v.get("enquiry_id", ""), message=v.get("message", ""),
-                        **common)  # type: ignore[arg-type]
+                        **common)
     key = row.key(ctx.report.slug)
     return NewEntry(key=key, message_id=message_id_for(key, ctx.domain), email=row.email, name=row.name,
                     company=row.company, job_title=row.job_title, country=row.country,
-                    enquiry_id=row.enquiry_id, message=row.message, **common)  # type: ignore[arg-type]
+                    enquiry_id=row.enquiry_id, message=row.message, **common)
 
 
 def enquiry_of(entry: Entry) -> Enquiry:

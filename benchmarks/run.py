@@ -408,7 +408,7 @@ def _catalogue(root: Path, pacspdf: list[str], env: dict[str, str], rounds: int,
             "machine_2proc_capacity_median": statistics.median(capacity)}
 
 
-SPIN = "x = 0\nfor i in range(8_000_000):\n    x += i"
+SPIN = "x = 0\nfor i in range(20_000_000):\n    x += i"
 
 
 def parallel_capacity(env: dict[str, str]) -> float:

@@ -134,10 +134,17 @@ def _label(folder: Path) -> str:
 
 # -- worker side -----------------------------------------------------------------------
 
+#: Each worker is one single-threaded build; BLAS thread pools (numpy, loaded with pandas)
+#: would only spin against the other workers for the machine's cores.
+WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def _init_worker() -> None:
     """Pool initializer: import the build stack once for all the reports this worker builds."""
     import importlib
 
+    for key, value in WORKER_ENV.items():  # before numpy is imported, or it is too late
+        os.environ.setdefault(key, value)
     for name in WORKER_PRELOAD:
         importlib.import_module(name)
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from pacspdf.catalogue import build_all, find_reports, run_all
+from pacspdf.catalogue import Job, Outcome, Reporter, build_all, find_reports, run_all
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,3 +85,26 @@ def test_negative_jobs_is_a_usage_error(tmp_path: Path) -> None:
 
     with pytest.raises(UsageError):
         run_all(tmp_path, -1, None, stream=io.StringIO())
+
+
+def _crash_or_pass(folder: str, output: str | None, label: str, cache_dir: str | None) -> Outcome:
+    """A stand-in build for the worker: the report labelled 'crash' kills its process outright."""
+    if "crash" in label:
+        os._exit(3)
+    return Outcome(label, True, path=str(output), worker=os.getpid())
+
+
+def test_a_dying_worker_takes_only_its_own_report_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pacspdf import catalogue
+
+    def submit(pool: Any, job: Job, cache_dir: Path | None) -> Any:
+        return pool.submit(_crash_or_pass, str(job.folder), str(job.output), job.label, None)
+
+    monkeypatch.setattr(catalogue, "_submit", submit)
+    jobs = [Job(Path(f"r{i}"), Path(f"o{i}"), "crash" if i == 2 else f"r{i}") for i in range(5)]
+    out = io.StringIO()
+    with Reporter(out, len(jobs), 2, fancy=False) as reporter:
+        outcomes = catalogue.build_jobs(jobs, 2, reporter)
+    assert sorted((o.label, o.ok) for o in outcomes) == [
+        ("crash", False), ("r0", True), ("r1", True), ("r3", True), ("r4", True)]
+    assert "FAILED crash: the worker process building it died" in out.getvalue()

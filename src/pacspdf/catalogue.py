@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterable
@@ -145,6 +146,8 @@ def _init_worker() -> None:
 
     for key, value in WORKER_ENV.items():  # before numpy is imported, or it is too late
         os.environ.setdefault(key, value)
+    # Ctrl-C is the parent's to handle (it stops the workers): no traceback from each worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in WORKER_PRELOAD:
         importlib.import_module(name)
 
@@ -301,13 +304,22 @@ def build_jobs(jobs: list[Job], workers: int, reporter: Reporter,
                 continue
             outcomes.append(outcome)
             reporter.report(outcome)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # Ctrl-C or a bug here: do not leave workers building
+        _stop(pool)
         raise
     pool.shutdown(wait=True)
     if orphans:  # a worker died: retry those reports one by one to isolate the culprit
         outcomes += _isolate(sorted(orphans, key=lambda j: j.label), reporter, cache_dir)
     return outcomes
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now, not after their current report."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public API before 3.14
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
 
 
 def _isolate(jobs: list[Job], reporter: Reporter, cache_dir: Path | None) -> list[Outcome]:
@@ -324,8 +336,10 @@ def _isolate(jobs: list[Job], reporter: Reporter, cache_dir: Path | None) -> lis
                 pool = _pool(1)
             outcomes.append(outcome)
             reporter.report(outcome)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
     return outcomes
 
 

@@ -14,6 +14,7 @@ import pytest
 from pacspdf.catalogue import Job, Outcome, Reporter, build_all, find_reports, run_all
 
 ROOT = Path(__file__).resolve().parent.parent
+Built = tuple[Path, int, str, list[Outcome]]
 
 
 def _copy(dest: Path, name: str, slug: str) -> Path:
@@ -28,7 +29,7 @@ def _copy(dest: Path, name: str, slug: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def catalogue(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str, list]:
+def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """Three good copies and one whose report.yaml has a type error, built on 2 workers."""
     tmp = tmp_path_factory.mktemp("catalogue")
     for i in range(3):
@@ -44,7 +45,7 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str,
     return tmp, result.exit_code, out.getvalue(), result.outcomes
 
 
-def test_good_reports_are_built_despite_a_broken_one(catalogue: tuple[Path, int, str, list]) -> None:
+def test_good_reports_are_built_despite_a_broken_one(catalogue: Built) -> None:
     tmp, code, _text, outcomes = catalogue
     assert code == 1
     for i in range(3):
@@ -54,7 +55,7 @@ def test_good_reports_are_built_despite_a_broken_one(catalogue: tuple[Path, int,
     assert sorted(o.ok for o in outcomes) == [False, True, True, True]
 
 
-def test_summary_names_the_failure_with_its_one_line_error(catalogue: tuple[Path, int, str, list]) -> None:
+def test_summary_names_the_failure_with_its_one_line_error(catalogue: Built) -> None:
     _tmp, _code, text, _outcomes = catalogue
     summary = text[text.index("built 3 of 4 reports"):]
     assert "1 failed:" in summary
@@ -66,7 +67,7 @@ def test_summary_names_the_failure_with_its_one_line_error(catalogue: tuple[Path
     assert len(re.findall(r"(?m)^\[\d/4\] (ok|FAILED) ", text)) == 4
 
 
-def test_workers_are_reused_across_reports(catalogue: tuple[Path, int, str, list]) -> None:
+def test_workers_are_reused_across_reports(catalogue: Built) -> None:
     """Each worker imports the stack once and builds several reports (at most 2 processes)."""
     _tmp, _code, _text, outcomes = catalogue
     pids = {o.worker for o in outcomes}

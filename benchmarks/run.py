@@ -6,10 +6,14 @@ so the repository's ``out/`` (except ``bench.json``) and ``.cache/`` are never t
 
 Whole-process figures are the median of ``--runs`` (>= 5) fresh processes after one
 warm-up, with min and max, wall time and CPU time (user + system, from ``wait4``). The
-runs are interleaved in rounds (floor, cold, warm, check, help, floor, cold, ...) so that
+runs are interleaved in rounds (floor, cold, clean, warm, check, help, floor, ...) so that
 a slow spell of this shared machine hits every figure alike, and each ratio is taken
 between figures of this one run. CPU time is printed beside wall time because it is far
 less sensitive to other load on the machine.
+
+"Cold build" follows the issue: a fresh process with the chart cache (``.cache/charts``)
+removed; "no cache at all" also removes every other cache the build keeps under ``.cache``
+(derived figures, layout hints, logo), as in a fresh clone. Both are reported.
 
 Bytecode: pip-installed packages run from cached bytecode, but a dev shell may set
 PYTHONDONTWRITEBYTECODE, which makes every fresh process recompile pacspdf's own modules.
@@ -284,10 +288,16 @@ def _bench(tmp: Path, runs: int, cat_runs: int, copies: int, args: argparse.Name
         report.write_text(original, encoding="utf-8")  # the cold PDF is of the unedited content
         shutil.rmtree(cache, ignore_errors=True)
 
+    def clean_setup(_i: int) -> None:
+        report.write_text(original, encoding="utf-8")
+        shutil.rmtree(work / ".cache", ignore_errors=True)  # every cache the build keeps
+
     commands: dict[str, tuple[list[str], Callable[[int], None] | None]] = {
         "import_floor": ([py, "-c", FLOOR_IMPORTS], None),
         "cold_build": ([*pacspdf, "build", "content/pacs", "-o", "out/cold.pdf", "-q"],
                        cold_setup),
+        "clean_build": ([*pacspdf, "build", "content/pacs", "-o", "out/clean.pdf", "-q"],
+                        clean_setup),
         "warm_rebuild": ([*pacspdf, "build", "content/pacs", "-o", "out/warm.pdf", "-q"],
                          lambda i: edit_text(report, i)),
         "check": ([*pacspdf, "check", "content/pacs"], None),
@@ -314,7 +324,8 @@ def _bench(tmp: Path, runs: int, cat_runs: int, copies: int, args: argparse.Name
             + ", ".join(f"{n} {series[n].walls[-1]:.2f}s" for n in series if i and series[n].walls))
     cold_pdf = work / "out" / "cold.pdf"
     pdf_size = cold_pdf.stat().st_size
-    cached_identical = cold_pdf.read_bytes() == _build_again_cached(pacspdf, work, env)
+    cached_identical = (cold_pdf.read_bytes() == _build_again_cached(pacspdf, work, env)
+                        == (work / "out" / "clean.pdf").read_bytes())
 
     # What each fresh process imports (one extra run each, with -X importtime).
     probes = {}
@@ -344,6 +355,7 @@ def _bench(tmp: Path, runs: int, cat_runs: int, copies: int, args: argparse.Name
         "whole_process": {name: s.as_json() for name, s in series.items()},
         "ratios_to_import_floor": {
             "cold_build": series["cold_build"].median / floor.median,
+            "clean_build": series["clean_build"].median / floor.median,
             "warm_rebuild": series["warm_rebuild"].median / floor.median,
             "in_process_build": ip["warm_build_s"] / floor.median,
             "cold_build_cpu": series["cold_build"].cpu / floor.cpu,
@@ -352,6 +364,7 @@ def _bench(tmp: Path, runs: int, cat_runs: int, copies: int, args: argparse.Name
         "imports": probes,
         "pdf_bytes": pdf_size,
         "cold_build_peak_rss_kb": max(series["cold_build"].rss_kb),
+        "clean_build_peak_rss_kb": max(series["clean_build"].rss_kb),
         "cached_and_uncached_identical": cached_identical,
         "in_process": ip,
         "catalogue": catalogue,
@@ -467,6 +480,7 @@ def render(r: dict[str, Any]) -> str:
     ip = r["in_process"]
     lines = ["", "whole process (fresh interpreter)     median   min     max     cpu median  peak RSS"]
     labels = {"import_floor": "import floor", "cold_build": "cold build (charts rendered)",
+              "clean_build": "cold build, no cache at all",
               "warm_rebuild": "warm rebuild after text edit", "check": "pacspdf check",
               "help": "pacspdf --help"}
     for name, label in labels.items():
@@ -475,7 +489,8 @@ def render(r: dict[str, Any]) -> str:
                      f"{s['cpu_median_s']:9.3f}  {s['peak_rss_kb_max'] / 1024:6.1f} MB")
     ratios = r["ratios_to_import_floor"]
     lines += ["", "ratios to the import floor (this run): "
-              f"cold {ratios['cold_build']:.2f}x (cpu {ratios['cold_build_cpu']:.2f}x), "
+              f"cold {ratios['cold_build']:.2f}x (cpu {ratios['cold_build_cpu']:.2f}x; "
+              f"no cache at all {ratios['clean_build']:.2f}x), "
               f"warm {ratios['warm_rebuild']:.2f}x (cpu {ratios['warm_rebuild_cpu']:.2f}x), "
               f"in-process {ratios['in_process_build']:.2f}x"]
     lines.append("imports: " + "; ".join(

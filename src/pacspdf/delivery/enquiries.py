@@ -12,14 +12,11 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from email_validator import EmailNotValidError, validate_email
 
 from pacspdf.errors import UsageError
-
-if TYPE_CHECKING:
-    from _csv import Reader as CsvReader  # csv.reader()'s type; the csv module does not re-export it
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +176,16 @@ def validate_row(values: dict[str, str], row: int, source: str = "") -> Row:
                    enquiry_id=enquiry_id, message=values.get("message", ""), row=row, source=source)
 
 
-def _records(reader: CsvReader) -> Iterator[tuple[int, list[str]]]:
+class _CsvReader(Protocol):
+    """What :func:`_records` needs of a ``csv.reader`` (whose class csv does not export)."""
+
+    @property
+    def line_num(self) -> int: ...
+
+    def __next__(self) -> list[str]: ...
+
+
+def _records(reader: _CsvReader) -> Iterator[tuple[int, list[str]]]:
     """Each record with the line it starts on (a quoted field may span lines)."""
     while True:
         start = reader.line_num + 1

@@ -304,7 +304,7 @@ class Outbox:
         return [Entry.from_row(r) for r in rows]
 
     def counts(self) -> dict[State, int]:
-        counts = dict.fromkeys(State, 0)
+        counts: dict[State, int] = dict.fromkeys(State, 0)
         for state, n in self._db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
             counts[State(state)] = n
         return counts

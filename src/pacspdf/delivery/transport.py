@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Literal, Protocol, TypedDict, Unpack
+from typing import Literal, Protocol, TypedDict, TypeGuard, Unpack
 
 from pacspdf.delivery.message import as_bytes
 from pacspdf.errors import UsageError
@@ -150,7 +150,7 @@ class SmtpSettings:
         if not host:
             raise UsageError(f"environment: {ENV_HOST} is not set (the SMTP server for --transport smtp)")
         security = env.get(ENV_SECURITY, "").strip().lower() or "starttls"
-        if security not in SECURITY_CHOICES:
+        if not _is_security(security):
             raise UsageError(f"environment: {ENV_SECURITY}={security!r} is not one of "
                              f"{', '.join(SECURITY_CHOICES)}")
         port_text = env.get(ENV_PORT, "").strip()
@@ -175,6 +175,11 @@ class SmtpSettings:
             from dataclasses import replace
             settings = replace(settings, **overrides)
         return settings
+
+
+def _is_security(value: str) -> TypeGuard[Security]:
+    """``value in SECURITY_CHOICES``, narrowing for every mypy (only 2.x narrows the bare test)."""
+    return value in SECURITY_CHOICES
 
 
 class SmtpOverrides(TypedDict, total=False):

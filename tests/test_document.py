@@ -760,8 +760,8 @@ def test_company_names_are_extractable_text(doc: Doc) -> None:
 # ---------------------------------------------------------------------------- builds of copies
 
 def _warm(dest: Path, sample_pdf: Any) -> None:
-    """Seed the default chart cache (.cache/charts under ``dest``) from the session build."""
-    shutil.copytree(sample_pdf.cache_dir, dest / ".cache" / "charts")
+    """Seed the default cache (.cache under ``dest``) from the session build."""
+    shutil.copytree(sample_pdf.cache_dir, dest / ".cache")
 
 
 @pytest.fixture(scope="module")

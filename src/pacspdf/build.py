@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -11,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from pacspdf.content.load import Content, load
-from pacspdf.errors import ContentError, Problem
+from pacspdf.errors import BuildError, ContentError, Problem
 
 log = logging.getLogger("pacspdf.build")
 
 DEFAULT_REPORT = Path("content/pacs")
 DEFAULT_OUT = Path("out")
-CACHE_DIR = Path(".cache/charts")
+CACHE_DIR = Path(".cache")  # charts/, derived/, layout/ and logo/ caches, all safe to delete
 
 
 @dataclass
@@ -28,6 +30,7 @@ class BuildResult:
     seconds: float
     warnings: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    passes: int = 0  # layout passes multiBuild needed (1 when seeded from a previous build)
 
 
 def default_output(content: Content, out_dir: Path = DEFAULT_OUT) -> Path:
@@ -76,9 +79,9 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
         raise ContentError(problems)
     step("load+validate")
 
-    from pacspdf.derive import derive
+    from pacspdf.derive import cached_derive
 
-    derived = derive(content)
+    derived = cached_derive(content, _sub(cache_dir, "derived"))
     step("derive")
 
     from pacspdf.charts import cached_render
@@ -89,13 +92,13 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
     drawings = {}
     for chart in content.report.charts:
         spec, data = chart_input(chart, content.report, derived, theme.frame_width)
-        drawings[chart.id] = cached_render(spec, data, theme.chart, cache_dir)
+        drawings[chart.id] = cached_render(spec, data, theme.chart, _sub(cache_dir, "charts"))
     step("charts")
 
     from pacspdf.charts._replay import VectorFlowable
     from pacspdf.compose import Composer, key_figures
     from pacspdf.cover import make_cover
-    from pacspdf.doctemplate import PageDecor, ReportDocTemplate
+    from pacspdf.doctemplate import PageDecor, ReportDocTemplate, layout_hints, seed_layout
     from pacspdf.text import TemplateRenderer, make_env
 
     r, b = content.report, content.brand
@@ -108,13 +111,24 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
                             subject=r.subtitle, keywords=list(r.keywords), creator="pacspdf",
                             producer="pacspdf (ReportLab)", lang=r.language,
                             date=r.edition)
-    decor.cover = make_cover(content, theme, key_figures(content, derived, renderer.env.filters["money"]))
+    decor.cover = make_cover(content, theme, key_figures(content, derived, renderer.env.filters["money"]),
+                             cache_dir=_sub(cache_dir, "logo"))
     fontmap = dict(theme.fonts)
     composer = Composer(content, derived, theme, renderer,
                         lambda cid: VectorFlowable(drawings[cid], fontmap), doc.page_count)
     story = composer.story()
+    hints_path = _sub(cache_dir, "layout")
+    if hints_path is not None:
+        hints_path = hints_path / f"{r.slug}.json"
+        seed_layout(_read_json(hints_path), composer.lists, doc.page_count)
     step("compose")
-    doc.multiBuild(story)
+    from reportlab.platypus.doctemplate import LayoutError
+
+    try:
+        passes = doc.multiBuild(story)
+    except LayoutError as exc:  # content that no page can hold; a clean message, no traceback
+        first = str(exc).splitlines()[0][:200]
+        raise BuildError(f"{content.report_file}: layout failed: {first}") from None
     pdf = buffer.getvalue()
     step("layout")
 
@@ -126,10 +140,32 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
     meta = base_meta(content, theme, pdf, doc.page_count.total, brand_links(content))
     write_atomic(path, pdf)
     write_meta(path, meta)
+    if hints_path is not None:
+        _write_json(hints_path, layout_hints(composer.lists, doc.page_count))
     step("write")
     return BuildResult(path=path, pages=doc.page_count.total, size=len(pdf),
                        seconds=time.perf_counter() - started,
-                       warnings=[p for p in problems if not p.is_error], timings=timings)
+                       warnings=[p for p in problems if not p.is_error], timings=timings, passes=passes)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Best effort: a cache that cannot be written only costs time."""
+    from pacspdf.write import write_atomic
+
+    with contextlib.suppress(BuildError):
+        write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+
+
+def _sub(cache_dir: Path | None, name: str) -> Path | None:
+    return None if cache_dir is None else Path(cache_dir) / name
 
 
 def _brand_where(content: Content) -> Any:

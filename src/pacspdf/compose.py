@@ -26,6 +26,7 @@ from pacspdf.content.load import Content
 from pacspdf.content.model import Block, Section
 from pacspdf.derive import Derived
 from pacspdf.doctemplate import Caption, EntryList, Heading, PageCount
+from pacspdf.errors import ContentError, Problem
 from pacspdf.figures import DisplayTable, table_input
 from pacspdf.text import TemplateRenderer, Where, blocks, escape, fmt_number, fmt_pct, inline, long_date
 from pacspdf.theme import Theme
@@ -56,6 +57,7 @@ class Composer:
     figures: int = 0
     tables: int = 0
     _keys: dict[str, int] = field(default_factory=dict)
+    lists: list[EntryList] = field(default_factory=list)  # contents, figures, tables
 
     # -- helpers -------------------------------------------------------------------------
     def s(self, name: str) -> Any:
@@ -168,7 +170,9 @@ class Composer:
         return table
 
     def panel(self, content: list[Flowable], *, background: colors.Color, border: colors.Color | None = None,
-              left_bar: colors.Color | None = None, padding: float = PANEL_PADDING) -> Table:
+              left_bar: colors.Color | None = None, padding: float = PANEL_PADDING,
+              where: tuple[Any, ...] = ()) -> Table:
+        """A boxed panel; it cannot break across pages, so content taller than a page is an error."""
         t = self.theme
         box = Table([[content]], colWidths=[t.frame_width], hAlign="LEFT")
         style: list[tuple[object, ...]] = [
@@ -184,6 +188,13 @@ class Composer:
         if left_bar is not None:
             style.append(("LINEBEFORE", (0, 0), (0, -1), 3.2, left_bar))
         box.setStyle(TableStyle(style))
+        _w, height = box.wrap(t.frame_width, t.frame_height)
+        if height > t.frame_height * 0.95 and where:
+            line, col = self.content.located.where(where)
+            field_name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where).lstrip(".")
+            raise ContentError([Problem(self.content.report_file, line, col, field_name,
+                                        f"too long for its box: {height:.0f} pt, a page holds "
+                                        f"{t.frame_height * 0.95:.0f} pt (shorten it or use a text block)")])
         return box
 
     def snapshot(self) -> list[Flowable]:
@@ -231,14 +242,16 @@ class Composer:
                           self.s("boxtitle"))
         body = self.prose(block.callout.text, (*path, "callout", "text"), "boxtext")
         return [Spacer(0, 4), self.panel([title, *body], background=t.colour["tint"],
-                                         left_bar=t.colour["accent"]), Spacer(0, 10)]
+                                         left_bar=t.colour["accent"], where=(*path, "callout")),
+                Spacer(0, 10)]
 
     def teaser(self, text: str, path: tuple[Any, ...]) -> list[Flowable]:
         t = self.theme
         title = Paragraph("Continued in the full report", self.s("boxtitle"))
         body = self.prose(text, path, "boxtext")
         return [Spacer(0, 6), KeepTogether(self.panel([title, *body], background=colors.white,
-                                                      border=t.colour["secondary"])), Spacer(0, 8)]
+                                                      border=t.colour["secondary"], where=path)),
+                Spacer(0, 8)]
 
     def profiles(self) -> list[Flowable]:
         r = self.content.report
@@ -345,14 +358,17 @@ class Composer:
         toc = EntryList("TOCEntry", self.theme.fonts["regular"], dotsMinLevel=0)
         toc.levelStyles = [s("toc0"), s("toc1")]
         out.append(toc)
+        self.lists.append(toc)
         out += [PageBreak(), Paragraph("List of Figures", s("h1"))]
         lof = EntryList("LOFEntry", self.theme.fonts["regular"], dotsMinLevel=0)
         lof.levelStyles = [s("lof")]
         out.append(lof)
+        self.lists.append(lof)
         out += [Spacer(0, 18), Paragraph("List of Tables", s("h1"))]
         lot = EntryList("LOTEntry", self.theme.fonts["regular"], dotsMinLevel=0)
         lot.levelStyles = [s("lof")]
         out.append(lot)
+        self.lists.append(lot)
         out.append(NextPageTemplate("body"))
         return out
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import pickle
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -17,9 +20,10 @@ from reportlab.platypus import Paragraph
 from pacspdf.assets import resolve_asset
 from pacspdf.content.load import Content
 from pacspdf.doctemplate import PERSONAL_COVER, ReportDocTemplate
-from pacspdf.errors import ContentError
+from pacspdf.errors import BuildError, ContentError
 from pacspdf.text import escape, long_date
 from pacspdf.theme import Theme
+from pacspdf.write import write_atomic
 
 
 def _map_svg_fonts(family_fonts: tuple[tuple[str, str, str], ...]) -> None:
@@ -56,7 +60,29 @@ def _svg(path: str, family_fonts: tuple[tuple[str, str, str], ...]) -> Drawing:
     return drawing
 
 
-def load_logo(content: Content, theme: Theme, spec: str, field: str) -> Drawing | None:
+def _cached_svg(path: Path, fonts: tuple[tuple[str, str, str], ...], cache_dir: Path | None) -> Drawing:
+    """The parsed logo, from a pickle keyed by the SVG's bytes and font map when one exists
+    (so a rebuild neither imports nor runs svglib)."""
+    if cache_dir is None:
+        return _svg(str(path), fonts)
+    key = hashlib.sha256(path.read_bytes() + repr(fonts).encode("utf-8")).hexdigest()
+    cached = Path(cache_dir) / f"{key}.pickle"
+    try:
+        with cached.open("rb") as fh:
+            drawing = pickle.load(fh)
+        if isinstance(drawing, Drawing):
+            return drawing
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        pass
+    drawing = _svg(str(path), fonts)
+    # A cache that cannot be written only costs time.
+    with contextlib.suppress(BuildError, pickle.PicklingError, TypeError, AttributeError):
+        write_atomic(cached, pickle.dumps(drawing, protocol=pickle.HIGHEST_PROTOCOL))
+    return drawing
+
+
+def load_logo(content: Content, theme: Theme, spec: str, field: str,
+              cache_dir: Path | None = None) -> Drawing | None:
     if not spec:
         return None
     path = resolve_asset(spec, content.brand_dir)
@@ -65,7 +91,7 @@ def load_logo(content: Content, theme: Theme, spec: str, field: str) -> Drawing 
     family = font_family(theme)
     fonts = ((family, "normal", theme.fonts["regular"]), (family, "bold", theme.fonts["bold"]))
     try:
-        return _svg(str(path), fonts)
+        return _cached_svg(path, fonts, cache_dir)
     except Exception as exc:  # svglib raises a variety of lxml / value errors
         raise ContentError.one(content.brand_file, f"cannot read logo {spec}: {exc}", field=field) from None
 
@@ -88,11 +114,12 @@ def _para(canv: Canvas, markup: str, style: ParagraphStyle, x: float, y_top: flo
 CoverPainter = Callable[[Canvas, ReportDocTemplate], None]
 
 
-def make_cover(content: Content, theme: Theme,
-               highlights: list[tuple[str, str]] | None = None) -> CoverPainter:
+def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]] | None = None,
+               cache_dir: Path | None = None) -> CoverPainter:
     """The cover painter; ``highlights`` are (value, label) headline figures for the lower half."""
     r, b = content.report, content.brand
-    logo = load_logo(content, theme, b.logo_white or b.logo, "logo_white" if b.logo_white else "logo")
+    logo = load_logo(content, theme, b.logo_white or b.logo, "logo_white" if b.logo_white else "logo",
+                     cache_dir)
     f, c = theme.fonts, theme.colour
     light_blue = colors.HexColor("#BFD6EA")
 

@@ -6,12 +6,20 @@ charts and the tables without any of them knowing pandas.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import pickle
+import tempfile
 from dataclasses import dataclass, field
-
-import pandas as pd
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pacspdf.content.load import Content
 from pacspdf.metrics import cagr
+
+if TYPE_CHECKING:  # pandas is imported only when figures are actually derived
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,8 @@ class Derived:
 
 
 def _size(content: Content) -> tuple[pd.Series, SizeView]:
+    import pandas as pd
+
     r = content.report
     s = pd.Series(content.data.size, dtype="float64").sort_index()
     growth = (s.pct_change() * 100.0).dropna()
@@ -116,6 +126,8 @@ def _size(content: Content) -> tuple[pd.Series, SizeView]:
 
 
 def _segment(content: Content, seg_index: int, size: pd.Series) -> SegmentView:
+    import pandas as pd
+
     r = content.report
     seg = r.segments[seg_index]
     shares = pd.DataFrame.from_dict(content.data.shares[seg.id], orient="index").sort_index()
@@ -144,6 +156,8 @@ def _segment(content: Content, seg_index: int, size: pd.Series) -> SegmentView:
 
 def derive(content: Content) -> Derived:
     """Compute every figure the document shows from the loaded tables."""
+    import pandas as pd
+
     size, size_view = _size(content)
     segments = {seg.id: _segment(content, i, size) for i, seg in enumerate(content.report.segments)}
     players = pd.DataFrame([p.__dict__ for p in content.data.players])
@@ -152,3 +166,44 @@ def derive(content: Content) -> Derived:
         size=size_view, segments=segments,
         players=[PlayerView(str(p.company), str(p.headquarters), str(p.focus), float(p.share_pct))
                  for p in players.itertuples()])
+
+
+def _inputs_key(content: Content) -> str:
+    """A hash of everything derive() reads, and of this module's code."""
+    r, d = content.report, content.data
+    inputs = {
+        "size": sorted(d.size.items()),
+        "shares": {k: sorted((y, sorted(v.items())) for y, v in by_year.items())
+                   for k, by_year in sorted(d.shares.items())},
+        "coverage": {k: [(seg, country) for seg, country, _line in v] for k, v in sorted(d.coverage.items())},
+        "players": [(p.company, p.headquarters, p.focus, p.share_pct) for p in d.players],
+        "base_year": r.base_year, "forecast": [r.forecast.start, r.forecast.end],
+        "segments": [(s.id, s.label, [(i.name, i.description) for i in s.items]) for s in r.segments],
+    }
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update(json.dumps(inputs, sort_keys=True, default=str).encode("utf-8"))
+    return h.hexdigest()
+
+
+def cached_derive(content: Content, cache_dir: Path | None) -> Derived:
+    """derive(), reusing the result of an earlier run on the same numbers (no pandas import then)."""
+    if cache_dir is None:
+        return derive(content)
+    path = Path(cache_dir) / f"{_inputs_key(content)}.pickle"
+    try:
+        with path.open("rb") as fh:
+            cached = pickle.load(fh)
+        if isinstance(cached, Derived):
+            return cached
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        pass
+    derived = derive(content)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(derived, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+    return derived

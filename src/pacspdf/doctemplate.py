@@ -50,6 +50,15 @@ class EntryList(TableOfContents):
         if kind == self.entry_kind:
             self.addEntry(*stuff)
 
+    @property
+    def entries(self) -> list[list[Any]]:
+        """The entries of the last finished pass, as JSON-friendly lists."""
+        return [list(e) for e in self._lastEntries]
+
+    def seed(self, entries: list[list[Any]]) -> None:
+        """Start the next multiBuild from these entries instead of an empty list."""
+        self._entries = [tuple(e) for e in entries]
+
 
 class PageCount(Flowable):
     """An invisible indexing flowable: multiBuild repeats until the page count is stable."""
@@ -97,6 +106,25 @@ class PageDecor:
     show_watermark: bool = True
     cover: Callable[[Canvas, ReportDocTemplate], None] | None = None
     personal: dict[str, Any] = field(default_factory=dict)
+
+
+def layout_hints(lists: list[EntryList], pages: PageCount) -> dict[str, Any]:
+    """What a finished build knew only at its end: list entries and the page count."""
+    return {"pages": pages.total, "lists": {lst.entry_kind: lst.entries for lst in lists}}
+
+
+def seed_layout(hints: dict[str, Any], lists: list[EntryList], pages: PageCount) -> None:
+    """Start multiBuild from an earlier build's converged state.
+
+    If nothing moved, the first pass is already the last; if something did, multiBuild
+    simply runs more passes, so a stale hint costs time, never correctness.
+    """
+    entries = hints.get("lists", {})
+    for lst in lists:
+        if isinstance(entries.get(lst.entry_kind), list):
+            lst.seed(entries[lst.entry_kind])
+    if isinstance(hints.get("pages"), int):
+        pages.current = hints["pages"]
 
 
 class ReportDocTemplate(BaseDocTemplate):

@@ -9,6 +9,7 @@ turned into markup, so content can never inject ReportLab tags.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,8 +53,13 @@ def money_formatter(currency: str, unit: str) -> Callable[..., str]:
     return money
 
 
+@functools.lru_cache(maxsize=8)
 def make_env(currency: str = "USD", unit: str = "million") -> jinja2.Environment:
-    """The Jinja2 environment all prose is rendered with: unknown names are errors."""
+    """The Jinja2 environment all prose is rendered with: unknown names are errors.
+
+    One environment per currency and unit, shared by every build in a process, so templates
+    compiled for one build are reused by the next (see TemplateRenderer).
+    """
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
                              keep_trailing_newline=False, trim_blocks=False)
     env.filters["money"] = money_formatter(currency, unit)
@@ -71,13 +77,23 @@ class Where:
     field: str
 
 
+def _compiled(env: jinja2.Environment) -> dict[str, jinja2.Template]:
+    """The compiled-template cache kept on ``env`` itself (it dies with the environment)."""
+    cache: dict[str, jinja2.Template] | None = getattr(env, "_pacspdf_compiled", None)
+    if cache is None:
+        cache = {}
+        env._pacspdf_compiled = cache  # type: ignore[attr-defined]  # our own slot on the env
+    return cache
+
+
 class TemplateRenderer:
     """Renders prose templates against one report's context, turning failures into ContentError."""
 
     def __init__(self, env: jinja2.Environment, context: dict[str, Any]) -> None:
         self.env = env
         self.context = context
-        self._cache: dict[str, jinja2.Template] = {}
+        # Compiled templates live with their environment, so they outlive one build.
+        self._cache: dict[str, jinja2.Template] = _compiled(env)
 
     def render(self, source: str, where: Where) -> str:
         if "{" not in source:

@@ -24,12 +24,12 @@ from reportlab.platypus import (
 from pacspdf.charts.spec import VectorDrawing
 from pacspdf.content.load import Content
 from pacspdf.content.model import Block, Section
-from pacspdf.derive import Derived
 from pacspdf.doctemplate import Caption, EntryList, Heading, PageCount
 from pacspdf.errors import ContentError, Problem
 from pacspdf.figures import DisplayTable, table_input
 from pacspdf.text import TemplateRenderer, Where, blocks, escape, fmt_number, fmt_pct, inline, long_date
 from pacspdf.theme import Theme
+from pacspdf.views import Derived
 
 ChartFactory = Callable[[str], VectorDrawing]
 PANEL_PADDING = 12.0

@@ -11,103 +11,15 @@ import json
 import os
 import pickle
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pacspdf.content.load import Content
 from pacspdf.metrics import cagr
+from pacspdf.views import Derived, PlayerView, SegmentView, Series, SizeView
 
 if TYPE_CHECKING:  # pandas is imported only when figures are actually derived
     import pandas as pd
-
-
-@dataclass(frozen=True)
-class Series:
-    """One named quantity by year: value in report units and share of the market in %."""
-
-    name: str
-    values: dict[int, float]
-    shares: dict[int, float]
-    cagr: float
-    description: str = ""
-
-    def value(self, year: int) -> float:
-        return self.values[year]
-
-    def share(self, year: int) -> float:
-        return self.shares[year]
-
-
-@dataclass(frozen=True)
-class SizeView:
-    values: dict[int, float]
-    growth: dict[int, float]  # year-on-year growth in %, from the second year
-    cagr: float               # over the forecast period
-    base_year: int
-    start: int
-    end: int
-
-    @property
-    def years(self) -> list[int]:
-        return sorted(self.values)
-
-    def at(self, year: int) -> float:
-        return self.values[year]
-
-    @property
-    def first(self) -> float:
-        return self.values[self.years[0]]
-
-    @property
-    def last(self) -> float:
-        return self.values[self.years[-1]]
-
-    @property
-    def base(self) -> float:
-        return self.values[self.base_year]
-
-    def multiple(self, a: int, b: int) -> float:
-        return self.values[b] / self.values[a]
-
-
-@dataclass(frozen=True)
-class SegmentView:
-    id: str
-    label: str
-    items: list[Series]
-    years: list[int]
-    leading: Series   # largest share in the base year
-    fastest: Series   # highest CAGR over the forecast period
-    countries: dict[str, list[str]] = field(default_factory=dict)
-
-    def get(self, name: str) -> Series:
-        for item in self.items:
-            if item.name == name:
-                return item
-        raise KeyError(name)
-
-    def __getitem__(self, name: str) -> Series:
-        return self.get(name)
-
-
-@dataclass(frozen=True)
-class PlayerView:
-    company: str
-    headquarters: str
-    focus: str
-    share: float
-
-
-@dataclass(frozen=True)
-class Derived:
-    size: SizeView
-    segments: dict[str, SegmentView]
-    players: list[PlayerView]
-
-    @property
-    def leader(self) -> PlayerView:
-        return max(self.players, key=lambda p: p.share)
 
 
 def _size(content: Content) -> tuple[pd.Series, SizeView]:
@@ -180,7 +92,7 @@ def _inputs_key(content: Content) -> str:
         "base_year": r.base_year, "forecast": [r.forecast.start, r.forecast.end],
         "segments": [(s.id, s.label, [(i.name, i.description) for i in s.items]) for s in r.segments],
     }
-    h = hashlib.sha256(Path(__file__).read_bytes())
+    h = hashlib.sha256(Path(__file__).read_bytes() + Path(__file__).with_name("views.py").read_bytes())
     h.update(json.dumps(inputs, sort_keys=True, default=str).encode("utf-8"))
     return h.hexdigest()
 

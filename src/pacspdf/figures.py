@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from pacspdf.charts.spec import ChartData, ChartSpec, Series
 from pacspdf.content.model import Chart, Report, Table
-from pacspdf.derive import Derived, SegmentView
 from pacspdf.text import fmt_number, fmt_pct
+from pacspdf.views import Derived, SegmentView
 
 
 def _unit(report: Report) -> str:

@@ -109,8 +109,7 @@ class TemplateRenderer:
         except jinja2.UndefinedError as exc:
             raise ContentError([Problem(where.file, where.line, 0, where.field,
                                         f"unknown placeholder: {exc.message}")]) from None
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError,
-                ZeroDivisionError) as exc:
+        except (TypeError, ValueError, LookupError, AttributeError, ZeroDivisionError) as exc:
             raise ContentError([Problem(where.file, where.line, 0, where.field,
                                         f"template error: {type(exc).__name__}: {exc}")]) from None
 

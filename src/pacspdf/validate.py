@@ -32,6 +32,14 @@ from pacspdf.content.model import Block, Chart, Segmentation, Table
 from pacspdf.content.tables import CsvTable
 from pacspdf.errors import Problem
 from pacspdf.metrics import cagr as compound_growth
+from pacspdf.views import (
+    PlayerView,
+    SegmentView,
+    Series,
+    SizeView,
+    TemplateDataError,
+    did_you_mean,
+)
 
 #: Segment shares of one year must add up to 100 within this many percentage points.
 SHARE_TOLERANCE = 0.5
@@ -46,19 +54,6 @@ ERROR, WARNING, NOTE = "error", "warning", "note"
 
 
 # ---------------------------------------------------------------- helpers
-
-def _did_you_mean(word: str, choices: list[str] | set[str] | tuple[str, ...]) -> str:
-    import difflib  # only when there is a problem: it costs ~10 ms to import
-
-    if len(word) > 100:  # no name is that long; difflib's cost grows with the product of lengths
-        return ""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    if not close:  # case-insensitive second try ("europe" -> "Europe")
-        lowered = {c.lower(): c for c in choices}
-        close = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=1,
-                                                               cutoff=0.6)]
-    return f' (did you mean "{close[0]}"?)' if close else ""
-
 
 def _years(years: list[int]) -> str:
     """2024, 2025, 2026, 2029 -> '2024–2026, 2029'."""
@@ -129,97 +124,6 @@ def countries() -> Countries:
 # names, computed the same way, so templates that render here render in a build.
 # tests/test_validation.py pins that the public names stay the same.
 
-class TemplateDataError(LookupError):
-    """A template asked for a figure the tables do not have."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-@dataclass(frozen=True)
-class SeriesStub:
-    name: str
-    values: dict[int, float]
-    shares: dict[int, float]
-    cagr: float
-    description: str = ""
-
-    def value(self, year: int) -> float:
-        if year not in self.values:
-            raise TemplateDataError(f'no value of "{self.name}" for {year}')
-        return self.values[year]
-
-    def share(self, year: int) -> float:
-        if year not in self.shares:
-            raise TemplateDataError(f'no share of "{self.name}" for {year}')
-        return self.shares[year]
-
-
-@dataclass(frozen=True)
-class SizeStub:
-    values: dict[int, float]
-    growth: dict[int, float]
-    cagr: float
-    base_year: int
-    start: int
-    end: int
-
-    @property
-    def years(self) -> list[int]:
-        return sorted(self.values)
-
-    def at(self, year: int) -> float:
-        if year not in self.values:
-            raise TemplateDataError(f"no market size for {year}")
-        return self.values[year]
-
-    @property
-    def first(self) -> float:
-        return self.values[self.years[0]]
-
-    @property
-    def last(self) -> float:
-        return self.values[self.years[-1]]
-
-    @property
-    def base(self) -> float:
-        return self.at(self.base_year)
-
-    def multiple(self, a: int, b: int) -> float:
-        if not self.at(a):
-            raise TemplateDataError(f"market size for {a} is zero")
-        return self.at(b) / self.at(a)
-
-
-@dataclass(frozen=True)
-class SegmentStub:
-    id: str
-    label: str
-    items: list[SeriesStub]
-    years: list[int]
-    leading: SeriesStub
-    fastest: SeriesStub
-    countries: dict[str, list[str]] = field(default_factory=dict)
-
-    def get(self, name: str) -> SeriesStub:
-        for item in self.items:
-            if item.name == name:
-                return item
-        raise TemplateDataError(f'no item "{name}" in segments.{self.id}'
-                                + _did_you_mean(name, [i.name for i in self.items]))
-
-    def __getitem__(self, name: str) -> SeriesStub:
-        return self.get(name)
-
-
-@dataclass(frozen=True)
-class PlayerStub:
-    company: str
-    headquarters: str
-    focus: str
-    share: float
-
-
 def _cagr(values: dict[int, float], start: int, end: int) -> float:
     """CAGR between two years of ``values``; NaN when either is missing (already reported)."""
     if start not in values or end not in values:
@@ -235,8 +139,8 @@ def stand_in_context(content: Content) -> dict[str, Any]:
     years = list(size_values)
     growth = {y: (size_values[y] / size_values[p] - 1.0) * 100.0
               for p, y in itertools.pairwise(years) if size_values[p]}
-    size = SizeStub(size_values, growth, _cagr(size_values, start, end), r.base_year, start, end)
-    segments: dict[str, SegmentStub] = {}
+    size = SizeView(size_values, growth, _cagr(size_values, start, end), r.base_year, start, end)
+    segments: dict[str, SegmentView] = {}
     for seg in r.segments:
         by_year = data.shares.get(seg.id, {})
         names = [item.name for item in seg.items]
@@ -249,16 +153,16 @@ def stand_in_context(content: Content) -> dict[str, Any]:
                 shares[n][year] = share
                 if year in size_values:
                     values[n][year] = share * size_values[year] / 100.0
-        items = [SeriesStub(n, values[n], shares[n], _cagr(values[n], start, end), item.description)
+        items = [Series(n, values[n], shares[n], _cagr(values[n], start, end), item.description)
                  for n, item in zip(names, seg.items, strict=True)]
         countries_by: dict[str, list[str]] = {}
         for segment, country, _line in data.coverage.get(seg.id, []):
             countries_by.setdefault(segment, []).append(country)
-        segments[seg.id] = SegmentStub(
+        segments[seg.id] = SegmentView(
             seg.id, seg.label, items, sorted(by_year),
             max(items, key=lambda i: i.shares.get(r.base_year, 0.0)),
             max(items, key=lambda i: i.cagr), countries_by)
-    players = sorted((PlayerStub(p.company, p.headquarters, p.focus, p.share_pct)
+    players = sorted((PlayerView(p.company, p.headquarters, p.focus, p.share_pct)
                       for p in data.players), key=lambda p: (-p.share, p.company))
     return {"report": r, "brand": content.brand, "size": size, "segments": segments,
             "players": players, "leader": players[0] if players else None}
@@ -458,7 +362,7 @@ class _Checker:
         extra = [c for c in columns if c not in items]
         explained: set[str] = set()
         for name in extra:
-            hint = _did_you_mean(name, missing) or _did_you_mean(name, items)
+            hint = did_you_mean(name, missing) or did_you_mean(name, items)
             match = re.search(r'"(.+)"', hint)
             if match:
                 explained.add(match.group(1))
@@ -521,7 +425,7 @@ class _Checker:
                 count = sum(1 for other in rows if other.values["segment"] == segment)
                 self.row(table, row.line, row.columns.get("segment", 0), "segment",
                          f'"{segment}" is not an item of segments[{i}] ("{seg.id}")'
-                         + _did_you_mean(segment, items) + (f"; {count} rows" if count > 1 else ""))
+                         + did_you_mean(segment, items) + (f"; {count} rows" if count > 1 else ""))
             covered.add(segment)
             col = row.columns.get("country", 0)
             if not country:
@@ -551,7 +455,7 @@ class _Checker:
             else:
                 self.row(table, row.line, col, "country",
                          f'"{country}" is not a known country name'
-                         + _did_you_mean(country, sorted(set(known.names.values()))), WARNING)
+                         + did_you_mean(country, sorted(set(known.names.values()))), WARNING)
         for j, name in enumerate(items):
             if name not in covered:
                 self.at(("segments", i, "items", j, "name"),
@@ -585,7 +489,7 @@ class _Checker:
             path: Path_ = ("players", "profiles", k, "name")
             if profile.name not in companies:
                 self.at(path, f'"{profile.name}" is not a company in {table.file}'
-                              + _did_you_mean(profile.name, list(companies)))
+                              + did_you_mean(profile.name, list(companies)))
             if profile.name in seen:
                 self.at(path, f'"{profile.name}" is profiled twice (also profiles[{seen[profile.name]}])')
             seen.setdefault(profile.name, k)
@@ -622,7 +526,7 @@ class _Checker:
                 if ref not in defined:
                     noun = "chart" if kind == "figure" else "table"
                     hint = (f' (a {"chart" if noun == "table" else "table"} has that id: use '
-                            f'"{other_kind}: {ref}")' if ref in other else _did_you_mean(ref, defined))
+                            f'"{other_kind}: {ref}")' if ref in other else did_you_mean(ref, defined))
                     self.at((*path, kind), f'no {noun} with id "{ref}"{hint}')
             if block.profiles and not r.players.profiles:
                 self.at((*path, "profiles"), "players.profiles is empty: nothing to show", WARNING)
@@ -653,7 +557,7 @@ class _Checker:
         segment = next((s for s in self.content.report.segments if s.id == ident), None)
         ids = [s.id for s in self.content.report.segments]
         if segment is None:
-            self.at(path, f'no segment with id "{ident}"' + _did_you_mean(ident, ids))
+            self.at(path, f'no segment with id "{ident}"' + did_you_mean(ident, ids))
             return None
         if kind == "coverage":
             if not segment.coverage:
@@ -867,7 +771,7 @@ class _TemplateChecker:
         for name in sorted(undeclared):
             line = min((n.lineno for n in ast.find_all(nodes.Name) if n.name == name), default=1)
             self.problem(f, line, f'unknown placeholder "{name}"'
-                         + _did_you_mean(name, sorted(CONTEXT_NAMES)))
+                         + did_you_mean(name, sorted(CONTEXT_NAMES)))
         if undeclared or self.context is None:
             self._compile(f, ast)  # still reports unknown filters
             return
@@ -885,7 +789,7 @@ class _TemplateChecker:
         if match:
             kind, name = match.groups()
             known = self.env.filters if kind == "filter" else self.env.tests
-            return f'unknown {kind} "{name}"' + _did_you_mean(name, sorted(known))
+            return f'unknown {kind} "{name}"' + did_you_mean(name, sorted(known))
         return f"template error: {exc.message}"
 
     def _render(self, f: _Field, ast: nodes.Template, context: dict[str, Any]) -> None:
@@ -930,14 +834,14 @@ class _TemplateChecker:
         if isinstance(exc, _UnknownName) or (log and not isinstance(exc, TemplateDataError)):
             name, obj = (exc.name, exc.obj) if isinstance(exc, _UnknownName) else log[0]
             if obj is jinja2.utils.missing:
-                return f'unknown placeholder "{name}"' + _did_you_mean(str(name), sorted(CONTEXT_NAMES))
+                return f'unknown placeholder "{name}"' + did_you_mean(str(name), sorted(CONTEXT_NAMES))
             candidates = [n for n in ast.find_all((nodes.Getattr, nodes.Getitem))
                           if (isinstance(n, nodes.Getattr) and n.attr == name)
                           or (isinstance(n, nodes.Getitem) and isinstance(n.arg, nodes.Const)
                               and n.arg.value == name)]
             candidates.sort(key=lambda n: (n.lineno != line, n.lineno))
             what = _expression(candidates[0]) if candidates else str(name)
-            return f'unknown placeholder "{what}"' + _did_you_mean(str(name), _attributes(obj))
+            return f'unknown placeholder "{what}"' + did_you_mean(str(name), _attributes(obj))
         if isinstance(exc, TemplateDataError):
             return f"cannot be filled in: {exc}"
         if isinstance(exc, jinja2.TemplateError):
@@ -1089,7 +993,7 @@ class _Statements:
 
     def run(self, rendered: dict[Path_, str]) -> None:
         r = self.checker.content.report
-        segments: dict[str, SegmentStub] = self.context["segments"]
+        segments: dict[str, SegmentView] = self.context["segments"]
         for i, seg in enumerate(r.segments):
             view = segments[seg.id]
             for j, item in enumerate(seg.items):
@@ -1114,21 +1018,21 @@ class _Statements:
                             check(path, view, name, rf"{re.escape(name)}\s+(?:{claim})")
             self.cagr(path, flat)
 
-    def leading(self, path: Path_, view: SegmentStub, name: str, near: str) -> None:
+    def leading(self, path: Path_, view: SegmentView, name: str, near: str) -> None:
         year = self.checker.content.report.base_year
         if view.leading.name != name and year in view.leading.shares:
             self.report(path, near, f'says "{name}" is the largest in segments.{view.id}, but the '
                                     f'table\'s largest in {year} is "{view.leading.name}" '
                                     f"({view.leading.shares[year]:.1f} %)")
 
-    def fastest(self, path: Path_, view: SegmentStub, name: str, near: str) -> None:
+    def fastest(self, path: Path_, view: SegmentView, name: str, near: str) -> None:
         if view.fastest.name != name and math.isfinite(view.fastest.cagr):
             self.report(path, near, f'says "{name}" grows fastest in segments.{view.id}, but the '
                                     f'table\'s fastest-growing is "{view.fastest.name}" '
                                     f"({view.fastest.cagr:.1f} % CAGR)")
 
     def cagr(self, path: Path_, text: str) -> None:
-        size: SizeStub = self.context["size"]
+        size: SizeView = self.context["size"]
         for match in _CAGR_TEXT.finditer(text):
             stated = float(match.group(1))
             decimals = len(match.group(2) or "")
@@ -1185,6 +1089,6 @@ def heavy_modules_loaded() -> list[str]:
     return sorted(m for m in ("pandas", "matplotlib", "reportlab") if m in sys.modules)
 
 
-__all__ = ["CONTEXT_NAMES", "PlayerStub", "SegmentStub", "SeriesStub", "SizeStub",
+__all__ = ["CONTEXT_NAMES", "PlayerView", "SegmentView", "Series", "SizeView",
            "TemplateDataError", "countries", "environment", "heavy_modules_loaded", "line_map",
            "resolve_asset", "stand_in_context", "validate"]

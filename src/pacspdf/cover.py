@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import pickle
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -18,12 +16,12 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
 from pacspdf.assets import resolve_asset
+from pacspdf.cache import pickled
 from pacspdf.content.load import Content
 from pacspdf.doctemplate import PERSONAL_COVER, ReportDocTemplate
-from pacspdf.errors import BuildError, ContentError
+from pacspdf.errors import ContentError
 from pacspdf.text import escape, long_date
 from pacspdf.theme import Theme
-from pacspdf.write import write_atomic
 
 
 def _map_svg_fonts(family_fonts: tuple[tuple[str, str, str], ...]) -> None:
@@ -63,22 +61,8 @@ def _svg(path: str, family_fonts: tuple[tuple[str, str, str], ...]) -> Drawing:
 def _cached_svg(path: Path, fonts: tuple[tuple[str, str, str], ...], cache_dir: Path | None) -> Drawing:
     """The parsed logo, from a pickle keyed by the SVG's bytes and font map when one exists
     (so a rebuild neither imports nor runs svglib)."""
-    if cache_dir is None:
-        return _svg(str(path), fonts)
     key = hashlib.sha256(path.read_bytes() + repr(fonts).encode("utf-8")).hexdigest()
-    cached = Path(cache_dir) / f"{key}.pickle"
-    try:
-        with cached.open("rb") as fh:
-            drawing = pickle.load(fh)
-        if isinstance(drawing, Drawing):
-            return drawing
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-        pass
-    drawing = _svg(str(path), fonts)
-    # A cache that cannot be written only costs time.
-    with contextlib.suppress(BuildError, pickle.PicklingError, TypeError, AttributeError):
-        write_atomic(cached, pickle.dumps(drawing, protocol=pickle.HIGHEST_PROTOCOL))
-    return drawing
+    return pickled(cache_dir, key, Drawing, lambda: _svg(str(path), fonts))
 
 
 def load_logo(content: Content, theme: Theme, spec: str, field: str,

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import pickle
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pacspdf.cache import pickled
 from pacspdf.content.load import Content
 from pacspdf.metrics import cagr
 from pacspdf.views import Derived, PlayerView, SegmentView, Series, SizeView
@@ -99,23 +97,4 @@ def _inputs_key(content: Content) -> str:
 
 def cached_derive(content: Content, cache_dir: Path | None) -> Derived:
     """derive(), reusing the result of an earlier run on the same numbers (no pandas import then)."""
-    if cache_dir is None:
-        return derive(content)
-    path = Path(cache_dir) / f"{_inputs_key(content)}.pickle"
-    try:
-        with path.open("rb") as fh:
-            cached = pickle.load(fh)
-        if isinstance(cached, Derived):
-            return cached
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-        pass
-    derived = derive(content)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(derived, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
-    return derived
+    return pickled(cache_dir, _inputs_key(content), Derived, lambda: derive(content))

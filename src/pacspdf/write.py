@@ -19,6 +19,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     except OSError as exc:
         raise BuildError(f"{path}: cannot write: {exc.strerror}") from None
     try:
+        # mkstemp creates 0600 files; keep the mode of the file being replaced, else 0644.
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            mode = 0o644
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -13,6 +13,8 @@ a ``rich`` progress bar on a terminal, plain one-line-per-report text when piped
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -95,8 +97,9 @@ def _declared_slug(folder: Path) -> str | None:
     """The report's slug as written in report.yaml, or None when it cannot be read cheaply."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 5 ms a report, not 50
     try:
-        data = yaml.safe_load((folder / REPORT_FILE).read_text(encoding="utf-8"))
+        data = yaml.load((folder / REPORT_FILE).read_text(encoding="utf-8"), Loader=loader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     slug = data.get("slug") if isinstance(data, dict) else None
@@ -148,8 +151,19 @@ def _init_worker() -> None:
         os.environ.setdefault(key, value)
     # Ctrl-C is the parent's to handle (it stops the workers): no traceback from each worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker leaves once every result it produced is in the parent's hands (the result queue
+    # is written synchronously): tearing down matplotlib, pandas and ReportLab module by
+    # module would only keep the parent waiting 0.1-0.3 s at the end of every catalogue.
+    atexit.register(_exit_now)
     for name in WORKER_PRELOAD:
         importlib.import_module(name)
+
+
+def _exit_now() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
 
 
 def one_line(exc: BaseException) -> str:
@@ -288,12 +302,20 @@ def _submit(pool: ProcessPoolExecutor, job: Job, cache_dir: Path | None) -> Futu
                        None if cache_dir is None else str(cache_dir))
 
 
-def build_jobs(jobs: list[Job], workers: int, reporter: Reporter,
-               cache_dir: Path | None = None) -> list[Outcome]:
-    """Run the jobs on ``workers`` processes, reporting each outcome as it arrives."""
+def start_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool whose workers start (and import the stack) now, while the caller plans the jobs."""
+    pool = _pool(workers)
+    for _ in range(workers):  # each submission to a pool without idle workers spawns one
+        pool.submit(os.getpid)
+    return pool
+
+
+def build_jobs(jobs: list[Job], workers: int, reporter: Reporter, cache_dir: Path | None = None,
+               pool: ProcessPoolExecutor | None = None) -> list[Outcome]:
+    """Run the jobs on ``workers`` processes (or ``pool``), reporting each outcome as it arrives."""
     outcomes: list[Outcome] = []
     orphans: list[Job] = []
-    pool = _pool(workers)
+    pool = pool if pool is not None else _pool(workers)
     try:
         futures = {_submit(pool, job, cache_dir): job for job in jobs}
         for future in as_completed(futures):
@@ -354,13 +376,18 @@ def build_all(root: Path, jobs: int = 0, out_dir: Path | None = None, *, stream:
         Reporter(stream, 0, 0, fancy=False).message(
             f"pacspdf: no report folders (a folder holding {REPORT_FILE}) under {root}")
         return None
-    planned, clashes = plan(folders, out_dir)
-    workers = max(1, min(workers, len(planned)))
+    workers = max(1, min(workers, len(folders)))
+    pool = start_pool(workers)  # the workers import the stack while the report folders are read
+    try:
+        planned, clashes = plan(folders, out_dir)
+    except BaseException:
+        _stop(pool)
+        raise
     result = CatalogueResult(workers=workers)
     with Reporter(stream, len(folders), workers, fancy) as reporter:
         for outcome in clashes:
             reporter.report(outcome)
-        built = build_jobs(planned, workers, reporter, cache_dir) if planned else []
+        built = build_jobs(planned, workers, reporter, cache_dir, pool)
     order = {_label(f): i for i, f in enumerate(folders)}
     result.outcomes = sorted(clashes + built, key=lambda o: order.get(o.label, len(order)))
     result.seconds = time.perf_counter() - started

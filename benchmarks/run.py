@@ -388,37 +388,58 @@ def _build_again_cached(pacspdf: list[str], work: Path, env: dict[str, str]) -> 
     return (work / "out" / "cached.pdf").read_bytes()
 
 
+#: Catalogue scenarios: what is removed from the catalogue's .cache before each timed run.
+#: "brand": a rebuild after a brand change (chart styles change, so every chart is rendered
+#: again; derived figures and layout hints of the previous build are still there);
+#: "clean": a first build from a fresh clone (nothing cached).
+CATALOGUE_SCENARIOS = {"brand": ("charts",), "clean": ("",)}
+
+
+@dataclass
+class _Scenario:
+    walls: dict[int, list[float]] = field(default_factory=lambda: {1: [], 2: []})
+    cpus: dict[int, list[float]] = field(default_factory=lambda: {1: [], 2: []})
+    ratios: list[float] = field(default_factory=list)
+
+
 def _catalogue(root: Path, pacspdf: list[str], env: dict[str, str], rounds: int,
                say: Callable[[str], None]) -> dict[str, Any]:
-    """Build 20 copies with -j 1 and -j 2 in alternating rounds, chart cache cold each time."""
+    """Build 20 copies with -j 1 and -j 2 in alternating order per round, in both scenarios."""
     content = make_catalogue(root, CATALOGUE_SIZE)
-    per: dict[int, list[float]] = {1: [], 2: []}
-    cpus: dict[int, list[float]] = {1: [], 2: []}
-    ratios: list[float] = []
+    command = [*pacspdf, "build", "--all", str(content), "-o", "out"]
+    run_process([*command, "-j", "2"], root, env)  # warm-up: bytecode, and the caches "brand" keeps
+    out: dict[str, Any] = {"reports": CATALOGUE_SIZE}
     capacity: list[float] = []
+    results = {name: _Scenario() for name in CATALOGUE_SCENARIOS}
     for r in range(rounds):
         capacity.append(parallel_capacity(env))
-        walls = {}
-        for jobs in ((1, 2) if r % 2 == 0 else (2, 1)):
-            shutil.rmtree(root / ".cache", ignore_errors=True)
-            shutil.rmtree(root / "out", ignore_errors=True)
-            run = run_process([*pacspdf, "build", "--all", str(content), "-j", str(jobs), "-o", "out"],
-                              root, env)
-            if run.code != 0:
-                raise SystemExit(f"benchmark: catalogue -j {jobs} failed ({run.code}):\n"
-                                 f"{run.stdout[-2000:]}{run.stderr[-2000:]}")
-            walls[jobs] = run.wall
-            per[jobs].append(run.wall)
-            cpus[jobs].append(run.cpu)
-        ratios.append(walls[1] / walls[2])
-        say(f"  catalogue round {r + 1}/{rounds}: -j1 {walls[1]:.1f}s, -j2 {walls[2]:.1f}s, "
-            f"ratio {ratios[-1]:.2f} (2-process CPU capacity now {capacity[-1]:.2f}x)")
-    rate = {j: 60 * CATALOGUE_SIZE / statistics.median(per[j]) for j in per}
-    return {"reports": CATALOGUE_SIZE, "wall_s": per, "cpu_s": cpus,
-            "reports_per_min": {"1": rate[1], "2": rate[2]},
-            "speedup_rounds": ratios, "speedup_median": statistics.median(ratios),
-            "machine_2proc_capacity_rounds": capacity,
-            "machine_2proc_capacity_median": statistics.median(capacity)}
+        for name, removed in CATALOGUE_SCENARIOS.items():
+            res = results[name]
+            walls = {}
+            for jobs in ((1, 2) if r % 2 == 0 else (2, 1)):
+                for sub in removed:
+                    shutil.rmtree(root / ".cache" / sub, ignore_errors=True)
+                shutil.rmtree(root / "out", ignore_errors=True)
+                run = run_process([*command, "-j", str(jobs)], root, env)
+                if run.code != 0:
+                    raise SystemExit(f"benchmark: catalogue -j {jobs} failed ({run.code}):\n"
+                                     f"{run.stdout[-2000:]}{run.stderr[-2000:]}")
+                walls[jobs] = run.wall
+                res.walls[jobs].append(run.wall)
+                res.cpus[jobs].append(run.cpu)
+            res.ratios.append(walls[1] / walls[2])
+            say(f"  catalogue round {r + 1}/{rounds}, {name}: -j1 {walls[1]:.1f}s, -j2 {walls[2]:.1f}s, "
+                f"ratio {walls[1] / walls[2]:.2f} (2-process CPU capacity now {capacity[-1]:.2f}x)")
+    for name, res in results.items():
+        out[name] = {"wall_s": res.walls, "cpu_s": res.cpus, "speedup_rounds": res.ratios,
+                     "speedup_median": statistics.median(res.ratios),
+                     "reports_per_min": {str(j): 60 * CATALOGUE_SIZE / statistics.median(res.walls[j])
+                                         for j in (1, 2)}}
+    # The target is checked against the worse of the two scenarios.
+    out["speedup_median"] = min(out[name]["speedup_median"] for name in CATALOGUE_SCENARIOS)
+    out["machine_2proc_capacity_rounds"] = capacity
+    out["machine_2proc_capacity_median"] = statistics.median(capacity)
+    return out
 
 
 SPIN = "x = 0\nfor i in range(20_000_000):\n    x += i"
@@ -464,7 +485,7 @@ def _targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         ("personal copy median (ms)", pc["median_ms"], "<=", 5.0),
         ("personal copies per s", pc["copies_per_s"], ">=", 200.0),
         ("copy growth over base (KB)", pc["growth_bytes_max"] / 1024, "<=", 30.0),
-        ("catalogue -j2 / -j1 reports/min", r["catalogue"].get("speedup_median"), ">=", 1.7),
+        ("catalogue -j2 / -j1 (worse scenario)", r["catalogue"].get("speedup_median"), ">=", 1.7),
         ("PDF size (KB)", r["pdf_bytes"] / 1024, "<=", 250.0),
         ("cold build peak RSS (MB)", r["cold_build_peak_rss_kb"] / 1024, "<=", 130.0),
     ]
@@ -516,11 +537,14 @@ def render(r: dict[str, Any]) -> str:
                   f"+{pc['growth_bytes_max'] / 1024:.1f} KB over a {pc['base_bytes'] / 1024:.0f} KB base"]
     cat = r["catalogue"]
     if cat:
-        lines.append(f"catalogue ({cat['reports']} reports, chart cache cold): "
-                     f"-j1 {cat['reports_per_min']['1']:.1f}/min, -j2 {cat['reports_per_min']['2']:.1f}/min, "
-                     f"speedup median {cat['speedup_median']:.2f}x (rounds: "
-                     + ", ".join(f"{x:.2f}" for x in cat["speedup_rounds"]) + "); "
-                     f"this machine's own 2-process capacity meanwhile: "
+        for name, label in (("brand", "after a brand change: charts rendered, other caches kept"),
+                            ("clean", "from a fresh clone: nothing cached")):
+            c = cat[name]
+            lines.append(f"catalogue, {cat['reports']} reports, {label}: "
+                         f"-j1 {c['reports_per_min']['1']:.1f}/min, -j2 {c['reports_per_min']['2']:.1f}/min, "
+                         f"speedup median {c['speedup_median']:.2f}x (rounds: "
+                         + ", ".join(f"{x:.2f}" for x in c["speedup_rounds"]) + ")")
+        lines.append(f"  this machine's own 2-process CPU capacity meanwhile: "
                      f"{cat['machine_2proc_capacity_median']:.2f}x of the ideal 2.00x")
     lines.append(f"PDF {r['pdf_bytes'] / 1024:.0f} KB; cold build peak RSS "
                  f"{r['cold_build_peak_rss_kb'] / 1024:.0f} MB; cached and uncached builds byte-identical: "

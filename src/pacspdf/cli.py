@@ -11,6 +11,8 @@ from pacspdf import __version__
 from pacspdf.errors import ContentError, PacspdfError, Problem
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+DEFAULT_REPORT = "content/pacs"  # the CLI contract's default report
+CATALOGUE_ROOT = "content"  # where `build --all` looks for report folders
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,12 +51,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.all:
         from pacspdf.catalogue import run_all
 
-        return run_all(Path(args.report if args.report != "content/pacs" else "content"), jobs=args.jobs,
+        return run_all(Path(args.report or CATALOGUE_ROOT), jobs=args.jobs,
                        out_dir=Path(args.output) if args.output else None)
     from pacspdf.build import build
 
     try:
-        result = build(Path(args.report), Path(args.output) if args.output else None)
+        result = build(Path(args.report or DEFAULT_REPORT), Path(args.output) if args.output else None)
     except ContentError as exc:
         _print_problems(exc.problems)
         print(f"{_summary(exc.problems)}; no PDF written", file=sys.stderr)
@@ -73,7 +75,8 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     p = sub.add_parser("build", help="build a report's sample PDF")
-    p.add_argument("report", nargs="?", default="content/pacs", help="content folder (default: content/pacs)")
+    p.add_argument("report", nargs="?", default=None,
+                   help=f"content folder (default: {DEFAULT_REPORT}; with --all: {CATALOGUE_ROOT})")
     p.add_argument("-o", "--output", help="PDF path (default: out/<slug>-sample.pdf)")
     p.add_argument("-q", "--quiet", action="store_true", help="do not list content warnings")
     p.add_argument("--all", action="store_true",
@@ -81,7 +84,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("-j", "--jobs", type=int, default=0, help="worker processes for --all (default: cores)")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("check", help="validate a report's content without writing anything")
-    p.add_argument("report", nargs="?", default="content/pacs", help="content folder (default: content/pacs)")
+    p.add_argument("report", nargs="?", default=DEFAULT_REPORT,
+                   help=f"content folder (default: {DEFAULT_REPORT})")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.set_defaults(func=cmd_check)
     try:

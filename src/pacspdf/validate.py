@@ -28,7 +28,7 @@ from jinja2 import nodes
 
 from pacspdf.content._yaml import Located, Path_, Span
 from pacspdf.content.load import Content, display_path, field_path, one_line
-from pacspdf.content.model import Block, Chart, Segmentation, Table
+from pacspdf.content.model import Block, Chart, Segmentation, Table, fields_of
 from pacspdf.content.tables import CsvTable
 from pacspdf.errors import Problem
 from pacspdf.metrics import cagr as compound_growth
@@ -250,7 +250,7 @@ class _Checker:
             self.at(("edition",), f'"{r.edition}" is not a valid date')
         if r.base_year > r.forecast.start:
             self.at(("base_year",), f"{r.base_year} is after the forecast start ({r.forecast.start})")
-        for key, url in self.content.brand.links.model_dump().items():
+        for key, url in fields_of(self.content.brand.links).items():
             if not re.match(r"https?://\S+$", url):
                 self.at(("links", key), f'"{url}" is not an http(s) address', brand=True)
             for placeholder in re.findall(r"\{[^}]*\}", url):
@@ -587,7 +587,7 @@ class _Checker:
                 if not _is_image(head):
                     self.at((key,), f"{display_path(path)} is not an SVG, PNG or JPEG image",
                             brand=True)
-        for key, value in brand.fonts.model_dump().items():
+        for key, value in fields_of(brand.fonts).items():
             path = self._file(("fonts", key), value, base)
             if path is not None:
                 head = path.read_bytes()[:4]

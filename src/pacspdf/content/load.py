@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from pacspdf.content._fast import construct
 from pacspdf.content._yaml import Located, YamlSyntaxError, load_located
 from pacspdf.content.model import Brand, Report
 from pacspdf.content.tables import CsvTable, read_csv, read_text
@@ -160,6 +161,9 @@ def parse_yaml_model(path: Path, model: type[BaseModel],
     if not isinstance(located.data, dict):
         problems.append(Problem(display, 1, 1, message="expected a mapping of fields at the top"))
         return None
+    fast = construct(located.data, model)  # valid content, without building pydantic validators
+    if fast is not None:
+        return fast, located
     try:
         return model.model_validate(located.data), located
     except ValidationError as exc:

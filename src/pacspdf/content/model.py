@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -13,10 +13,16 @@ HexColour = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 Year = Annotated[int, Field(ge=1900, le=2200)]
 
 
+def fields_of(model: BaseModel) -> dict[str, Any]:
+    """A model's fields as a dict, without building pydantic's serializer (unlike model_dump)."""
+    return {name: getattr(model, name) for name in type(model).model_fields}
+
+
 class Strict(BaseModel):
     """Unknown keys are errors; values are immutable once loaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators are built on first use: valid content is read without them (content/_fast.py).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # ---------------------------------------------------------------- brand (assets/brand.yaml)

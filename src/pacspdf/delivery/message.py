@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from pacspdf.content.model import fields_of
 from pacspdf.delivery.enquiries import Enquiry, normalise_email, unsafe_char
 from pacspdf.errors import PacspdfError, UsageError
 
@@ -120,7 +121,7 @@ def context_from_content(content: Any, environ: Mapping[str, str] | None = None)
     binfo = BrandInfo(publisher=brand.publisher, email=brand.contact.email,
                       sales_email=brand.contact.sales_email, website=links["website"],
                       tagline=brand.tagline, phone=brand.contact.phone, address=brand.contact.address,
-                      colours=brand.colours.model_dump())
+                      colours=fields_of(brand.colours))
     return mail_context(info, binfo, Path(content.brand_dir) / "mail", environ)
 
 

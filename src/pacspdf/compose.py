@@ -109,18 +109,23 @@ class Composer:
             return f"{self.theme.brand.publisher} research scope", None
         return seg.source, seg.illustrative
 
+    def caption(self, word: str, number: int, title_source: str, path: tuple[Any, ...], kind: str,
+                key: str) -> Caption:
+        """'Figure N  title' (or 'Table N'), listed in the list of figures (or tables)."""
+        title = self.text(title_source, path)
+        return Caption(f"<font color='{self.theme.brand.colours.accent}'>{word} {number}</font>"
+                       f"&nbsp;&nbsp;{escape(title)}", self.s("caption"), kind=kind,
+                       toc_text=f"{word} {number}: {title}", key=self.key(key))
+
     # -- blocks --------------------------------------------------------------------------
     def figure(self, chart_id: str) -> list[Flowable]:
         r = self.content.report
         idx = next(i for i, c in enumerate(r.charts) if c.id == chart_id)
         chart = r.charts[idx]
         self.figures += 1
-        title = self.text(chart.title, ("charts", idx, "title"))
-        label = f"Figure {self.figures}: {title}"
+        caption = self.caption("Figure", self.figures, chart.title, ("charts", idx, "title"), "LOFEntry",
+                               f"figure-{chart.id}")
         source, note = self.provenance(chart.data)
-        caption = Caption(f"<font color='{self.theme.brand.colours.accent}'>Figure {self.figures}</font>"
-                          f"&nbsp;&nbsp;{escape(title)}", self.s("caption"), kind="LOFEntry",
-                          toc_text=label, key=self.key(f"figure-{chart.id}"))
         return [KeepTogether([caption, self.chart(chart_id), self.source_line(source, note)])]
 
     def table(self, table_id: str) -> list[Flowable]:
@@ -128,11 +133,8 @@ class Composer:
         idx = next(i for i, t in enumerate(r.tables) if t.id == table_id)
         spec = r.tables[idx]
         self.tables += 1
-        title = self.text(spec.title, ("tables", idx, "title"))
-        label = f"Table {self.tables}: {title}"
-        caption = Caption(f"<font color='{self.theme.brand.colours.accent}'>Table {self.tables}</font>"
-                          f"&nbsp;&nbsp;{escape(title)}", self.s("caption"), kind="LOTEntry",
-                          toc_text=label, key=self.key(f"table-{spec.id}"))
+        caption = self.caption("Table", self.tables, spec.title, ("tables", idx, "title"), "LOTEntry",
+                               f"table-{spec.id}")
         caption.keepWithNext = True
         source, note = self.provenance(spec.data)
         grid = self.grid(table_input(spec, r, self.derived))

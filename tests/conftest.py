@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +11,7 @@ import pypdf
 import pytest
 
 from pacspdf.build import BuildResult, build
+from smtp_server import LoopbackController, ScriptedHandler, Server
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_CONTENT = REPO / "content" / "pacs"
@@ -66,3 +67,15 @@ def content_copy(tmp_path: Path) -> Callable[..., Path]:
         return copy_content(tmp_path, name)
 
     return make
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 with a scriptable handler, stopped afterwards."""
+    handler = ScriptedHandler()
+    controller = LoopbackController(handler)
+    controller.start()
+    try:
+        yield controller, handler
+    finally:
+        controller.stop()

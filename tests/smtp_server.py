@@ -208,3 +208,7 @@ def page_one_text(pdf: bytes) -> str:
     from pypdf import PdfReader
 
     return PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+
+
+#: What the ``server`` fixture (tests/conftest.py) yields: a running controller and its handler.
+Server = tuple[LoopbackController, ScriptedHandler]

@@ -8,7 +8,6 @@ import io
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pypdf
@@ -23,6 +22,7 @@ from pacspdf.personalise import sidecar_path
 from smtp_server import (
     LoopbackController,
     ScriptedHandler,
+    Server,
     attachment,
     fake_personaliser,
     free_port,
@@ -34,7 +34,6 @@ REPORT = REPO / "content" / "pacs"
 FAST = SendOptions(retry=RetryPolicy(attempts=2, first_delay=0.001), sleep=lambda _s: None)
 PEOPLE = [("Ana Souza", "ana@example.com", "Acme Imaging", "CTO", "Brazil"),
           ("Bo Lindqvist", "bo@example.com", "Nordic Radiology", "Head of IT", "Sweden")]
-Server = tuple[LoopbackController, ScriptedHandler]
 
 
 class Tty(io.StringIO):
@@ -46,17 +45,6 @@ class Tty(io.StringIO):
 def fake_binding() -> ReportBinding:
     ctx = context_from_content(load(REPORT), environ={})
     return ReportBinding(ctx, MailTemplates(ctx.templates_dir), fake_personaliser)
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    handler = ScriptedHandler()
-    controller = LoopbackController(handler)
-    controller.start()
-    try:
-        yield controller, handler
-    finally:
-        controller.stop()
 
 
 def write_csv(path: Path, rows: list[tuple[str, ...]]) -> Path:

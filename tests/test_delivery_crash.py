@@ -14,18 +14,16 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pacspdf.personalise import sidecar_path
-from smtp_server import LoopbackController, ScriptedHandler, attachment, page_one_text
+from smtp_server import LoopbackController, ScriptedHandler, Server, attachment, page_one_text
 
 REPO = Path(__file__).resolve().parents[1]
 PEOPLE = [(f"Person {n} Example", f"p{n}@example.com", f"Company {n}", "Analyst", "UK") for n in range(1, 7)]
 KILL_AT = 4  # the sender dies while the server handles the 4th message
-Server = tuple[LoopbackController, ScriptedHandler]
 
 
 @pytest.fixture
@@ -40,17 +38,6 @@ def workdir(tmp_path: Path, sample_pdf) -> Path:  # type: ignore[no-untyped-def]
         w.writerow(["name", "email", "company", "job_title", "country"])
         w.writerows(PEOPLE)
     return tmp_path
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    handler = ScriptedHandler()
-    controller = LoopbackController(handler)
-    controller.start()
-    try:
-        yield controller, handler
-    finally:
-        controller.stop()
 
 
 def start_send(workdir: Path, port: int) -> subprocess.Popen[str]:

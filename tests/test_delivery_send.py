@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import email
 import email.policy
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from smtp_server import (
     HOST,
     LoopbackController,
     ScriptedHandler,
+    Server,
     attachment,
     fake_personaliser,
     free_port,
@@ -42,7 +42,6 @@ PEOPLE = [
     ("Chloé Martin", "chloe@example.org", "Hôpital Nord", "Radiologist", "France"),
     ("Dev Patel", "dev@example.net", "Apollo Diagnostics", "CIO", "India"),
 ]
-Server = tuple[LoopbackController, ScriptedHandler]
 
 
 @pytest.fixture(scope="module")
@@ -53,17 +52,6 @@ def ctx() -> MailContext:
 @pytest.fixture(scope="module")
 def binding(ctx: MailContext) -> ReportBinding:
     return ReportBinding(ctx, MailTemplates(ctx.templates_dir), fake_personaliser)
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    handler = ScriptedHandler()
-    controller = LoopbackController(handler)
-    controller.start()
-    try:
-        yield controller, handler
-    finally:
-        controller.stop()
 
 
 class Sleeps(list[float]):

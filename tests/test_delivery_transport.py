@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from smtp_server import (
     HOST,
     LoopbackController,
     ScriptedHandler,
+    Server,
     authenticator,
     client_tls,
     free_port,
@@ -29,7 +29,6 @@ from smtp_server import (
 )
 
 SENDER = "samples@example.com"
-Server = tuple[LoopbackController, ScriptedHandler]
 
 
 def message(to: str = "ana@example.com", mid: str = "<abc123.pacspdf@example.com>") -> EmailMessage:
@@ -40,17 +39,6 @@ def message(to: str = "ana@example.com", mid: str = "<abc123.pacspdf@example.com
     msg["Message-ID"] = mid
     msg.set_content("Hello\n.\nA line with only a dot, which SMTP must escape.\n")
     return msg
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    handler = ScriptedHandler()
-    controller = LoopbackController(handler)
-    controller.start()
-    try:
-        yield controller, handler
-    finally:
-        controller.stop()
 
 
 def smtp(port: int, **kw: object) -> SmtpTransport:

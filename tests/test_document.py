@@ -966,7 +966,7 @@ CASES = [
     Case("yaml-syntax", _yaml_syntax, "report.yaml", None, "YAML"),
     Case("missing-field", _missing_field, "report.yaml", "code", "required"),
     Case("mistyped-field", _mistyped_field, "report.yaml", "short_titel", "did you mean 'short_title'"),
-    Case("wrong-type", _wrong_type, "report.yaml", "base_year", "integer"),
+    Case("wrong-type", _wrong_type, "report.yaml", "base_year", "expected a whole number"),
     Case("unknown-placeholder", _unknown_placeholder, "report.yaml", PLACEHOLDER_FIELD, "leeding"),
     Case("bad-number", _bad_number, "tables/by_type.csv", "Cloud-based PACS", "not a number"),
 ]

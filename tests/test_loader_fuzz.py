@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from pacspdf.content.load import load
 from pacspdf.content.model import Report
+from pacspdf.content.schema import field_names
 from pacspdf.errors import ContentError, Problem
 from pacspdf.validate import validate
 
@@ -74,7 +75,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 # ---------------------------------------------------------------- strategies
 
-FIELD_NAMES = sorted(set(Report.model_fields) | {"id", "name", "file", "items", "blocks", "text", "years",
+FIELD_NAMES = sorted(set(field_names(Report)) | {"id", "name", "file", "items", "blocks", "text", "years",
                                                   "data", "title", "kind", "start", "end", "source"})
 keys = st.one_of(st.sampled_from(FIELD_NAMES), st.text(max_size=8))
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**12),

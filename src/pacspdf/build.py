@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pacspdf.content.load import Content, load
+from pacspdf.content.load import Content
 from pacspdf.errors import BuildError, ContentError, Problem
+from pacspdf.validate import check
 
 log = logging.getLogger("pacspdf.build")
 
@@ -35,21 +36,6 @@ class BuildResult:
 
 def default_output(content: Content, out_dir: Path = DEFAULT_OUT) -> Path:
     return out_dir / f"{content.report.slug}-sample.pdf"
-
-
-def check(folder: Path) -> tuple[Content | None, list[Problem]]:
-    """Load and validate a report folder; every problem found, errors and warnings."""
-    try:
-        content = load(folder)
-    except ContentError as exc:
-        return None, exc.problems
-    problems = list(content.warnings)
-    try:
-        from pacspdf.validate import validate
-    except ImportError:  # pragma: no cover - validation module not present
-        return content, problems
-    problems += validate(content)
-    return content, sorted(problems)
 
 
 def template_context(content: Content, derived: Any) -> dict[str, Any]:

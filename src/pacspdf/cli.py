@@ -36,7 +36,7 @@ def _print_problems(problems: list[Problem]) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from pacspdf.build import check
+    from pacspdf.validate import check
 
     _content, problems = check(Path(args.report))
     _print_problems(problems)

@@ -4,8 +4,8 @@
 numbers that contradict each other, names that do not match, references to things that
 do not exist, template mistakes, and a warning for each set of illustrative figures.
 
-This module is on the ``pacspdf check`` path, so it must stay light: plain Python, PyYAML,
-pydantic and Jinja2 only (no pandas, matplotlib or ReportLab). The prose templates are
+This module is on the ``pacspdf check`` path, so it must stay light: plain Python, PyYAML
+and Jinja2 only (no pandas, matplotlib or ReportLab). The prose templates are
 rendered against a pure-Python stand-in of :mod:`pacspdf.derive`'s views.
 """
 
@@ -27,10 +27,11 @@ import jinja2
 from jinja2 import nodes
 
 from pacspdf.content._yaml import Located, Path_, Span
-from pacspdf.content.load import Content, display_path, field_path, one_line
-from pacspdf.content.model import Block, Chart, Segmentation, Table, fields_of
+from pacspdf.content.load import Content, display_path, field_path, load, one_line
+from pacspdf.content.model import Block, Chart, Segmentation, Table
+from pacspdf.content.schema import Record, fields_of
 from pacspdf.content.tables import CsvTable
-from pacspdf.errors import Problem
+from pacspdf.errors import ContentError, Problem
 from pacspdf.metrics import cagr as compound_growth
 from pacspdf.views import (
     PlayerView,
@@ -732,9 +733,8 @@ def _expression(node: nodes.Node) -> str:
 def _attributes(obj: Any) -> list[str]:
     if isinstance(obj, dict):
         return [str(k) for k in obj]
-    model_fields = getattr(type(obj), "model_fields", None)
-    if model_fields is not None:
-        return list(model_fields)
+    if isinstance(obj, Record):
+        return list(fields_of(obj))
     return [n for n in dir(obj) if not n.startswith("_")]
 
 
@@ -1089,6 +1089,29 @@ def heavy_modules_loaded() -> list[str]:
     return sorted(m for m in ("pandas", "matplotlib", "reportlab") if m in sys.modules)
 
 
-__all__ = ["CONTEXT_NAMES", "PlayerView", "SegmentView", "Series", "SizeView",
-           "TemplateDataError", "countries", "environment", "heavy_modules_loaded", "line_map",
-           "resolve_asset", "stand_in_context", "validate"]
+__all__ = [
+    "CONTEXT_NAMES",
+    "PlayerView",
+    "SegmentView",
+    "Series",
+    "SizeView",
+    "TemplateDataError",
+    "check",
+    "countries",
+    "environment",
+    "heavy_modules_loaded",
+    "line_map",
+    "resolve_asset",
+    "stand_in_context",
+    "validate",
+]
+
+
+def check(folder: Path) -> tuple[Content | None, list[Problem]]:
+    """Load and validate a report folder: the content (None if it cannot be read) and every
+    problem found, errors, warnings and notes, sorted. This is ``pacspdf check``."""
+    try:
+        content = load(folder)
+    except ContentError as exc:
+        return None, exc.problems
+    return content, sorted([*content.warnings, *validate(content)])

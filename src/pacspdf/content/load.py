@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from pacspdf.content._fast import construct
 from pacspdf.content._yaml import Located, YamlSyntaxError, load_located
 from pacspdf.content.model import Brand, Report
+from pacspdf.content.schema import Issue, Record, parse
 from pacspdf.content.tables import CsvTable, read_csv, read_text
 from pacspdf.errors import ContentError, Problem
 
@@ -93,61 +91,17 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _model_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names allowed at ``loc`` (for 'did you mean'), walking the model's annotations."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        fields = getattr(current, "model_fields", None)
-        if not fields or part not in fields:
-            return []
-        ann = fields[part].annotation
-        current = _unwrap(ann)
-    fields = getattr(current, "model_fields", None)
-    return list(fields) if fields else []
-
-
-def _unwrap(ann: Any) -> Any:
-    for arg in getattr(ann, "__args__", ()) or ():
-        inner = _unwrap(arg)
-        if hasattr(inner, "model_fields"):
-            return inner
-    return ann
-
-
-def validation_problems(exc: ValidationError, model: type[BaseModel], located: Located,
-                        display: str) -> list[Problem]:
+def schema_problems(issues: list[Issue], located: Located, display: str) -> list[Problem]:
+    """Problems from :func:`schema.parse` issues, placed at the key's line in the YAML file."""
     problems = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        kind = err["type"]
-        if kind == "missing":
-            message = "field required"
-            line, col = located.where(loc[:-1])
-        elif kind == "extra_forbidden":
-            allowed = _model_fields(model, loc[:-1])
-            import difflib  # only when there is a problem: it costs ~10 ms to import
-
-            key = str(loc[-1])
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6) if len(key) <= 100 else []
-            message = "unknown field" + (f" (did you mean '{close[0]}'?)" if close else "")
-            line, col = located.where(loc)
-        else:
-            message = err["msg"]
-            message = message.removeprefix("Value error, ")
-            if kind == "string_pattern_mismatch":
-                message = f"{err.get('input')!r} does not have the expected form"
-            elif kind == "string_too_short":
-                message = "must not be empty"
-            elif kind == "literal_error":
-                message = f"{err.get('input')!r} is not allowed: {err['msg'].lower()}"
-            line, col = located.where(loc)
-        problems.append(Problem(display, line, col, field_path(loc), message))
+    for issue in issues:
+        # A missing field is reported where its parent mapping starts.
+        line, col = located.where(issue.loc[:-1] if issue.missing else issue.loc)
+        problems.append(Problem(display, line, col, field_path(issue.loc), issue.message))
     return problems
 
 
-def parse_yaml_model(path: Path, model: type[BaseModel],
+def parse_yaml_model(path: Path, model: type[Record],
                      problems: list[Problem]) -> tuple[Any, Located] | None:
     display = _display(path)
     text = read_text(path, display, problems)
@@ -161,14 +115,11 @@ def parse_yaml_model(path: Path, model: type[BaseModel],
     if not isinstance(located.data, dict):
         problems.append(Problem(display, 1, 1, message="expected a mapping of fields at the top"))
         return None
-    fast = construct(located.data, model)  # valid content, without building pydantic validators
-    if fast is not None:
-        return fast, located
-    try:
-        return model.model_validate(located.data), located
-    except ValidationError as exc:
-        problems.extend(validation_problems(exc, model, located, display))
+    record, issues = parse(located.data, model)
+    if record is None:
+        problems.extend(schema_problems(issues, located, display))
         return None
+    return record, located
 
 
 def find_brand(folder: Path, declared: str) -> Path:

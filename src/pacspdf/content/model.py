@@ -1,28 +1,27 @@
-"""The typed model of a report's content and of a publisher's brand (schemas only)."""
+"""The typed model of a report's content and of a publisher's brand (schemas only).
 
-from __future__ import annotations
+Records are declared on content/schema.py, which also reads YAML data into them. Annotations
+are evaluated when the classes are created (no ``from __future__ import annotations``), so
+the schema sees real types.
+"""
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pacspdf.content.schema import MinLen, Pattern, Range, Record, Strip, field, fields_of
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
-HexColour = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
-Year = Annotated[int, Field(ge=1900, le=2200)]
+__all__ = ["fields_of"]
+
+Text = Annotated[str, Strip(), MinLen(1)]
+Slug = Annotated[str, Pattern(r"[a-z0-9]+(-[a-z0-9]+)*",
+                              "lower-case letters, digits and hyphens, like 'region-growth'")]
+HexColour = Annotated[str, Pattern(r"#[0-9A-Fa-f]{6}", "a colour as #RRGGBB")]
+Year = Annotated[int, Range(ge=1900, le=2200)]
+Date = Annotated[str, Pattern(r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD")]
 
 
-def fields_of(model: BaseModel) -> dict[str, Any]:
-    """A model's fields as a dict, without building pydantic's serializer (unlike model_dump)."""
-    return {name: getattr(model, name) for name in type(model).model_fields}
-
-
-class Strict(BaseModel):
+class Strict(Record):
     """Unknown keys are errors; values are immutable once loaded."""
-
-    # Validators are built on first use: valid content is read without them (content/_fast.py).
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # ---------------------------------------------------------------- brand (assets/brand.yaml)
@@ -38,14 +37,14 @@ class Fonts(Strict):
 
 
 class Colours(Strict):
-    primary: HexColour = Field(description="Main brand colour: cover band, headings.")
-    secondary: HexColour = Field(description="Second colour: rules, table headers.")
-    accent: HexColour = Field(description="Highlights and callouts.")
+    primary: HexColour = field(doc="Main brand colour: cover band, headings.")
+    secondary: HexColour = field(doc="Second colour: rules, table headers.")
+    accent: HexColour = field(doc="Highlights and callouts.")
     text: HexColour = "#1F2933"
     muted: HexColour = "#5F6B7A"
     rule: HexColour = "#D5DAE1"
-    tint: HexColour = Field("#F2F5F9", description="Light panel background.")
-    chart: list[HexColour] = Field(min_length=3, description="Chart series palette, in order.")
+    tint: HexColour = field("#F2F5F9", doc="Light panel background.")
+    chart: list[HexColour] = field(min_len=3, doc="Chart series palette, in order.")
 
 
 class Links(Strict):
@@ -68,16 +67,16 @@ class Brand(Strict):
     publisher: Text
     legal_name: Text
     tagline: str = ""
-    logo: Text = Field(description="SVG or PNG logo, relative to the brand file.")
-    logo_white: str = Field("", description="Logo variant for dark backgrounds (optional).")
+    logo: Text = field(doc="SVG or PNG logo, relative to the brand file.")
+    logo_white: str = field("", doc="Logo variant for dark backgrounds (optional).")
     page_size: Literal["A4", "Letter"] = "A4"
     watermark: bool = True
     fonts: Fonts
     colours: Colours
     links: Links
     contact: Contact
-    copyright: Text = Field(description="Template: the copyright line.")
-    licence: Text = Field(description="Template: licence terms of the sample.")
+    copyright: Text = field(doc="Template: the copyright line.")
+    licence: Text = field(doc="Template: licence terms of the sample.")
     disclaimer: Text
 
 
@@ -88,8 +87,8 @@ class TableSource(Strict):
 
     file: Text
     source: Text
-    illustrative: str | None = Field(
-        None, description="Set when figures are estimates, not sourced: the note printed beside them.")
+    illustrative: str | None = field(
+        None, doc="Set when figures are estimates, not sourced: the note printed beside them.")
 
 
 class MarketSize(TableSource):
@@ -100,7 +99,7 @@ class Claim(Strict):
     """A figure stated by the source; checked against the tables."""
 
     cagr_pct: float | None = None
-    size: dict[int, float] = Field(default_factory=dict, description="year -> value in report units")
+    size: dict[int, float] = field(factory=dict, doc="year -> value in report units")
     tolerance_pct: float = 5.0
 
 
@@ -113,9 +112,9 @@ class Segmentation(TableSource):
     """CSV columns: ``year`` then one column per item, each a % share of the market."""
 
     id: Slug
-    label: Text = Field(description="Axis name as in 'by Type'.")
-    items: list[SegmentItem] = Field(min_length=2)
-    coverage: str | None = Field(None, description="CSV ``segment,country``: countries covered.")
+    label: Text = field(doc="Axis name as in 'by Type'.")
+    items: list[SegmentItem] = field(min_len=2)
+    coverage: str | None = field(None, doc="CSV ``segment,country``: countries covered.")
 
 
 class Profile(Strict):
@@ -126,12 +125,12 @@ class Profile(Strict):
 class Players(TableSource):
     """CSV columns: ``company,headquarters,focus,share_pct``."""
 
-    profiles: list[Profile] = Field(default_factory=list)
+    profiles: list[Profile] = field(factory=list)
 
 
 class Licence(Strict):
     name: Text
-    price: float = Field(ge=0)
+    price: float = field(ge=0)
     description: Text
 
 
@@ -155,13 +154,11 @@ class Block(Strict):
     profiles: bool | None = None
     contact: bool | None = None
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Block:
+    def validate(self) -> None:
         present = [k for k in BLOCK_KINDS if getattr(self, k) is not None]
         if len(present) != 1:
             raise ValueError(f"a block needs exactly one of {', '.join(BLOCK_KINDS)}"
                              + (f" (found {', '.join(present)})" if present else ""))
-        return self
 
     @property
     def kind(self) -> str:
@@ -170,36 +167,37 @@ class Block(Strict):
 
 class Subsection(Strict):
     title: Text
-    blocks: list[Block] = Field(min_length=1)
+    blocks: list[Block] = field(min_len=1)
 
 
 class Section(Strict):
     id: Slug
     title: Text
-    blocks: list[Block] = Field(default_factory=list)
-    subsections: list[Subsection] = Field(default_factory=list)
+    blocks: list[Block] = field(factory=list)
+    subsections: list[Subsection] = field(factory=list)
 
 
 DATA_REF = re.compile(r"^(market_size|players|segment:[a-z0-9-]+|coverage:[a-z0-9-]+)$")
-DataRef = Annotated[str, StringConstraints(pattern=DATA_REF.pattern)]
+DataRef = Annotated[str, Pattern(DATA_REF.pattern[1:-1],
+                                 "market_size, players, segment:<id> or coverage:<id>")]
 ChartKind = Literal["bar", "stacked_bar", "grouped_bar", "line", "donut", "hbar"]
 
 
 class Chart(Strict):
     id: Slug
     kind: ChartKind
-    data: DataRef = Field(description="market_size | segment:<id> | players")
-    title: Text = Field(description="Caption after 'Figure N:'.")
-    years: list[Year] = Field(default_factory=list, description="Years shown (donut: one).")
+    data: DataRef = field(doc="market_size | segment:<id> | players")
+    title: Text = field(doc="Caption after 'Figure N:'.")
+    years: list[Year] = field(factory=list, doc="Years shown (donut: one).")
     callout: Literal["cagr"] | None = None
-    height: float = Field(230, ge=100, le=600, description="Height in points.")
+    height: float = field(230.0, ge=100, le=600, doc="Height in points.")
 
 
 class Table(Strict):
     id: Slug
     data: DataRef
-    title: Text = Field(description="Caption after 'Table N:'.")
-    years: list[Year] = Field(default_factory=list, description="Year columns shown.")
+    title: Text = field(doc="Caption after 'Table N:'.")
+    years: list[Year] = field(factory=list, doc="Year columns shown.")
     cagr: bool = True
 
 
@@ -207,37 +205,34 @@ class Period(Strict):
     start: Year
     end: Year
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Period:
+    def validate(self) -> None:
         if self.end <= self.start:
             raise ValueError("end must be after start")
-        return self
 
 
 class Report(Strict):
     slug: Slug
-    publisher_id: Text = Field(description="The publisher's report number, used in links.")
-    code: Text = Field(description="Report code printed on the cover.")
+    publisher_id: Text = field(doc="The publisher's report number, used in links.")
+    code: Text = field(doc="Report code printed on the cover.")
     title: Text
-    subtitle: Text = Field(description="Names the segmentation axes and forecast period.")
-    short_title: Text = Field(description="Running header.")
-    market: Text = Field(description="Short market name for prose, e.g. 'PACS'.")
-    edition: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")] = Field(
-        description="Edition date, YYYY-MM-DD.")
+    subtitle: Text = field(doc="Names the segmentation axes and forecast period.")
+    short_title: Text = field(doc="Running header.")
+    market: Text = field(doc="Short market name for prose, e.g. 'PACS'.")
+    edition: Date = field(doc="Edition date, YYYY-MM-DD.")
     base_year: Year
     forecast: Period
     currency: Text = "USD"
     unit: Literal["million", "billion"] = "million"
     language: Text = "en-GB"
-    keywords: list[Text] = Field(default_factory=list)
-    brand: str = Field("", description="Path of brand.yaml; default: the nearest assets/brand.yaml.")
-    pages_in_full_report: int | None = Field(None, ge=1)
-    claims: Claim = Field(default_factory=Claim)
+    keywords: list[Text] = field(factory=list)
+    brand: str = field("", doc="Path of brand.yaml; default: the nearest assets/brand.yaml.")
+    pages_in_full_report: int | None = field(None, ge=1)
+    claims: Claim = field(factory=Claim)
     market_size: MarketSize
-    segments: list[Segmentation] = Field(min_length=1)
+    segments: list[Segmentation] = field(min_len=1)
     players: Players
-    licences: list[Licence] = Field(default_factory=list)
-    full_report_adds: list[Text] = Field(default_factory=list)
-    charts: list[Chart] = Field(default_factory=list)
-    tables: list[Table] = Field(default_factory=list)
-    sections: list[Section] = Field(min_length=1)
+    licences: list[Licence] = field(factory=list)
+    full_report_adds: list[Text] = field(factory=list)
+    charts: list[Chart] = field(factory=list)
+    tables: list[Table] = field(factory=list)
+    sections: list[Section] = field(min_len=1)

@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from pacspdf.content.model import fields_of
+from pacspdf.content.schema import fields_of
 from pacspdf.delivery.enquiries import Enquiry, normalise_email, unsafe_char
 from pacspdf.errors import PacspdfError, UsageError
 

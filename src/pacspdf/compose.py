@@ -15,7 +15,6 @@ from reportlab.platypus import (
     ListItem,
     NextPageTemplate,
     PageBreak,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
@@ -27,6 +26,7 @@ from pacspdf.content.model import Block, Section
 from pacspdf.doctemplate import Caption, EntryList, Heading, PageCount
 from pacspdf.errors import ContentError, Problem
 from pacspdf.figures import DisplayTable, table_input
+from pacspdf.paragraph import Paragraph
 from pacspdf.text import TemplateRenderer, Where, blocks, escape, fmt_number, fmt_pct, inline, long_date
 from pacspdf.theme import Theme
 from pacspdf.views import Derived

@@ -13,13 +13,13 @@ from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph
 
 from pacspdf.assets import resolve_asset
 from pacspdf.cache import pickled
 from pacspdf.content.load import Content
 from pacspdf.doctemplate import PERSONAL_COVER, ReportDocTemplate
 from pacspdf.errors import ContentError
+from pacspdf.paragraph import Paragraph
 from pacspdf.text import escape, long_date
 from pacspdf.theme import Theme
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from reportlab.lib import colors
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, TableStyle
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
+from pacspdf.paragraph import Paragraph
 from pacspdf.theme import Theme
 
 PERSONAL_COVER = "PersonalCover"

@@ -228,3 +228,26 @@ def test_pdf_has_vector_charts_with_embedded_truetype_text(
         assert font["/Subtype"] == "/TrueType", font
         assert "+SourceSansPro" in font["/BaseFont"]
         assert "/FontFile2" in font["/FontDescriptor"].get_object()
+
+
+def test_owned_process_loads_matplotlib_without_the_3d_toolkit_and_leaves_it_importable() -> None:
+    """The CLI skips mpl_toolkits.mplot3d while matplotlib loads (not drawn, ~0.09 s), and a
+    later import still gets the real toolkit; a library caller's matplotlib is untouched."""
+    code = """
+import sys
+from pacspdf.matplotlib_import import import_matplotlib, own_process
+own_process()
+import_matplotlib()
+assert "matplotlib.axes" in sys.modules and "mpl_toolkits.mplot3d" not in sys.modules
+from matplotlib.projections import get_projection_names
+assert "3d" not in get_projection_names()
+from mpl_toolkits.mplot3d import Axes3D
+assert Axes3D is not None and Axes3D.name == "3d"
+print("ok")
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.stdout.strip() == "ok", run.stderr
+    library = ("from pacspdf.matplotlib_import import import_matplotlib; import_matplotlib(); "
+               "from matplotlib.projections import get_projection_names as names; print('3d' in names())")
+    run = subprocess.run([sys.executable, "-c", library], capture_output=True, text=True, check=False)
+    assert run.stdout.strip() == "True", run.stderr

@@ -147,6 +147,9 @@ def _init_worker() -> None:
     """Pool initializer: import the build stack once for all the reports this worker builds."""
     import importlib
 
+    from pacspdf.matplotlib_import import own_process
+
+    own_process()
     for key, value in WORKER_ENV.items():  # before numpy is imported, or it is too late
         os.environ.setdefault(key, value)
     # Ctrl-C is the parent's to handle (it stops the workers): no traceback from each worker.

@@ -49,6 +49,9 @@ __all__ = [
 
 def render_chart(spec: ChartSpec, data: ChartData, style: ChartStyle) -> VectorDrawing:
     """Draw the chart with matplotlib and return the recorded vector drawing."""
+    from pacspdf.matplotlib_import import import_matplotlib
+
+    import_matplotlib()
     from pacspdf.charts import kinds
     from pacspdf.charts._recorder import RecordingCanvas
 

@@ -154,6 +154,18 @@ def test_corrupt_cache_entry_is_re_rendered(tmp_path: Path) -> None:
     assert VectorDrawing.from_json(path.read_text(encoding="utf-8")) == d
 
 
+def test_a_cache_entry_read_before_is_reused_until_the_file_changes(tmp_path: Path) -> None:
+    """In one process a file read before comes from memory; a rewritten file is read again."""
+    spec, data = _spec("line"), _data("line")
+    first = cached_render(spec, data, STYLE, tmp_path)
+    assert cached_render(spec, data, STYLE, tmp_path) is first  # same file, same stamp
+    path = tmp_path / f"{cache_key(spec, data, STYLE)}.json"
+    path.write_text("{not json", encoding="utf-8")  # a different size: the memory is stale
+    again = cached_render(spec, data, STYLE, tmp_path)
+    assert again is not first and again == first
+    assert VectorDrawing.from_json(path.read_text(encoding="utf-8")) == first
+
+
 def test_unknown_kind_is_rejected() -> None:
     """An unsupported chart kind raises ValueError naming the valid kinds."""
     with pytest.raises(ValueError, match="unknown chart kind"):

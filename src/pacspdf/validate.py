@@ -763,23 +763,24 @@ class _TemplateChecker:
             self.rendered[f.path] = f.text
             return
         try:
-            ast = self.env.parse(f.text)
+            ast, names = _parsed(self.env, f.text)
         except jinja2.TemplateSyntaxError as exc:
             self.problem(f, exc.lineno, f"template syntax error: {exc.message}")
             return
-        undeclared = _undeclared(ast) - CONTEXT_NAMES - set(self.env.globals)
+        undeclared = names - CONTEXT_NAMES - set(self.env.globals)
         for name in sorted(undeclared):
             line = min((n.lineno for n in ast.find_all(nodes.Name) if n.name == name), default=1)
             self.problem(f, line, f'unknown placeholder "{name}"'
                          + did_you_mean(name, sorted(CONTEXT_NAMES)))
         if undeclared or self.context is None:
-            self._compile(f, ast)  # still reports unknown filters
+            self._compile(f)  # still reports unknown filters
             return
         self._render(f, ast, self.context)
 
-    def _compile(self, f: _Field, ast: nodes.Template) -> jinja2.Template | None:
+    def _compile(self, f: _Field) -> jinja2.Template | None:
+        # From the text, not the shared parsed tree: Jinja2's optimizer rewrites the tree it compiles.
         try:
-            return self.env.from_string(ast)
+            return self.env.from_string(f.text)
         except jinja2.TemplateSyntaxError as exc:
             self.problem(f, exc.lineno, self._compile_message(exc))
             return None
@@ -802,7 +803,7 @@ class _TemplateChecker:
                 text = evaluator.run(ast)
             except _Unsupported:  # loops, slices, keyword arguments...: let Jinja2 do it
                 log.clear()
-                template = self._compile(f, ast)
+                template = self._compile(f)
                 if template is None:
                     return
                 evaluator.line = 0
@@ -931,6 +932,26 @@ class _Evaluator:
             if getattr(passes, "name", "") == "environment":
                 return function(self.env, self.value(node.node, scope), *args, **kwargs)
         raise _Unsupported
+
+
+#: Parsed prose templates and the names they read, by source text, shared by every check in a
+#: process (an in-process rebuild or a catalogue worker parses each text once). Parsing does
+#: not depend on the environment's filters or globals, only on Jinja2's default syntax, which
+#: every pacspdf environment uses. The trees are only read (see _TemplateChecker._compile).
+_PARSED: dict[str, tuple[nodes.Template, frozenset[str]]] = {}
+_PARSED_MAX = 20_000
+
+
+def _parsed(env: jinja2.Environment, text: str) -> tuple[nodes.Template, frozenset[str]]:
+    """``text`` parsed, with the names it reads but never sets; raises TemplateSyntaxError."""
+    hit = _PARSED.get(text)
+    if hit is None:
+        ast = env.parse(text)
+        hit = (ast, frozenset(_undeclared(ast)))
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[text] = hit
+    return hit
 
 
 def _undeclared(ast: nodes.Template) -> set[str]:

@@ -66,18 +66,33 @@ def cache_key(spec: ChartSpec, data: ChartData, style: ChartStyle) -> str:
     return hashlib.sha256(canonical_json(spec, data, style).encode("utf-8")).hexdigest()
 
 
+#: Drawings already read from the cache in this process, by path, with the file's stamp.
+_READ: dict[str, tuple[tuple[int, int], VectorDrawing]] = {}
+_READ_MAX = 512
+
+
 def cached_render(spec: ChartSpec, data: ChartData, style: ChartStyle,
                   cache_dir: Path | None) -> VectorDrawing:
     """Like :func:`render_chart`, but reuse a drawing stored in *cache_dir*.
 
-    A hit only reads JSON (matplotlib is never imported). Unreadable or stale
-    entries are re-rendered; new entries are written atomically.
+    A hit only reads JSON (matplotlib is never imported), and in a process that already read
+    that file unchanged (same size and modification time), not even that. Unreadable or
+    stale entries are re-rendered; new entries are written atomically.
     """
     if cache_dir is None:
         return render_chart(spec, data, style)
     path = Path(cache_dir) / f"{cache_key(spec, data, style)}.json"
     try:
-        return VectorDrawing.from_json(path.read_text(encoding="utf-8"))
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        known = _READ.get(str(path))
+        if known is not None and known[0] == stamp:
+            return known[1]
+        drawing = VectorDrawing.from_json(path.read_text(encoding="utf-8"))
+        if len(_READ) >= _READ_MAX:
+            _READ.clear()
+        _READ[str(path)] = (stamp, drawing)
+        return drawing
     except (OSError, ValueError, KeyError, TypeError):
         pass
     drawing = render_chart(spec, data, style)

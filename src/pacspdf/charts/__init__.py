@@ -89,9 +89,7 @@ def cached_render(spec: ChartSpec, data: ChartData, style: ChartStyle,
         if known is not None and known[0] == stamp:
             return known[1]
         drawing = VectorDrawing.from_json(path.read_text(encoding="utf-8"))
-        if len(_READ) >= _READ_MAX:
-            _READ.clear()
-        _READ[str(path)] = (stamp, drawing)
+        _remember(path, drawing, stamp)
         return drawing
     except (OSError, ValueError, KeyError, TypeError):
         pass
@@ -105,7 +103,15 @@ def cached_render(spec: ChartSpec, data: ChartData, style: ChartStyle,
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    stat = path.stat()
+    _remember(path, drawing, (stat.st_mtime_ns, stat.st_size))
     return drawing
+
+
+def _remember(path: Path, drawing: VectorDrawing, stamp: tuple[int, int]) -> None:
+    if len(_READ) >= _READ_MAX:
+        _READ.clear()
+    _READ[str(path)] = (stamp, drawing)
 
 
 def __getattr__(name: str) -> Any:

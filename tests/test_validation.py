@@ -297,7 +297,8 @@ def test_cagr_claim_within_a_tenth_of_a_point_passes(tmp_path: Path, monkeypatch
 
 def test_fast_path_renders_like_jinja(pacs: Content) -> None:
     """Templates rendered from the parse tree give exactly what Jinja2's compiled template gives."""
-    from pacspdf.validate import _Evaluator, _template_fields, _Unsupported, environment
+    from pacspdf.template_tree import Evaluator, Unsupported
+    from pacspdf.validate import _template_fields, environment
 
     env = environment(pacs.report.currency, pacs.report.unit)
     context = stand_in_context(pacs)
@@ -305,8 +306,8 @@ def test_fast_path_renders_like_jinja(pacs: Content) -> None:
     for f in _template_fields(pacs):
         ast = env.parse(f.text)
         try:
-            fast = _Evaluator(env, context).run(ast)
-        except _Unsupported:
+            fast = Evaluator(env, context).run(ast)
+        except Unsupported:
             continue
         assert fast == env.from_string(f.text).render(context), f.path
         evaluated += 1

@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 
 from pacspdf.errors import ContentError, Problem
+from pacspdf.template_tree import Evaluator, parsed
 
 
 def escape(text: str) -> str:
@@ -98,6 +99,10 @@ class TemplateRenderer:
     def render(self, source: str, where: Where) -> str:
         if "{" not in source:
             return source
+        try:  # most prose: straight from the (shared) parse tree, without compiling it
+            return Evaluator(self.env, self.context).run(parsed(self.env, source)[0])
+        except Exception:  # anything unusual: Jinja2 renders it, or words the error
+            pass
         try:
             template = self._cache.get(source)
             if template is None:

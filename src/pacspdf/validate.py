@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import jinja2
 from jinja2 import nodes
@@ -33,6 +33,7 @@ from pacspdf.content.schema import Record, fields_of
 from pacspdf.content.tables import CsvTable
 from pacspdf.errors import ContentError, Problem
 from pacspdf.metrics import cagr as compound_growth
+from pacspdf.template_tree import Evaluator, Unsupported, parsed
 from pacspdf.views import (
     PlayerView,
     SegmentView,
@@ -763,7 +764,7 @@ class _TemplateChecker:
             self.rendered[f.path] = f.text
             return
         try:
-            ast, names = _parsed(self.env, f.text)
+            ast, names = parsed(self.env, f.text)
         except jinja2.TemplateSyntaxError as exc:
             self.problem(f, exc.lineno, f"template syntax error: {exc.message}")
             return
@@ -797,11 +798,11 @@ class _TemplateChecker:
         # ``log`` is the class attribute _recording() adds to the environment's Undefined.
         log: list[tuple[str | None, Any]] = self.env.undefined.log  # type: ignore[attr-defined]
         log.clear()
-        evaluator = _Evaluator(self.env, context)
+        evaluator = Evaluator(self.env, context)
         try:
             try:
                 text = evaluator.run(ast)
-            except _Unsupported:  # loops, slices, keyword arguments...: let Jinja2 do it
+            except Unsupported:  # loops, slices, keyword arguments...: let Jinja2 do it
                 log.clear()
                 template = self._compile(f)
                 if template is None:
@@ -848,126 +849,6 @@ class _TemplateChecker:
         if isinstance(exc, jinja2.TemplateError):
             return f"template error: {exc.message or exc}"
         return f"cannot be filled in: {type(exc).__name__}: {exc}"
-
-
-class _Unsupported(Exception):
-    """The template uses more than _Evaluator knows; compile it instead."""
-
-
-@dataclass
-class _Evaluator:
-    """Renders templates that are only text and ``{{ expressions }}`` straight from the parsed
-    tree, as Jinja2 would, without generating and compiling Python code (most prose fields
-    are like that; compiling them would be most of the check's time)."""
-
-    env: jinja2.Environment
-    context: dict[str, Any]
-    line: int = 0
-
-    def run(self, ast: nodes.Template) -> str:
-        out: list[str] = []
-        self.body(ast.body, self.context, out)
-        return "".join(out)
-
-    def body(self, statements: list[nodes.Node], scope: dict[str, Any], out: list[str]) -> None:
-        for node in statements:
-            if isinstance(node, nodes.Output):
-                for child in node.nodes:
-                    if isinstance(child, nodes.TemplateData):
-                        out.append(child.data)
-                    else:
-                        self.line = child.lineno
-                        out.append(str(self.value(child, scope)))
-            elif (isinstance(node, nodes.For) and isinstance(node.target, nodes.Name)
-                  and not (node.else_ or node.test or node.recursive)
-                  and not any(n.name == "loop" for n in node.find_all(nodes.Name))):
-                self.line = node.lineno
-                for item in iter(self.value(node.iter, scope)):
-                    self.body(node.body, {**scope, node.target.name: item}, out)
-            elif isinstance(node, nodes.If):
-                self.line = node.lineno
-                branches = [(node.test, node.body), *((e.test, e.body) for e in node.elif_)]
-                chosen = next((b for test, b in branches if self.value(test, scope)), node.else_)
-                self.body(chosen, scope, out)
-            else:
-                raise _Unsupported
-
-    def value(self, node: nodes.Node, scope: dict[str, Any]) -> Any:
-        if isinstance(node, nodes.Const):
-            return node.value
-        if isinstance(node, nodes.Name):
-            if node.name in scope:
-                return scope[node.name]
-            return self.env.undefined(name=node.name)
-        if isinstance(node, nodes.Getattr):
-            return self.env.getattr(self.value(node.node, scope), node.attr)
-        if isinstance(node, nodes.Getitem):
-            arg = node.arg
-            if isinstance(arg, nodes.Slice):
-                bounds = (arg.start, arg.stop, arg.step)
-                key: Any = slice(*(None if b is None else self.value(b, scope) for b in bounds))
-            else:
-                key = self.value(arg, scope)
-            return self.env.getitem(self.value(node.node, scope), key)
-        if isinstance(node, nodes.Neg):
-            return -self.value(node.node, scope)
-        if isinstance(node, nodes.Not):
-            return not self.value(node.node, scope)
-        if isinstance(node, (nodes.Call, nodes.Filter)) and not (node.dyn_args or node.dyn_kwargs):
-            args = [self.value(a, scope) for a in node.args]
-            # jinja2 annotates Filter.kwargs as list[Pair], but its parser builds Keyword nodes.
-            keywords = cast("list[nodes.Keyword]", node.kwargs)
-            kwargs = {k.key: self.value(k.value, scope) for k in keywords}
-            if isinstance(node, nodes.Call):
-                function = self.value(node.node, scope)
-                if isinstance(function, jinja2.Undefined):
-                    str(function)  # raises: the name or attribute does not exist
-                return function(*args, **kwargs)
-            function = self.env.filters.get(node.name)
-            if function is None or node.node is None:
-                raise _Unsupported  # compiling reports the unknown filter
-            passes = getattr(function, "jinja_pass_arg", None)
-            if passes is None:
-                return function(self.value(node.node, scope), *args, **kwargs)
-            if getattr(passes, "name", "") == "environment":
-                return function(self.env, self.value(node.node, scope), *args, **kwargs)
-        raise _Unsupported
-
-
-#: Parsed prose templates and the names they read, by source text, shared by every check in a
-#: process (an in-process rebuild or a catalogue worker parses each text once). Parsing does
-#: not depend on the environment's filters or globals, only on Jinja2's default syntax, which
-#: every pacspdf environment uses. The trees are only read (see _TemplateChecker._compile).
-_PARSED: dict[str, tuple[nodes.Template, frozenset[str]]] = {}
-_PARSED_MAX = 20_000
-
-
-def _parsed(env: jinja2.Environment, text: str) -> tuple[nodes.Template, frozenset[str]]:
-    """``text`` parsed, with the names it reads but never sets; raises TemplateSyntaxError."""
-    hit = _PARSED.get(text)
-    if hit is None:
-        ast = env.parse(text)
-        hit = (ast, frozenset(_undeclared(ast)))
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.clear()
-        _PARSED[text] = hit
-    return hit
-
-
-def _undeclared(ast: nodes.Template) -> set[str]:
-    """Names a template reads but never sets (a cheap jinja2.meta.find_undeclared_variables,
-    which would generate the template's code a second time)."""
-    loaded: set[str] = set()
-    stored: set[str] = set()
-    for node in ast.find_all(nodes.Name):
-        (loaded if node.ctx == "load" else stored).add(node.name)
-    macros = cast("Iterator[nodes.Macro | nodes.CallBlock]", ast.find_all((nodes.Macro, nodes.CallBlock)))
-    for macro in macros:
-        stored.update(arg.name for arg in macro.args)
-        if isinstance(macro, nodes.Macro):
-            stored.add(macro.name)
-    stored.update({"loop", "caller", "varargs", "kwargs", "super", "self"})
-    return loaded - stored
 
 
 def _template_line(exc: BaseException) -> int:

@@ -11,7 +11,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from pacspdf.build import build
-from pacspdf.personalise import BaseArtifact, Recipient, clean, copy_id_for, make_copy
+from pacspdf.personalise import BaseArtifact, Recipient, clean, make_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,9 +115,3 @@ def test_copies_are_deterministic(base: BaseArtifact) -> None:
 def test_control_characters_are_removed() -> None:
     """Control and line-break characters never reach the PDF text."""
     assert clean("Jane\r\nSmith\x00\t Jr.") == "Jane Smith Jr."
-
-
-def test_copy_ids_are_stable_and_distinct() -> None:
-    """Copy IDs derive from the idempotency key: stable for one key, different across keys."""
-    assert copy_id_for("a@example.com/pacs") == copy_id_for("a@example.com/pacs")
-    assert copy_id_for("a@example.com/pacs") != copy_id_for("b@example.com/pacs")

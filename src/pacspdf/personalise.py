@@ -169,19 +169,6 @@ def clean(text: str, limit: int = 120) -> str:
     return " ".join(text.split())[:limit]
 
 
-def copy_id_for(key: str) -> str:
-    """A short, stable, human-readable copy ID derived from an idempotency key."""
-    digest = hashlib.sha256(key.encode("utf-8")).digest()
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    n = int.from_bytes(digest[:8], "big")
-    chars = []
-    for _ in range(10):
-        n, r = divmod(n, len(alphabet))
-        chars.append(alphabet[r])
-    s = "".join(chars)
-    return f"{s[:5]}-{s[5:]}"
-
-
 def _pdf_string(text: str) -> str:
     """A PDF text string (UTF-16BE hex when not plain ASCII)."""
     if all(32 <= ord(c) < 127 for c in text):

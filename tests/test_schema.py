@@ -79,9 +79,44 @@ def test_valid_data_builds_the_record_with_defaults_and_coercions() -> None:
     ({"year": 2024, "tags": ["only"]}, [(("tags",), "needs at least 2 items, found 1")]),
     ({"year": 2024, "price": -1}, [(("price",), "-1.0 is too small: must be at least 0")]),
     ([1, 2], [((), "expected a mapping of fields, found a list")]),
+    ({"year": 2024, "ratio": 10 ** 400}, [(("ratio",), "expected a finite number, "
+                                                      "found a number of about 400 digits")]),
+    ({"year": 10 ** 5000}, [(("year",), "a number of about 5000 digits is too large: must be at most 2200")]),
+    ({"year": "1" * 5000}, [(("year",), "expected a whole number, found the text '"
+                                        + "1" * 39 + "…'")]),
+    ({"year": 2024, "kind": "x" * 5000}, [(("kind",), "'" + "x" * 39 + "…' is not allowed: "
+                                                      "input should be 'a', 'b' or 'c'")]),
+    ({"year": 2024, "kind": list(range(3000))}, [(("kind",), "a list is not allowed: "
+                                                             "input should be 'a', 'b' or 'c'")]),
+    ({"year": 2024, "size": {"2027": 1, 2027: 2}}, [(("size", 2027), "'2027' repeats the key 2027")]),
 ])
 def test_each_problem_has_its_location_and_message(data: Any, expected: list[Any]) -> None:
     assert messages(data) == expected
+
+
+class Optional_(Record):
+    phone: str = ""
+    name: Annotated[str, Strip(), MinLen(1)] = "x"
+
+
+def test_an_empty_yaml_value_is_worded_by_whether_the_field_may_be_empty() -> None:
+    assert [(i.loc, i.message) for i in parse({"phone": None, "name": None}, Optional_)[1]] == [
+        (("phone",), 'expected text, found nothing (write "" for none, or leave the field out)'),
+        (("name",), "must not be empty")]
+
+
+def test_a_mutable_default_is_refused_when_the_class_is_declared() -> None:
+    with pytest.raises(TypeError, match="mutable default"):
+        class Shared(Record):
+            tags: list[str] = []  # noqa: RUF012
+
+
+def test_records_built_in_code_still_check_their_cross_field_rules() -> None:
+    from pacspdf.content.model import Period
+
+    assert Period(start=2025, end=2032).end == 2032
+    with pytest.raises(ValueError, match="end must be after start"):
+        Period(start=2030, end=2020)
 
 
 def test_all_problems_are_reported_at_once() -> None:
@@ -142,7 +177,8 @@ def _conforms(value: Any, ann: Any) -> bool:
 
 
 REPORT_DATA = load_located((REPO / "content" / "pacs" / "report.yaml").read_text(encoding="utf-8")).data
-ODD = st.one_of(st.none(), st.booleans(), st.integers(-5, 3000), st.floats(allow_nan=True),
+ODD = st.one_of(st.none(), st.booleans(), st.integers(-5, 3000), st.integers(), st.floats(allow_nan=True),
+                st.integers(300, 5000).map(lambda n: 10 ** n), st.integers(90, 6000).map(lambda n: "7" * n),
                 st.text(max_size=12), st.sampled_from(["", " ", "2024", "1e3", "A4", "#12355B", "x-y"]),
                 st.lists(st.integers(0, 3), max_size=3),
                 st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))

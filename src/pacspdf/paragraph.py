@@ -15,6 +15,8 @@ class Paragraph(_Paragraph):
     width (``availHeight`` is not used), the text and the style, which do not change after
     construction, so a wrap at the width of the last one returns the last result, as long as
     nothing has replaced the broken lines (``blPara``) since. Split halves are new objects.
+    Drawing may rearrange the broken lines in place (right-to-left text reverses its words),
+    so a paragraph forgets its last wrap when it is drawn.
     """
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
@@ -26,3 +28,7 @@ class Paragraph(_Paragraph):
         size: tuple[float, float] = super().wrap(availWidth, availHeight)
         state["_last_wrap"] = (availWidth, state.get("blPara"), size)
         return size
+
+    def draw(self) -> None:
+        self.__dict__.pop("_last_wrap", None)
+        super().draw()

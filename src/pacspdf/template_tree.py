@@ -61,45 +61,107 @@ class Evaluator:
                 raise Unsupported
 
     def value(self, node: nodes.Node, scope: dict[str, Any]) -> Any:
+        # Operands are evaluated in the order Jinja2's compiled code evaluates them (the object
+        # before its key, the function or filtered value before the arguments), so the first
+        # failure, and its message, is the one Jinja2 would give.
         if isinstance(node, nodes.Const):
             return node.value
         if isinstance(node, nodes.Name):
             if node.name in scope:
                 return scope[node.name]
+            if node.name in self.env.globals:
+                return self.env.globals[node.name]
             return self.env.undefined(name=node.name)
         if isinstance(node, nodes.Getattr):
             return self.env.getattr(self.value(node.node, scope), node.attr)
         if isinstance(node, nodes.Getitem):
+            obj = self.value(node.node, scope)
             arg = node.arg
             if isinstance(arg, nodes.Slice):
                 bounds = (arg.start, arg.stop, arg.step)
                 key: Any = slice(*(None if b is None else self.value(b, scope) for b in bounds))
             else:
                 key = self.value(arg, scope)
-            return self.env.getitem(self.value(node.node, scope), key)
+            return self.env.getitem(obj, key)
         if isinstance(node, nodes.Neg):
             return -self.value(node.node, scope)
         if isinstance(node, nodes.Not):
             return not self.value(node.node, scope)
-        if isinstance(node, (nodes.Call, nodes.Filter)) and not (node.dyn_args or node.dyn_kwargs):
-            args = [self.value(a, scope) for a in node.args]
-            # jinja2 annotates Filter.kwargs as list[Pair], but its parser builds Keyword nodes.
-            keywords = cast("list[nodes.Keyword]", node.kwargs)
-            kwargs = {k.key: self.value(k.value, scope) for k in keywords}
-            if isinstance(node, nodes.Call):
-                function = self.value(node.node, scope)
-                if isinstance(function, jinja2.Undefined):
-                    str(function)  # raises: the name or attribute does not exist
-                return function(*args, **kwargs)
-            function = self.env.filters.get(node.name)
-            if function is None or node.node is None:
+        if isinstance(node, nodes.Call) and not (node.dyn_args or node.dyn_kwargs):
+            function = self.value(node.node, scope)
+            args, kwargs = self._arguments(node, scope)
+            if isinstance(function, jinja2.Undefined):
+                str(function)  # raises: the name or attribute does not exist
+            return function(*args, **kwargs)
+        if isinstance(node, nodes.Filter) and not (node.dyn_args or node.dyn_kwargs):
+            flt: Any = self.env.filters.get(node.name)
+            if node.node is None or not _handled(flt):
                 raise Unsupported  # compiling reports the unknown filter
-            passes = getattr(function, "jinja_pass_arg", None)
-            if passes is None:
-                return function(self.value(node.node, scope), *args, **kwargs)
-            if getattr(passes, "name", "") == "environment":
-                return function(self.env, self.value(node.node, scope), *args, **kwargs)
+            subject = self.value(node.node, scope)
+            args, kwargs = self._arguments(node, scope)
+            if getattr(flt, "jinja_pass_arg", None) is None:
+                return flt(subject, *args, **kwargs)
+            return flt(self.env, subject, *args, **kwargs)
         raise Unsupported
+
+    def _arguments(self, node: nodes.Call | nodes.Filter,
+                   scope: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        args = [self.value(a, scope) for a in node.args]
+        # jinja2 annotates Filter.kwargs as list[Pair], but its parser builds Keyword nodes.
+        keywords = cast("list[nodes.Keyword]", node.kwargs)
+        return args, {k.key: self.value(k.value, scope) for k in keywords}
+
+
+def _handled(function: Any) -> bool:
+    """A filter that takes only its value and arguments, or the environment too (not the
+    render context or the eval context, which the walker does not have)."""
+    passes = getattr(function, "jinja_pass_arg", None)
+    return function is not None and (passes is None or getattr(passes, "name", "") == "environment")
+
+
+def walkable(env: jinja2.Environment, ast: nodes.Template) -> bool:
+    """Whether :class:`Evaluator` renders ``ast`` in ``env`` the way Jinja2 would, decided before
+    anything runs (a template is never half-run by the walker, then again by Jinja2)."""
+    if env.autoescape or env.finalize is not None:
+        return False
+    return all(_statement(env, node) for node in ast.body)
+
+
+def _statement(env: jinja2.Environment, node: nodes.Node) -> bool:
+    if isinstance(node, nodes.Output):
+        return all(isinstance(c, nodes.TemplateData) or _expression(env, c) for c in node.nodes)
+    if isinstance(node, nodes.For):
+        return (isinstance(node.target, nodes.Name) and not (node.else_ or node.test or node.recursive)
+                and not any(n.name == "loop" for n in node.find_all(nodes.Name))
+                and _expression(env, node.iter) and all(_statement(env, n) for n in node.body))
+    if isinstance(node, nodes.If):
+        branches = [(node.test, node.body), *((e.test, e.body) for e in node.elif_)]
+        return (all(_expression(env, test) and all(_statement(env, n) for n in body)
+                    for test, body in branches)
+                and all(_statement(env, n) for n in node.else_))
+    return False
+
+
+def _expression(env: jinja2.Environment, node: nodes.Node | None) -> bool:
+    if isinstance(node, (nodes.Const, nodes.Name)):
+        return True
+    if isinstance(node, (nodes.Getattr, nodes.Neg, nodes.Not)):
+        return _expression(env, node.node)
+    if isinstance(node, nodes.Getitem):
+        arg = node.arg
+        parts = [b for b in (arg.start, arg.stop, arg.step) if b is not None] \
+            if isinstance(arg, nodes.Slice) else [arg]
+        return _expression(env, node.node) and all(_expression(env, p) for p in parts)
+    if isinstance(node, (nodes.Call, nodes.Filter)):
+        if node.dyn_args or node.dyn_kwargs:
+            return False
+        keywords = cast("list[nodes.Keyword]", node.kwargs)
+        if not all(_expression(env, a) for a in [*node.args, *(k.value for k in keywords)]):
+            return False
+        if isinstance(node, nodes.Call):
+            return _expression(env, node.node)
+        return node.node is not None and _handled(env.filters.get(node.name)) and _expression(env, node.node)
+    return False
 
 
 #: Parsed prose templates and the names they read, by source text, shared by the checks and

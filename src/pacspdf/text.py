@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 
 from pacspdf.errors import ContentError, Problem
-from pacspdf.template_tree import Evaluator, parsed
+from pacspdf.template_tree import Evaluator, parsed, walkable
 
 
 def escape(text: str) -> str:
@@ -99,11 +99,10 @@ class TemplateRenderer:
     def render(self, source: str, where: Where) -> str:
         if "{" not in source:
             return source
-        try:  # most prose: straight from the (shared) parse tree, without compiling it
-            return Evaluator(self.env, self.context).run(parsed(self.env, source)[0])
-        except Exception:  # anything unusual: Jinja2 renders it, or words the error
-            pass
         try:
+            ast = parsed(self.env, source)[0]
+            if walkable(self.env, ast):  # most prose: straight from the shared parse tree
+                return Evaluator(self.env, self.context).run(ast)
             template = self._cache.get(source)
             if template is None:
                 template = self._cache[source] = self.env.from_string(source)

@@ -33,7 +33,7 @@ from pacspdf.content.schema import Record, fields_of
 from pacspdf.content.tables import CsvTable
 from pacspdf.errors import ContentError, Problem
 from pacspdf.metrics import cagr as compound_growth
-from pacspdf.template_tree import Evaluator, Unsupported, parsed
+from pacspdf.template_tree import Evaluator, parsed, walkable
 from pacspdf.views import (
     PlayerView,
     SegmentView,
@@ -800,14 +800,12 @@ class _TemplateChecker:
         log.clear()
         evaluator = Evaluator(self.env, context)
         try:
-            try:
+            if walkable(self.env, ast):
                 text = evaluator.run(ast)
-            except Unsupported:  # loops, slices, keyword arguments...: let Jinja2 do it
-                log.clear()
+            else:  # loops with `loop`, keyword splats, tests...: let Jinja2 do it
                 template = self._compile(f)
                 if template is None:
                     return
-                evaluator.line = 0
                 text = template.render(context)
         except Exception as exc:  # a template may call anything; report, never crash
             line = _template_line(exc) or evaluator.line

@@ -74,7 +74,7 @@ class Pattern(Constraint):
     def check(self, value: Any) -> tuple[Any, str | None]:
         if self.regex.fullmatch(value):
             return value, None
-        return value, f"{value!r} does not have the expected form ({self.expected})"
+        return value, f"{_short(value)} does not have the expected form ({self.expected})"
 
 
 class Range(Constraint):
@@ -83,10 +83,17 @@ class Range(Constraint):
 
     def check(self, value: Any) -> tuple[Any, str | None]:
         if self.ge is not None and value < self.ge:
-            return value, f"{value} is too small: must be at least {_number(self.ge)}"
+            return value, f"{_number_text(value)} is too small: must be at least {_number(self.ge)}"
         if self.le is not None and value > self.le:
-            return value, f"{value} is too large: must be at most {_number(self.le)}"
+            return value, f"{_number_text(value)} is too large: must be at most {_number(self.le)}"
         return value, None
+
+
+def _number_text(value: float) -> str:
+    """A number as written, or its size when it is huge (Python refuses str() of huge integers)."""
+    if isinstance(value, int) and value.bit_length() > 80:
+        return f"a number of about {round(value.bit_length() * math.log10(2))} digits"
+    return repr(value)
 
 
 def _number(x: float) -> str:
@@ -152,6 +159,9 @@ class Record:
             if get_origin(hints[name]) is ClassVar:
                 continue
             declared = cls.__dict__.get(name, _MISSING)
+            if isinstance(declared, (list, dict, set)):
+                raise TypeError(f"{cls.__name__}.{name}: a mutable default would be shared by every "
+                                "record; use field(factory=...)")
             spec = declared if isinstance(declared, Field) else Field(declared, None, (), "")
             if isinstance(declared, Field):
                 delattr(cls, name)  # instances carry the value
@@ -169,6 +179,7 @@ class Record:
             object.__setattr__(self, name, value)
         if values:
             raise TypeError(f"{type(self).__name__}: unknown fields {sorted(values)}")
+        self.validate()  # field types are trusted here; cross-field rules are still checked
 
     def validate(self) -> None:
         """Check fields against each other (raise ValueError); the default accepts all."""
@@ -292,7 +303,8 @@ def _value(value: Any, ann: Any, constraints: tuple[Constraint, ...], loc: Loc,
         if not any(type(value) is type(c) and value == c for c in choices):
             listed = " or ".join(repr(c) for c in choices) if len(choices) <= 2 else (
                 ", ".join(repr(c) for c in choices[:-1]) + f" or {choices[-1]!r}")
-            _fail(issues, loc, f"{value!r} is not allowed: input should be {listed}")
+            shown = _short(value) if isinstance(value, str) else _kind(value)
+            _fail(issues, loc, f"{shown} is not allowed: input should be {listed}")
         return value
     if origin is list:
         if not isinstance(value, list):
@@ -311,11 +323,14 @@ def _value(value: Any, ann: Any, constraints: tuple[Constraint, ...], loc: Loc,
         key_type, value_type = get_args(ann)
         if not isinstance(value, dict):
             _fail(issues, loc, f"expected a mapping, found {_kind(value)}")
-        mapping, failed = {}, False
+        mapping: dict[Any, Any] = {}
+        failed = False
         for k, v in value.items():
             try:
-                mapping[_value(k, key_type, (), (*loc, k), issues)] = _value(
-                    v, value_type, (), (*loc, k), issues)
+                key = _value(k, key_type, (), (*loc, k), issues)
+                if key in mapping:
+                    _fail(issues, (*loc, k), f"{_short(str(k))} repeats the key {key!r}")
+                mapping[key] = _value(v, value_type, (), (*loc, k), issues)
             except _Invalid:
                 failed = True
         if failed:
@@ -323,6 +338,8 @@ def _value(value: Any, ann: Any, constraints: tuple[Constraint, ...], loc: Loc,
         return mapping
     if isinstance(ann, type) and issubclass(ann, Record):
         return _record(value, ann, loc, issues)
+    if value is None and ann is str and not any(isinstance(c, MinLen) for c in constraints):
+        _fail(issues, loc, 'expected text, found nothing (write "" for none, or leave the field out)')
     reader = _SCALARS.get(ann)
     if reader is None:  # pragma: no cover - a model declared with an unsupported type
         raise TypeError(f"unsupported field type {ann!r}")
@@ -351,7 +368,8 @@ def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return f"{str(value).lower()}"
     if isinstance(value, (int, float)):
-        return f"the number {value!r}"
+        shown = _number_text(value)
+        return shown if shown.startswith("a number") else f"the number {shown}"
     if isinstance(value, str):
         return f"the text {_short(value)}"
     if isinstance(value, list):
@@ -382,24 +400,27 @@ def _read_int(value: Any) -> tuple[Any, str | None]:
         return value, None
     if type(value) is float and value.is_integer():
         return int(value), None
-    if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+    if isinstance(value, str) and len(value) <= 100 and _INT_TEXT.fullmatch(value.strip()):
         return int(value), None
     return value, f"expected a whole number, found {_kind(value)}"
 
 
 def _read_float(value: Any) -> tuple[Any, str | None]:
     number: float | None = None
-    if type(value) in (int, float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
+    try:
+        if type(value) in (int, float):
+            number = float(value)
+        elif isinstance(value, str) and len(value) <= 100:
             number = float(value.strip())
-        except ValueError:
-            number = None
+    except ValueError:
+        number = None
+    except OverflowError:  # an integer too large for a float
+        number = math.inf
     if number is None:
         return value, f"expected a number, found {_kind(value)}"
     if not math.isfinite(number):
-        return value, f"expected a finite number, found {value!r}"
+        shown = repr(value) if isinstance(value, float) else _kind(value)  # nan, inf, or a huge integer
+        return value, f"expected a finite number, found {shown}"
     return number, None
 
 

@@ -166,6 +166,32 @@ def test_a_cache_entry_read_before_is_reused_until_the_file_changes(tmp_path: Pa
     assert VectorDrawing.from_json(path.read_text(encoding="utf-8")) == first
 
 
+def test_line_chart_draws_solid_lines_on_a_forecast_band_with_end_labels(
+        drawings: dict[str, VectorDrawing]) -> None:
+    """Forecast years are a faint band drawn first (under gridlines and lines); the series are
+    solid, like their legend keys; each line ends in a label with its last value."""
+    ops = drawings["line"].ops
+    strokes = [op[3] for op in ops if op[0] == "p" and op[3] is not None]
+    assert strokes and all(not stroke[5] for stroke in strokes)  # no dash arrays at all
+    fills = [op for op in ops if op[0] == "p" and op[2] is not None and op[3] is None]
+    assert fills and ops.index(fills[0]) < min(i for i, op in enumerate(ops) if op[0] == "p" and op[3])
+    texts = {op[3] for op in ops if op[0] == "t"}
+    last = _data("line").series
+    assert {f"{s.values[-1]:,.0f}" for s in last} <= texts
+
+
+def test_chart_cache_keys_cover_the_drawing_code() -> None:
+    """Editing the code that draws charts changes every cache key, bumped version or not."""
+    import hashlib
+
+    from pacspdf.charts import kinds
+    from pacspdf.charts.spec import canonical_json
+
+    here = Path(kinds.__file__).parent
+    digest = hashlib.sha256((here / "kinds.py").read_bytes() + (here / "_recorder.py").read_bytes())
+    assert digest.hexdigest()[:16] in canonical_json(_spec("bar"), _data("bar"), STYLE)
+
+
 def test_unknown_kind_is_rejected() -> None:
     """An unsupported chart kind raises ValueError naming the valid kinds."""
     with pytest.raises(ValueError, match="unknown chart kind"):

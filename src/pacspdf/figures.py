@@ -52,8 +52,7 @@ def chart_input(chart: Chart, report: Report, derived: Derived, width: float) ->
     years = chart.years or seg.years
     data = ChartData(tuple(str(y) for y in years),
                      tuple(Series(i.name, tuple(i.value(y) for y in years)) for i in seg.items), unit)
-    return ChartSpec(chart.kind, width, chart.height, y_label=unit, forecast_from=fc,
-                     value_labels=chart.kind != "line"), data
+    return ChartSpec(chart.kind, width, chart.height, y_label=unit, forecast_from=fc), data
 
 
 @dataclass(frozen=True)

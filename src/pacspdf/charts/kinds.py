@@ -111,9 +111,9 @@ class _Ctx:
         self.fig.add_artist(Line2D(xs, ys, transform=self.pt, color=color, linewidth=lw,
                                    zorder=zorder, **kw))
 
-    def rect(self, x: float, y: float, w: float, h: float, color: Colour) -> None:
+    def rect(self, x: float, y: float, w: float, h: float, color: Colour, zorder: float = 3) -> None:
         self.fig.add_artist(Rectangle((x, y), w, h, transform=self.pt, facecolor=color,
-                                      edgecolor="none", zorder=3))
+                                      edgecolor="none", zorder=zorder))
 
     # the plot area
     def axes(self, left: float, bottom: float, right: float, top: float,
@@ -564,17 +564,16 @@ def _line(ctx: _Ctx) -> None:
     ax.axhline(ylim[0] if lo_data >= 0 else 0, color=style.muted, linewidth=0.8, zorder=2,
                clip_on=False)
     x = np.arange(n, dtype=float)
+    if fc is not None:
+        # The forecast years sit on a faint band, under the gridlines (with the bracket
+        # below): the lines stay solid, as their legend keys are, however few actual years.
+        x0, (left_edge, bottom_edge, width, height) = ctx.xpt(fc - 0.5), ctx.frame
+        ctx.rect(x0, bottom_edge, left_edge + width - x0, height, _tint(style.grid, 0.6), zorder=-1)
     for i in range(m):
         if end_at[i] < 0:
             continue
         colour = ctx.colour(i)
-        split = n if fc is None else fc
-        ax.plot(x[:split], vals[i, :split], color=colour, linewidth=1.8, zorder=3,
-                clip_on=False)
-        if fc is not None:
-            start = max(fc - 1, 0)
-            ax.plot(x[start:], vals[i, start:], color=colour, linewidth=1.8, zorder=3,
-                    dashes=(2.2, 1.4), clip_on=False)
+        ax.plot(x, vals[i], color=colour, linewidth=1.8, zorder=3, clip_on=False)
         row = finite[i]
         lonely = [j for j in range(n) if row[j] and not (j > 0 and row[j - 1])
                   and not (j < n - 1 and row[j + 1])]  # points a line cannot show

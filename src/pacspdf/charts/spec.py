@@ -6,13 +6,16 @@ drawings loaded without paying for either import.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-#: Bumped whenever the recorder, the op format or the chart styling changes, so
-#: that stale cache entries are never replayed.
-BACKEND_VERSION = "pacspdf-charts-3"
+#: Bumped whenever the op format changes, so that stale cache entries are never replayed.
+#: (Changes to the drawing code change cache keys by themselves: see _drawing_code.)
+BACKEND_VERSION = "pacspdf-charts-4"
 
 KINDS = ("bar", "stacked_bar", "grouped_bar", "line", "donut", "hbar")
 FONT_KEYS = ("regular", "semibold", "bold", "light")
@@ -104,6 +107,17 @@ class VectorDrawing:
 
 def canonical_json(spec: ChartSpec, data: ChartData, style: ChartStyle) -> str:
     """Stable JSON of everything that determines a drawing (the cache key source)."""
-    payload = {"backend": BACKEND_VERSION, "spec": asdict(spec), "data": asdict(data),
-               "style": asdict(style)}
+    payload = {"backend": BACKEND_VERSION, "code": _drawing_code(), "spec": asdict(spec),
+               "data": asdict(data), "style": asdict(style)}
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@cache
+def _drawing_code() -> str:
+    """A hash of the modules that draw and record charts, so that editing them (and forgetting
+    to bump BACKEND_VERSION) never replays a drawing the old code made."""
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for name in ("kinds.py", "_recorder.py"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]

@@ -273,7 +273,8 @@ def test_owned_process_loads_matplotlib_without_the_3d_toolkit_and_leaves_it_imp
     later import still gets the real toolkit; a library caller's matplotlib is untouched."""
     code = """
 import sys
-from pacspdf.matplotlib_import import import_matplotlib, own_process
+from pacspdf.matplotlib_import import import_matplotlib
+from pacspdf.owned import own_process
 own_process()
 import_matplotlib()
 assert "matplotlib.axes" in sys.modules and "mpl_toolkits.mplot3d" not in sys.modules

@@ -12,6 +12,8 @@ import pytest
 
 from pacspdf import cli
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     """--help exits 0 and names build, check, send and outbox."""
@@ -79,3 +81,17 @@ def test_python_dash_m_matches_the_entry_point() -> None:
                           check=False)
     assert done.returncode == 0
     assert done.stdout.startswith("pacspdf ")
+
+
+def test_only_an_interpreter_pacspdf_owns_has_its_collector_tuned() -> None:
+    """The CLI raises the garbage collector's thresholds (a cold build spent ~0.2 s in it);
+    importing pacspdf as a library leaves the host program's settings alone."""
+    from pacspdf.owned import GC_THRESHOLDS
+
+    code = ("import gc, sys; from pacspdf.cli import main; main(['check', 'content/pacs']); "
+            "print(gc.get_threshold(), file=sys.stdout)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert run.stdout.strip() == str(GC_THRESHOLDS), run.stderr[-500:]
+    code = "import gc; before = gc.get_threshold(); import pacspdf.build; print(gc.get_threshold() == before)"
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert run.stdout.strip() == "True", run.stderr[-500:]

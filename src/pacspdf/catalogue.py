@@ -147,7 +147,7 @@ def _init_worker() -> None:
     """Pool initializer: import the build stack once for all the reports this worker builds."""
     import importlib
 
-    from pacspdf.matplotlib_import import own_process
+    from pacspdf.owned import own_process, settle
 
     own_process()
     for key, value in WORKER_ENV.items():  # before numpy is imported, or it is too late
@@ -160,6 +160,7 @@ def _init_worker() -> None:
     atexit.register(_exit_now)
     for name in WORKER_PRELOAD:
         importlib.import_module(name)
+    settle()  # the stack stays for every report: later full collections skip it
 
 
 def _exit_now() -> None:

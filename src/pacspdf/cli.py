@@ -98,9 +98,9 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pacspdf.matplotlib_import import own_process
+    from pacspdf.owned import own_process
 
-    own_process()  # this interpreter is pacspdf's: matplotlib may load without its 3-D toolkit
+    own_process()  # this interpreter is pacspdf's (see pacspdf.owned)
     parser = make_parser()
     args = parser.parse_args(argv)
     try:

@@ -5,10 +5,10 @@ projection, which pacspdf never draws; that import is about 0.09 s of a cold bui
 ~0.8 s matplotlib import (``-X importtime``: mplot3d.art3d, axis3d and axes3d). matplotlib
 supports the toolkit being absent (``Axes3D = None``, nothing registered).
 
-Only a process that pacspdf runs (the CLI and the catalogue's workers call :func:`own_process`)
-skips it, and only while matplotlib loads: a placeholder module stands in for the toolkit and
-is removed again, so a later ``import mpl_toolkits.mplot3d`` gets the real one. A program that
-calls pacspdf as a library keeps matplotlib exactly as it would load by itself.
+Only a process that pacspdf owns (see :mod:`pacspdf.owned`) skips it, and only while
+matplotlib loads: a placeholder module stands in for the toolkit and is removed again, so
+a later ``import mpl_toolkits.mplot3d`` gets the real one. A program that calls pacspdf as
+a library keeps matplotlib exactly as it would load by itself.
 """
 
 from __future__ import annotations
@@ -16,19 +16,14 @@ from __future__ import annotations
 import sys
 import types
 
+from pacspdf.owned import owned
+
 _TOOLKIT = "mpl_toolkits.mplot3d"
-_owned = False
-
-
-def own_process() -> None:
-    """Declare that pacspdf owns this interpreter (called by the CLI and catalogue workers)."""
-    global _owned
-    _owned = True
 
 
 def import_matplotlib() -> None:
     """Load ``matplotlib.figure`` and ``matplotlib.axes``, without the 3-D toolkit if allowed."""
-    if not _owned or "matplotlib.projections" in sys.modules or _TOOLKIT in sys.modules:
+    if not owned() or "matplotlib.projections" in sys.modules or _TOOLKIT in sys.modules:
         import matplotlib.axes
         import matplotlib.figure
         return

@@ -8,6 +8,7 @@ turned into markup, so content can never inject ReportLab tags.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import re
@@ -19,7 +20,7 @@ from typing import Any
 import jinja2
 
 from pacspdf.errors import ContentError, Problem
-from pacspdf.template_tree import Evaluator, parsed, walkable
+from pacspdf.template_tree import Evaluator, Unsupported, parsed, walkable
 
 
 def escape(text: str) -> str:
@@ -102,7 +103,8 @@ class TemplateRenderer:
         try:
             ast = parsed(self.env, source)[0]
             if walkable(self.env, ast):  # most prose: straight from the shared parse tree
-                return Evaluator(self.env, self.context).run(ast)
+                with contextlib.suppress(Unsupported):  # only if walkable() and the walker disagree
+                    return Evaluator(self.env, self.context).run(ast)
             template = self._cache.get(source)
             if template is None:
                 template = self._cache[source] = self.env.from_string(source)

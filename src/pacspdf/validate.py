@@ -11,6 +11,7 @@ rendered against a pure-Python stand-in of :mod:`pacspdf.derive`'s views.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import math
@@ -33,7 +34,7 @@ from pacspdf.content.schema import Record, fields_of
 from pacspdf.content.tables import CsvTable
 from pacspdf.errors import ContentError, Problem
 from pacspdf.metrics import cagr as compound_growth
-from pacspdf.template_tree import Evaluator, parsed, walkable
+from pacspdf.template_tree import Evaluator, Unsupported, parsed, walkable
 from pacspdf.views import (
     PlayerView,
     SegmentView,
@@ -800,9 +801,13 @@ class _TemplateChecker:
         log.clear()
         evaluator = Evaluator(self.env, context)
         try:
+            text = None
             if walkable(self.env, ast):
-                text = evaluator.run(ast)
-            else:  # loops with `loop`, keyword splats, tests...: let Jinja2 do it
+                with contextlib.suppress(Unsupported):  # only if walkable() and the walker disagree
+                    text = evaluator.run(ast)
+            if text is None:  # loops with `loop`, keyword splats, tests...: let Jinja2 do it
+                log.clear()
+                evaluator.line = 0
                 template = self._compile(f)
                 if template is None:
                     return

@@ -353,6 +353,18 @@ def test_toc_page_numbers_are_where_the_headings_are(doc: Doc) -> None:
         assert printed == page, f"contents says {label!r} is on page {printed}; it is on page {page}"
 
 
+def test_no_heading_is_left_alone_at_the_foot_of_a_page(doc: Doc) -> None:
+    """Below every chapter and section heading, on the same page, comes body text (the
+    running footer aside): a heading never ends a page."""
+    for number, title, subs in sections():
+        for heading in [title, *subs]:
+            page = heading_page(doc, heading)
+            words = heading.split(" ", 1)[1] if heading[0].isdigit() else heading  # "6.1 Company ..."
+            box = find(doc.tp(page), words)[0]
+            below = [w for w in doc.words(page) if w.top < box.bottom - 1 and w.bottom > 70]
+            assert below, f"{heading!r} (chapter {number}) is the last thing on page {page}"
+
+
 @pytest.mark.parametrize("kind, word, heading", [("figure", "Figure", "List of Figures"),
                                                  ("table", "Table", "List of Tables")])
 def test_list_of_figures_and_tables_page_numbers(doc: Doc, kind: str, word: str, heading: str) -> None:

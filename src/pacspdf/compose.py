@@ -91,11 +91,13 @@ class Composer:
         self._keys[base] = n + 1
         return base if n == 0 else f"{base}-{n}"
 
-    def source_line(self, source: str, illustrative: str | None) -> Paragraph:
+    def source_line(self, source: str, illustrative: str | None, note: str = "") -> Paragraph:
         markup = f"<b>Source:</b> {escape(source)}."
         if illustrative:
             markup += (f" <font color='{self.theme.brand.colours.accent}'><b>Illustrative:</b></font> "
                        f"{escape(illustrative)}")
+        if note:
+            markup += f" {escape(note)}"
         return Paragraph(markup, self.s("source"))
 
     def provenance(self, ref: str) -> tuple[str, str | None]:
@@ -137,10 +139,12 @@ class Composer:
                                f"table-{spec.id}")
         caption.keepWithNext = True
         source, note = self.provenance(spec.data)
-        grid = self.grid(table_input(spec, r, self.derived))
+        shown = table_input(spec, r, self.derived)
+        grid = self.grid(shown)
+        line = self.source_line(source, note, shown.note)
         if len(grid._cellvalues) <= 14:
-            return [KeepTogether([caption, grid, self.source_line(source, note)])]
-        return [caption, grid, self.source_line(source, note)]
+            return [KeepTogether([caption, grid, line])]
+        return [caption, grid, line]
 
     def grid(self, dt: DisplayTable) -> Table:
         t = self.theme
@@ -379,7 +383,29 @@ class Composer:
         for n, section in enumerate(self.content.report.sections, start=1):
             out += self.section(n, section, ("sections", n - 1))
         out.append(self.page_count)
-        return out
+        return keep_headings_with_boxes(out)
+
+
+def keep_headings_with_boxes(story: list[Flowable]) -> list[Flowable]:
+    """Headings (keepWithNext paragraphs) followed by a KeepTogether join it.
+
+    ReportLab keeps a keepWithNext paragraph with the next flowable only when that flowable
+    may go into a container, which a KeepTogether (a profile, a figure with its caption) may
+    not: the heading was kept with nothing and could be left alone at the foot of a page.
+    """
+    out: list[Flowable] = []
+    run: list[Flowable] = []
+    for f in story:
+        if isinstance(f, Paragraph) and f.getKeepWithNext():
+            run.append(f)
+            continue
+        if run and isinstance(f, KeepTogether):
+            f = KeepTogether([*run, *f._content])
+        else:
+            out += run
+        run = []
+        out.append(f)
+    return out + run
 
 
 class ParagraphStyleCache:

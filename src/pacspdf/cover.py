@@ -88,13 +88,6 @@ def font_family(theme: Theme) -> str:
     return name.decode("latin-1") if isinstance(name, bytes) else str(name or "sans-serif")
 
 
-def _para(canv: Canvas, markup: str, style: ParagraphStyle, x: float, y_top: float, width: float) -> float:
-    p = Paragraph(markup, style)
-    _w, h = p.wrap(width, 1000)
-    p.drawOn(canv, x, y_top - h)
-    return h
-
-
 CoverPainter = Callable[[Canvas, ReportDocTemplate], None]
 
 
@@ -116,12 +109,25 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         # Brand band with a quiet rising-bars motif.
         canv.setFillColor(c["primary"])
         canv.rect(0, band_bottom, w, h - band_bottom, stroke=0, fill=1)
+        # The title block is measured first: the motif stays below it, however long the title.
+        title_style = ParagraphStyle("ct", fontName=f["bold"], fontSize=26, leading=30.5,
+                                     textColor=colors.white)
+        sub_style = ParagraphStyle("cs", fontName=f["light"], fontSize=13, leading=17.5, textColor=light_blue)
+        title = Paragraph(escape(r.title), title_style)
+        subtitle = Paragraph(escape(r.subtitle), sub_style)
+        title_h = title.wrap(width, 1000)[1]
+        sub_h = subtitle.wrap(width * 0.9, 1000)[1]
+        title_top = h * 0.80 - 16
+        block_bottom = title_top - title_h - 14 - sub_h
+        fracs = (0.18, 0.28, 0.40, 0.55)
+        room = max(block_bottom - 18 - band_bottom, 0.0)
+        scale = min(1.0, room / ((h - band_bottom) * fracs[-1]))
         canv.setFillColor(colors.white)
         canv.setFillAlpha(0.05)
-        for i, frac in enumerate((0.18, 0.28, 0.40, 0.55)):
+        for i, frac in enumerate(fracs):
             bar_w = 46
             x = w - theme.margin_right - (4 - i) * (bar_w + 10)
-            canv.rect(x, band_bottom, bar_w, (h - band_bottom) * frac, stroke=0, fill=1)
+            canv.rect(x, band_bottom, bar_w, (h - band_bottom) * frac * scale, stroke=0, fill=1)
         canv.setFillAlpha(1)
         canv.setFillColor(c["accent"])
         canv.rect(0, band_bottom - 5, w, 5, stroke=0, fill=1)
@@ -141,17 +147,11 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         canv.setFont(f["bold"], 9.5)
         canv.drawCentredString(bx + badge_w / 2, by + 7.2, "FREE SAMPLE")
         # Title block.
-        y = h * 0.80
         canv.setFillColor(colors.HexColor(b.colours.accent))
         canv.setFont(f["semibold"], 9)
-        canv.drawString(left, y, "MARKET RESEARCH REPORT")
-        y -= 16
-        title_style = ParagraphStyle("ct", fontName=f["bold"], fontSize=26, leading=30.5,
-                                     textColor=colors.white)
-        y -= _para(canv, escape(r.title), title_style, left, y, width)
-        y -= 14
-        sub_style = ParagraphStyle("cs", fontName=f["light"], fontSize=13, leading=17.5, textColor=light_blue)
-        _para(canv, escape(r.subtitle), sub_style, left, y, width * 0.9)
+        canv.drawString(left, h * 0.80, "MARKET RESEARCH REPORT")
+        title.drawOn(canv, left, title_top - title_h)
+        subtitle.drawOn(canv, left, title_top - title_h - 14 - sub_h)
         # Key facts under the band.
         facts = [("REPORT CODE", r.code, ""), ("FORECAST PERIOD", f"{r.forecast.start}–{r.forecast.end}", ""),
                  ("EDITION", long_date(r.edition), ""),

@@ -64,6 +64,20 @@ class DisplayTable:
     numeric: list[bool]
     widths: list[float]            # relative column widths
     total_row: bool = False        # the last row is a total
+    note: str = ""                 # printed after the source line
+
+ROUNDING_NOTE = "Rows may not add up to the total because of rounding."
+
+
+def _rounding_note(rows: list[list[str]], columns: range) -> str:
+    """The rounding note when a column's printed values do not add up to its printed total."""
+    def number(cell: str) -> float:
+        return float(cell.replace(",", ""))
+
+    for c in columns:
+        if round(sum(number(r[c]) for r in rows[:-1]), 6) != number(rows[-1][c]):
+            return ROUNDING_NOTE
+    return ""
 
 
 def table_input(table: Table, report: Report, derived: Derived) -> DisplayTable:
@@ -84,14 +98,17 @@ def table_input(table: Table, report: Report, derived: Derived) -> DisplayTable:
                              "Growth\n(%)"], rows, [False, True, True, True], [1.5, 1.3, 1.5, 1.0])
     if table.data == "players":
         rows = [[p.company, p.headquarters, p.focus, fmt_number(p.share, 1)] for p in derived.players]
-        return DisplayTable(["Company", "Headquarters", "Focus", f"Share {report.base_year}\n(%)"], rows,
-                            [False, False, False, True], [1.5, 1.45, 2.6, 0.85])
+        return DisplayTable(["Company", "Headquarters", "Focus", f"Share\n{report.base_year} (%)"], rows,
+                            [False, False, False, True], [1.4, 1.4, 2.9, 0.8])
     seg = _segment(derived, table.data)
     if table.data.startswith("coverage:"):
         rows = [[i.name, ", ".join(seg.countries.get(i.name, []))] for i in seg.items]
         return DisplayTable([seg.label, "Countries covered"], rows, [False, False], [1.3, 3.7])
     years = table.years or [report.base_year, end]
-    header = [seg.label] + [f"{y}\n({unit})" for y in years] + ([cagr_head] if table.cagr else [])
+    # The unit goes under each year unless the table's title already states it.
+    in_title = f"({unit})" in table.title
+    header = ([seg.label] + [f"{y}" if in_title else f"{y}\n({unit})" for y in years]
+              + ([cagr_head] if table.cagr else []))
     rows = []
     for item in seg.items:
         row = [item.name] + [fmt_number(item.value(y)) for y in years]
@@ -103,4 +120,5 @@ def table_input(table: Table, report: Report, derived: Derived) -> DisplayTable:
         total.append(fmt_number(derived.size.cagr, 1))
     rows.append(total)
     n = len(header) - 1
-    return DisplayTable(header, rows, [False] + [True] * n, [1.7] + [1.0] * n, total_row=True)
+    return DisplayTable(header, rows, [False] + [True] * n, [1.7] + [1.0] * n, total_row=True,
+                        note=_rounding_note(rows, range(1, len(years) + 1)))

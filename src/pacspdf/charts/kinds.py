@@ -279,14 +279,16 @@ def _limits(lo_data: float, hi_data: float, size: float, head_lo: float,
 
 def _value_axis(ctx: _Ctx, lo_data: float, hi_data: float,
                 tight: bool = False) -> tuple[list[float], list[str]]:
-    """Nice ticks and their labels; *tight* drops ticks beyond the data range."""
+    """Nice ticks and their labels; *tight* drops ticks beyond the data range, except one the
+    data nearly reaches (within a tenth of a step), so the tallest bar is not left far above
+    the top gridline with no scale beside it."""
     if hi_data <= lo_data:
         hi_data = lo_data + 1.0
     # Stubs say Sequence[float]; MaxNLocator.tick_values returns an ndarray (masked below).
     ticks = cast(np.ndarray, MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(lo_data, hi_data))
-    if tight:
-        eps = (hi_data - lo_data) * 1e-9
-        ticks = ticks[(ticks >= lo_data - eps) & (ticks <= hi_data + eps)]
+    if tight and len(ticks) > 1:
+        slack = float(ticks[1] - ticks[0]) * 0.1
+        ticks = ticks[(ticks >= lo_data - slack) & (ticks <= hi_data + slack)]
     step = float(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
     dec = 0 if step >= 1 and np.all(ticks == np.round(ticks)) else max(
         0, int(np.ceil(-np.log10(step) - 1e-9)))

@@ -422,6 +422,11 @@ def test_purchase_and_enquiry_urls_are_link_annotations(doc: Doc) -> None:
         for page, rect in uris[url]:
             assert any(overlaps(rect, box) for box in find(doc.tp(page), url)), \
                 f"the {key} link on page {page} is not over the printed URL"
+    sales = BRAND["contact"]["sales_email"]
+    assert f"mailto:{sales}" in uris, "the sales address is not a mailto link"
+    for page, rect in uris[f"mailto:{sales}"]:
+        assert any(overlaps(rect, box) for box in find(doc.tp(page), sales)), \
+            f"the mailto link on page {page} is not over the printed address"
 
 
 # ---------------------------------------------------------------------------- metadata, decoration

@@ -287,12 +287,13 @@ class Composer:
             out.append(Spacer(0, 14))
         accent = b.colours.accent
 
-        def link(url: str) -> str:
-            return f"<a href='{escape(url)}' color='{accent}'><u>{escape(url)}</u></a>"
+        def link(url: str, shown: str | None = None) -> str:
+            return f"<a href='{escape(url)}' color='{accent}'><u>{escape(shown or url)}</u></a>"
 
         buy = f"<b>Buy the full report</b><br/>{link(links['purchase'])}"
         ask = f"<b>Ask an analyst before you buy</b><br/>{link(links['enquiry'])}"
-        reach = (f"<b>Talk to us</b><br/>{escape(b.contact.sales_email)}"
+        sales = b.contact.sales_email
+        reach = (f"<b>Talk to us</b><br/>{link(f'mailto:{sales}', sales)}"
                  + (f" · {escape(b.contact.phone)}" if b.contact.phone else "")
                  + f"<br/>{link(links['website'])}")
         cells = [Paragraph(x, self.s("boxtext")) for x in (buy, ask, reach)]

@@ -16,7 +16,9 @@ def main() -> int:
         print(f"{pdf} not found: run `pacspdf build` first", file=sys.stderr)
         return 2
     doc = pdfium.PdfDocument(str(pdf))
-    wanted = {"cover.png": 0, "executive-summary.png": 4}
+    first_chapter = next(i for i in range(len(doc))
+                         if "CHAPTER 1" in doc[i].get_textpage().get_text_range())
+    wanted = {"cover.png": 0, "executive-summary.png": first_chapter}
     for name, index in wanted.items():
         image = doc[index].render(scale=1.0).to_pil().convert("P", palette=1, colors=128)
         image.save(ROOT / "docs" / "img" / name, optimize=True)

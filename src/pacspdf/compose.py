@@ -366,12 +366,14 @@ class Composer:
         toc.levelStyles = [s("toc0"), s("toc1")]
         out.append(toc)
         self.lists.append(toc)
-        out += [PageBreak(), Paragraph("List of Figures", s("h1"))]
+        # The lists follow the contents on the same page while they fit (a sample's front
+        # matter is short); their headings rank below "Contents".
+        out += [Spacer(0, 14), CondPageBreak(80), Paragraph("List of Figures", s("h2"))]
         lof = EntryList("LOFEntry", self.theme.fonts["regular"], dotsMinLevel=0)
         lof.levelStyles = [s("lof")]
         out.append(lof)
         self.lists.append(lof)
-        out += [Spacer(0, 18), Paragraph("List of Tables", s("h1"))]
+        out += [Spacer(0, 10), CondPageBreak(80), Paragraph("List of Tables", s("h2"))]
         lot = EntryList("LOTEntry", self.theme.fonts["regular"], dotsMinLevel=0)
         lot.levelStyles = [s("lof")]
         out.append(lot)

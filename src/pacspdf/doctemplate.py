@@ -42,8 +42,11 @@ class EntryList(TableOfContents):
     """A TableOfContents that collects one kind of notification (TOC, figures or tables)."""
 
     def __init__(self, kind: str, font: str, **kw: Any) -> None:
+        # No cell padding: the level styles' spaceBefore is the whole gap between entries
+        # (ReportLab adds it as a spacer row, which padding would pad again).
         style = TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                            ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+                            ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                            ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)])
         super().__init__(tableStyle=style, **kw)
         self.entry_kind = kind
 

@@ -103,11 +103,12 @@ def _styles(f: dict[str, str], c: dict[str, colors.Color]) -> dict[str, Paragrap
                                 leading=9, textColor=c["muted"], spaceAfter=1),
         "figure": ParagraphStyle("figure", parent=body, fontName=f["bold"], fontSize=15, leading=18,
                                  textColor=c["primary"], spaceAfter=0),
+        # Entry lists (contents, figures, tables): spaceBefore is the gap above each entry.
         "toc0": ParagraphStyle("toc0", parent=body, fontName=f["semibold"], fontSize=10.5,
-                               leading=14, textColor=c["primary"], spaceBefore=7),
+                               leading=14, textColor=c["primary"], spaceBefore=11),
         "toc1": ParagraphStyle("toc1", parent=body, fontSize=9.4, leading=12.5, leftIndent=18,
-                               spaceBefore=1.5),
-        "lof": ParagraphStyle("lof", parent=body, fontSize=9, leading=12, spaceBefore=1.5),
+                               spaceBefore=4.5),
+        "lof": ParagraphStyle("lof", parent=body, fontSize=9, leading=12, spaceBefore=5.5),
     }
     return s
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pacspdf.errors import UsageError
+from pacspdf.owned import own_process, settle
 
 REPORT_FILE = "report.yaml"
 EXIT_OK, EXIT_FAILED, EXIT_NO_REPORTS = 0, 1, 2
@@ -147,8 +148,6 @@ def _init_worker() -> None:
     """Pool initializer: import the build stack once for all the reports this worker builds."""
     import importlib
 
-    from pacspdf.owned import own_process, settle
-
     own_process()
     for key, value in WORKER_ENV.items():  # before numpy is imported, or it is too late
         os.environ.setdefault(key, value)
@@ -201,8 +200,6 @@ def build_one(folder: str, output: str | None, label: str, cache_dir: str | None
     finally:
         _built += 1
         if _built % SETTLE_EVERY == 0:
-            from pacspdf.owned import settle
-
             settle()
     return Outcome(label, True, path=str(result.path), pages=result.pages, size=result.size,
                    seconds=result.seconds, warnings=len(result.warnings), worker=os.getpid())

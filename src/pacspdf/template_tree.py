@@ -127,6 +127,17 @@ def walkable(env: jinja2.Environment, ast: nodes.Template) -> bool:
     return all(_statement(env, node) for node in ast.body)
 
 
+def walk(evaluator: Evaluator, ast: nodes.Template) -> str | None:
+    """``ast`` rendered by ``evaluator``, or None when Jinja2 must render it instead (decided
+    by :func:`walkable` before anything runs; None too if the two ever disagree)."""
+    if not walkable(evaluator.env, ast):
+        return None
+    try:
+        return evaluator.run(ast)
+    except Unsupported:  # a walkable() / Evaluator mismatch: Jinja2 still renders it right
+        return None
+
+
 def _statement(env: jinja2.Environment, node: nodes.Node) -> bool:
     if isinstance(node, nodes.Output):
         return all(isinstance(c, nodes.TemplateData) or _expression(env, c) for c in node.nodes)

@@ -8,7 +8,6 @@ turned into markup, so content can never inject ReportLab tags.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import re
@@ -20,7 +19,7 @@ from typing import Any
 import jinja2
 
 from pacspdf.errors import ContentError, Problem
-from pacspdf.template_tree import Evaluator, Unsupported, parsed, walkable
+from pacspdf.template_tree import Evaluator, parsed, walk
 
 
 def escape(text: str) -> str:
@@ -101,10 +100,9 @@ class TemplateRenderer:
         if "{" not in source:
             return source
         try:
-            ast = parsed(self.env, source)[0]
-            if walkable(self.env, ast):  # most prose: straight from the shared parse tree
-                with contextlib.suppress(Unsupported):  # only if walkable() and the walker disagree
-                    return Evaluator(self.env, self.context).run(ast)
+            text = walk(Evaluator(self.env, self.context), parsed(self.env, source)[0])
+            if text is not None:  # most prose: straight from the shared parse tree
+                return text
             template = self._cache.get(source)
             if template is None:
                 template = self._cache[source] = self.env.from_string(source)

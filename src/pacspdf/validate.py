@@ -11,7 +11,6 @@ rendered against a pure-Python stand-in of :mod:`pacspdf.derive`'s views.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import itertools
 import math
@@ -30,11 +29,11 @@ from jinja2 import nodes
 from pacspdf.content._yaml import Located, Path_, Span
 from pacspdf.content.load import Content, display_path, field_path, load, one_line
 from pacspdf.content.model import Block, Chart, Segmentation, Table
-from pacspdf.content.schema import Record, fields_of
+from pacspdf.content.schema import Record, field_names, fields_of
 from pacspdf.content.tables import CsvTable
 from pacspdf.errors import ContentError, Problem
 from pacspdf.metrics import cagr as compound_growth
-from pacspdf.template_tree import Evaluator, Unsupported, parsed, walkable
+from pacspdf.template_tree import Evaluator, parsed, walk
 from pacspdf.views import (
     PlayerView,
     SegmentView,
@@ -736,7 +735,7 @@ def _attributes(obj: Any) -> list[str]:
     if isinstance(obj, dict):
         return [str(k) for k in obj]
     if isinstance(obj, Record):
-        return list(fields_of(obj))
+        return field_names(type(obj))
     return [n for n in dir(obj) if not n.startswith("_")]
 
 
@@ -801,10 +800,7 @@ class _TemplateChecker:
         log.clear()
         evaluator = Evaluator(self.env, context)
         try:
-            text = None
-            if walkable(self.env, ast):
-                with contextlib.suppress(Unsupported):  # only if walkable() and the walker disagree
-                    text = evaluator.run(ast)
+            text = walk(evaluator, ast)
             if text is None:  # loops with `loop`, keyword splats, tests...: let Jinja2 do it
                 log.clear()
                 evaluator.line = 0

@@ -184,11 +184,12 @@ def test_chart_cache_keys_cover_the_drawing_code() -> None:
     """Editing the code that draws charts changes every cache key, bumped version or not."""
     import hashlib
 
-    from pacspdf.charts import kinds
+    from pacspdf.charts import figure
     from pacspdf.charts.spec import canonical_json
 
-    here = Path(kinds.__file__).parent
-    digest = hashlib.sha256((here / "kinds.py").read_bytes() + (here / "_recorder.py").read_bytes())
+    here = Path(figure.__file__).parent
+    names = ("figure.py", "furniture.py", "bar.py", "line.py", "hbar.py", "donut.py", "recorder.py")
+    digest = hashlib.sha256(b"".join((here / name).read_bytes() for name in names))
     assert digest.hexdigest()[:16] in canonical_json(_spec("bar"), _data("bar"), STYLE)
 
 
@@ -203,7 +204,7 @@ def test_recording_canvas_supports_constrained_layout() -> None:
     from matplotlib import rc_context
     from matplotlib.figure import Figure
 
-    from pacspdf.charts._recorder import RecordingCanvas, register_fonts
+    from pacspdf.charts.recorder import RecordingCanvas, register_fonts
 
     register_fonts(FONTS)
     with rc_context({"font.family": ["Source Sans Pro"]}):
@@ -273,8 +274,8 @@ def test_owned_process_loads_matplotlib_without_the_3d_toolkit_and_leaves_it_imp
     later import still gets the real toolkit; a library caller's matplotlib is untouched."""
     code = """
 import sys
-from pacspdf.matplotlib_import import import_matplotlib
-from pacspdf.owned import own_process
+from pacspdf.runtime import import_matplotlib
+from pacspdf.runtime import own_process
 own_process()
 import_matplotlib()
 assert "matplotlib.axes" in sys.modules and "mpl_toolkits.mplot3d" not in sys.modules
@@ -286,7 +287,7 @@ print("ok")
 """
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert run.stdout.strip() == "ok", run.stderr
-    library = ("from pacspdf.matplotlib_import import import_matplotlib; import_matplotlib(); "
+    library = ("from pacspdf.runtime import import_matplotlib; import_matplotlib(); "
                "from matplotlib.projections import get_projection_names as names; print('3d' in names())")
     run = subprocess.run([sys.executable, "-c", library], capture_output=True, text=True, check=False)
     assert run.stdout.strip() == "True", run.stderr

@@ -86,7 +86,7 @@ def test_python_dash_m_matches_the_entry_point() -> None:
 def test_only_an_interpreter_pacspdf_owns_has_its_collector_tuned() -> None:
     """The CLI raises the garbage collector's thresholds (a cold build spent ~0.2 s in it);
     importing pacspdf as a library leaves the host program's settings alone."""
-    from pacspdf.owned import GC_THRESHOLDS
+    from pacspdf.runtime import GC_THRESHOLDS
 
     code = ("import gc, sys; from pacspdf.cli import main; main(['check', 'content/pacs']); "
             "print(gc.get_threshold(), file=sys.stdout)")

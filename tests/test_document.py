@@ -27,7 +27,7 @@ from pypdf.generic import ContentStream
 
 from pacspdf.build import build
 from pacspdf.cli import main
-from pacspdf.text import money_formatter
+from pacspdf.templates.environment import money_formatter
 
 REPO = Path(__file__).resolve().parents[1]
 CONTENT = REPO / "content" / "pacs"

@@ -8,8 +8,8 @@ import pytest
 
 from pacspdf.content.load import Content, load
 from pacspdf.content.schema import fields_of
-from pacspdf.derive import Derived, derive
-from pacspdf.figures import ROUNDING_NOTE, _rounding_note, table_input
+from pacspdf.derive.frames import Derived, derive
+from pacspdf.document.tables import ROUNDING_NOTE, _rounding_note, table_input
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,7 +41,7 @@ def test_the_unit_is_under_each_year_only_when_the_title_does_not_state_it(
 
 
 def test_a_bar_that_nearly_reaches_the_next_tick_gets_that_gridline() -> None:
-    from pacspdf.charts.kinds import _value_axis
+    from pacspdf.charts.furniture import value_axis as _value_axis
 
     class Ctx:  # _value_axis only formats numbers
         pass

@@ -8,8 +8,8 @@ import jinja2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pacspdf.template_tree import Evaluator, parsed, walkable
-from pacspdf.text import make_env
+from pacspdf.templates.environment import make_env
+from pacspdf.templates.tree import Evaluator, parsed, walkable
 
 CONTEXT: dict[str, Any] = {"n": 2.5, "k": 3, "xs": ["a", "b", "c"], "d": {"k": 1, "name": "PACS"},
                            "s": "Text", "none": None}

@@ -1,4 +1,4 @@
-"""Unit tests of pacspdf.text: escaping, emphasis, bullets, number filters, strict templates."""
+"""Unit tests of templates.environment and document.markup: escaping, emphasis, bullets, filters."""
 
 from __future__ import annotations
 
@@ -10,16 +10,13 @@ import pytest
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph, SimpleDocTemplate
 
+from pacspdf.document.markup import Bullets, Para, blocks, inline
 from pacspdf.errors import ContentError
-from pacspdf.text import (
-    Bullets,
-    Para,
+from pacspdf.templates.environment import (
     TemplateRenderer,
     Where,
-    blocks,
     fmt_number,
     fmt_pct,
-    inline,
     make_env,
     money_formatter,
 )
@@ -187,18 +184,18 @@ def test_every_sample_template_renders_from_its_tree_exactly_as_jinja_compiles_i
     derived figures, the same text as Jinja2's compiled template (which it replaces)."""
     from pathlib import Path
 
-    from pacspdf.build import template_context
     from pacspdf.content.load import load
-    from pacspdf.derive import derive
-    from pacspdf.template_tree import Evaluator, parsed, walkable
-    from pacspdf.validate import _template_fields
+    from pacspdf.derive.frames import derive
+    from pacspdf.derive.model import template_context
+    from pacspdf.templates.tree import Evaluator, parsed, walkable
+    from pacspdf.validate.templates import template_fields
 
     content = load(Path(__file__).resolve().parents[1] / "content" / "pacs")
     env = make_env(content.report.currency, content.report.unit)
     context = template_context(content, derive(content))
     renderer = TemplateRenderer(env, context)
     walked = 0
-    for f in _template_fields(content):
+    for f in template_fields(content):
         if "{" not in f.text:
             continue
         compiled = env.from_string(f.text).render(context)
@@ -218,7 +215,7 @@ def test_every_sample_template_renders_from_its_tree_exactly_as_jinja_compiles_i
     "{{ '%.1f' | format(n) }} {{ xs | length }} {{ n | num }}",
 ])
 def test_walked_and_compiled_templates_render_alike(source: str) -> None:
-    from pacspdf.template_tree import parsed
+    from pacspdf.templates.tree import parsed
 
     env = make_env()
     context = {"xs": ["a", "b", "c"], "n": 2}

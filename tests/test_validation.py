@@ -15,15 +15,21 @@ from content_cases import CASES, Case
 from pacspdf.content._yaml import load_located
 from pacspdf.content.load import Content, load
 from pacspdf.content.tables import parse_number, read_csv
+from pacspdf.derive.model import template_context
+from pacspdf.derive.plain import derive_plain
 from pacspdf.errors import ContentError, Problem
 from pacspdf.validate import (
     countries,
     line_map,
-    stand_in_context,
     validate,
 )
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def stand_in_context(content: Content) -> dict[str, object]:
+    """The template context ``pacspdf check`` renders prose against (plain derivation)."""
+    return template_context(content, derive_plain(content))
 OLD_PDF = b"%PDF-1.7\n% an earlier build, which a failed build must leave alone\n"
 
 
@@ -147,8 +153,8 @@ def test_problems_are_sorted_and_located(pacs: Content) -> None:
 
 def test_stand_in_matches_derive(pacs: Content) -> None:
     """The pandas-free template context is made of derive's own view classes, with the same figures."""
-    from pacspdf.derive import derive
-    from pacspdf.views import PlayerView, SegmentView, SizeView
+    from pacspdf.derive.frames import derive
+    from pacspdf.derive.model import PlayerView, SegmentView, SizeView
 
     derived = derive(pacs)
     ctx = stand_in_context(pacs)
@@ -297,13 +303,13 @@ def test_cagr_claim_within_a_tenth_of_a_point_passes(tmp_path: Path, monkeypatch
 
 def test_fast_path_renders_like_jinja(pacs: Content) -> None:
     """Templates rendered from the parse tree give exactly what Jinja2's compiled template gives."""
-    from pacspdf.template_tree import Evaluator, Unsupported
-    from pacspdf.validate import _template_fields, environment
+    from pacspdf.templates.tree import Evaluator, Unsupported
+    from pacspdf.validate.templates import environment, template_fields
 
     env = environment(pacs.report.currency, pacs.report.unit)
     context = stand_in_context(pacs)
     evaluated = 0
-    for f in _template_fields(pacs):
+    for f in template_fields(pacs):
         ast = env.parse(f.text)
         try:
             fast = Evaluator(env, context).run(ast)

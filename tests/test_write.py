@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pacspdf.cache import pickled
 from pacspdf.errors import BuildError
-from pacspdf.write import write_atomic
+from pacspdf.write import pickled, write_atomic
 
 
 def test_new_file_is_world_readable_and_replacement_keeps_the_mode(tmp_path: Path) -> None:

@@ -27,8 +27,8 @@ def content_hash(folder: Path, brand_dir: Path) -> str:
 
 
 def base_meta(content: Any, theme: Any, pdf: bytes, pages: int, links: dict[str, str]) -> dict[str, Any]:
-    from pacspdf.cover import personal_box
-    from pacspdf.doctemplate import PERSONAL_COVER, PERSONAL_FOOTER, footer_line
+    from pacspdf.document.cover import personal_box
+    from pacspdf.document.pages import PERSONAL_COVER, PERSONAL_FOOTER, footer_line
 
     box = personal_box(theme)
     top = box["y"] + box["h"]

@@ -38,11 +38,6 @@ def default_output(content: Content, out_dir: Path = DEFAULT_OUT) -> Path:
     return out_dir / f"{content.report.slug}-sample.pdf"
 
 
-def template_context(content: Content, derived: Any) -> dict[str, Any]:
-    return {"report": content.report, "brand": content.brand, "size": derived.size,
-            "segments": derived.segments, "players": derived.players, "leader": derived.leader}
-
-
 def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
           cache_dir: Path | None = CACHE_DIR, personal: dict[str, Any] | None = None,
           progress: Callable[[str], None] | None = None) -> BuildResult:
@@ -65,14 +60,15 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
         raise ContentError(problems)
     step("load+validate")
 
-    from pacspdf.derive import cached_derive
+    from pacspdf.derive.frames import cached_derive
+    from pacspdf.derive.model import template_context
 
     derived = cached_derive(content, _sub(cache_dir, "derived"))
     step("derive")
 
     from pacspdf.charts import cached_render
-    from pacspdf.figures import chart_input
-    from pacspdf.theme import make_theme
+    from pacspdf.document.tables import chart_input
+    from pacspdf.document.theme import make_theme
 
     theme = make_theme(content.brand, content.brand_dir, content.brand_file)
     drawings = {}
@@ -81,11 +77,11 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
         drawings[chart.id] = cached_render(spec, data, theme.chart, _sub(cache_dir, "charts"))
     step("charts")
 
-    from pacspdf.charts._replay import VectorFlowable
-    from pacspdf.compose import Composer, key_figures
-    from pacspdf.cover import make_cover
-    from pacspdf.doctemplate import PageDecor, ReportDocTemplate, layout_hints, seed_layout
-    from pacspdf.text import TemplateRenderer, make_env
+    from pacspdf.charts.replay import VectorFlowable
+    from pacspdf.document.cover import make_cover
+    from pacspdf.document.pages import PageDecor, ReportDocTemplate, layout_hints, seed_layout
+    from pacspdf.document.story import Composer, key_figures
+    from pacspdf.templates.environment import TemplateRenderer, make_env
 
     r, b = content.report, content.brand
     renderer = TemplateRenderer(make_env(r.currency, r.unit), template_context(content, derived))
@@ -119,7 +115,7 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
     step("layout")
 
     from pacspdf.base import base_meta, write_meta
-    from pacspdf.compose import brand_links
+    from pacspdf.document.story import brand_links
     from pacspdf.write import write_atomic
 
     path = Path(output) if output else default_output(content)
@@ -155,7 +151,7 @@ def _sub(cache_dir: Path | None, name: str) -> Path | None:
 
 
 def _brand_where(content: Content) -> Any:
-    from pacspdf.text import Where
+    from pacspdf.templates.environment import Where
 
     line, _ = content.brand_located.where(("copyright",))
     return Where(content.brand_file, line, "copyright")

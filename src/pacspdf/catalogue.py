@@ -28,16 +28,18 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pacspdf.errors import UsageError
-from pacspdf.owned import own_process, settle
+from pacspdf.runtime import own_process, settle
 
 REPORT_FILE = "report.yaml"
 EXIT_OK, EXIT_FAILED, EXIT_NO_REPORTS = 0, 1, 2
 
 #: Modules each worker imports once, before its first report (the whole layout stack;
 #: matplotlib stays lazy: it is only needed on a chart-cache miss).
-WORKER_PRELOAD = ("pacspdf.build", "pacspdf.derive", "pacspdf.compose", "pacspdf.cover",
-                  "pacspdf.doctemplate", "pacspdf.text", "pacspdf.theme", "pacspdf.figures",
-                  "pacspdf.base", "pacspdf.charts._replay", "reportlab.platypus")
+WORKER_PRELOAD = ("pacspdf.build", "pacspdf.derive.frames", "pacspdf.document.story",
+                  "pacspdf.document.cover", "pacspdf.document.pages", "pacspdf.templates.environment",
+                  "pacspdf.document.theme", "pacspdf.document.tables", "pacspdf.base",
+                  "pacspdf.charts.replay",
+                  "reportlab.platypus")
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ def one_line(exc: BaseException) -> str:
 
 
 #: A worker collects its garbage and freezes what survives after this many reports: the
-#: raised collector thresholds (pacspdf.owned) would otherwise let a long catalogue's worker
+#: raised collector thresholds (pacspdf.runtime) would otherwise let a long catalogue's worker
 #: grow by ~0.35 MB a report; a collection costs ~20 ms, so it is batched.
 SETTLE_EVERY = 10
 _built = 0

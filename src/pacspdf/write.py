@@ -1,13 +1,23 @@
-"""Write a finished PDF atomically: the old file stays intact until the new one is complete."""
+"""Bytes -> files on disk, atomically, and the on-disk caches of computed objects.
+
+A written file is complete or absent: the old file stays intact until the new one is
+complete. A cache entry is a pure speed-up: an unreadable, stale or unwritable entry costs
+time, never correctness, so every cache failure falls back to computing the value.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from pacspdf.errors import BuildError
+
+T = TypeVar("T")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -36,3 +46,22 @@ def write_atomic(path: Path, data: bytes) -> None:
         if isinstance(exc, OSError):
             raise BuildError(f"{path}: cannot write: {exc.strerror}") from None
         raise
+
+
+
+def pickled(cache_dir: Path | None, key: str, kind: type[T], compute: Callable[[], T]) -> T:
+    """``compute()``, or the object of type ``kind`` stored under ``key`` by an earlier run."""
+    if cache_dir is None:
+        return compute()
+    path = Path(cache_dir) / f"{key}.pickle"
+    try:
+        with path.open("rb") as fh:
+            value = pickle.load(fh)
+        if isinstance(value, kind):
+            return value
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        pass
+    value = compute()
+    with contextlib.suppress(BuildError, pickle.PicklingError, TypeError, AttributeError):
+        write_atomic(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return value

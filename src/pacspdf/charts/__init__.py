@@ -30,7 +30,7 @@ from pacspdf.charts.spec import (
 )
 
 if TYPE_CHECKING:
-    from pacspdf.charts._replay import VectorFlowable
+    from pacspdf.charts.replay import VectorFlowable
 
 __all__ = [
     "BACKEND_VERSION",
@@ -49,11 +49,11 @@ __all__ = [
 
 def render_chart(spec: ChartSpec, data: ChartData, style: ChartStyle) -> VectorDrawing:
     """Draw the chart with matplotlib and return the recorded vector drawing."""
-    from pacspdf.matplotlib_import import import_matplotlib
+    from pacspdf.runtime import import_matplotlib
 
     import_matplotlib()
-    from pacspdf.charts import kinds
-    from pacspdf.charts._recorder import RecordingCanvas
+    from pacspdf.charts import figure as kinds
+    from pacspdf.charts.recorder import RecordingCanvas
 
     with kinds.chart_rc(style):
         figure = kinds.build_figure(spec, data, style)
@@ -116,7 +116,7 @@ def _remember(path: Path, drawing: VectorDrawing, stamp: tuple[int, int]) -> Non
 
 def __getattr__(name: str) -> Any:
     if name == "VectorFlowable":
-        from pacspdf.charts._replay import VectorFlowable
+        from pacspdf.charts.replay import VectorFlowable
 
         return VectorFlowable
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

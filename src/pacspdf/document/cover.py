@@ -14,14 +14,15 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 
-from pacspdf.assets import resolve_asset
-from pacspdf.cache import pickled
+from pacspdf.content.brand import resolve_asset
 from pacspdf.content.load import Content
-from pacspdf.doctemplate import PERSONAL_COVER, ReportDocTemplate
+from pacspdf.document.markup import escape
+from pacspdf.document.pages import PERSONAL_COVER, ReportDocTemplate
+from pacspdf.document.paragraph import Paragraph
+from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError
-from pacspdf.paragraph import Paragraph
-from pacspdf.text import escape, long_date
-from pacspdf.theme import Theme
+from pacspdf.templates.environment import long_date
+from pacspdf.write import pickled
 
 
 def _map_svg_fonts(family_fonts: tuple[tuple[str, str, str], ...]) -> None:

@@ -11,8 +11,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from pacspdf.paragraph import Paragraph
-from pacspdf.theme import Theme
+from pacspdf.document.paragraph import Paragraph
+from pacspdf.document.theme import Theme
 
 PERSONAL_COVER = "PersonalCover"
 PERSONAL_FOOTER = "PersonalFooter"

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from pacspdf.charts.spec import ChartData, ChartSpec, Series
 from pacspdf.content.model import Chart, Report, Table
-from pacspdf.text import fmt_number, fmt_pct
-from pacspdf.views import Derived, SegmentView
+from pacspdf.derive.model import Derived, SegmentView
+from pacspdf.templates.environment import fmt_number, fmt_pct
 
 
 def _unit(report: Report) -> str:

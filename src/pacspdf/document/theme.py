@@ -13,8 +13,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-from pacspdf.assets import resolve_asset
 from pacspdf.charts.spec import ChartStyle
+from pacspdf.content.brand import resolve_asset
 from pacspdf.content.model import Brand
 from pacspdf.errors import ContentError
 

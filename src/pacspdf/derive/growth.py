@@ -1,4 +1,4 @@
-"""Small growth arithmetic shared by validation (no pandas) and derivation."""
+"""Two values and the years between them -> growth in percent, shared by both derivations."""
 
 from __future__ import annotations
 

@@ -98,9 +98,9 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pacspdf.owned import own_process
+    from pacspdf.runtime import own_process
 
-    own_process()  # this interpreter is pacspdf's (see pacspdf.owned)
+    own_process()  # this interpreter is pacspdf's (see pacspdf.runtime)
     parser = make_parser()
     args = parser.parse_args(argv)
     try:

@@ -23,13 +23,14 @@ from reportlab.platypus import (
 from pacspdf.charts.spec import VectorDrawing
 from pacspdf.content.load import Content
 from pacspdf.content.model import Block, Section
-from pacspdf.doctemplate import Caption, EntryList, Heading, PageCount
+from pacspdf.derive.model import Derived
+from pacspdf.document.markup import blocks, escape, inline
+from pacspdf.document.pages import Caption, EntryList, Heading, PageCount
+from pacspdf.document.paragraph import Paragraph
+from pacspdf.document.tables import DisplayTable, table_input
+from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError, Problem
-from pacspdf.figures import DisplayTable, table_input
-from pacspdf.paragraph import Paragraph
-from pacspdf.text import TemplateRenderer, Where, blocks, escape, fmt_number, fmt_pct, inline, long_date
-from pacspdf.theme import Theme
-from pacspdf.views import Derived
+from pacspdf.templates.environment import TemplateRenderer, Where, fmt_number, fmt_pct, long_date
 
 ChartFactory = Callable[[str], VectorDrawing]
 PANEL_PADDING = 12.0

@@ -1,13 +1,17 @@
 """The derived figures a report's prose, charts and tables read: plain data, no pandas.
 
-derive.py fills these from the tables with pandas for a build; validate.py fills them in
-plain Python for ``pacspdf check``. Asking for a figure the tables do not have raises
-TemplateDataError, which names what is missing.
+:mod:`pacspdf.derive.frames` fills these from the tables with pandas for a build;
+:mod:`pacspdf.derive.plain` fills them in plain Python for ``pacspdf check``. Asking for a
+figure the tables do not have raises TemplateDataError, which names what is missing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+#: Names the prose templates can use (see :func:`template_context`).
+CONTEXT_NAMES = frozenset({"report", "brand", "size", "segments", "players", "leader"})
 
 
 class TemplateDataError(LookupError):
@@ -130,3 +134,10 @@ class Derived:
     @property
     def leader(self) -> PlayerView:
         return max(self.players, key=lambda p: p.share)
+
+
+def template_context(content: Any, derived: Derived) -> dict[str, Any]:
+    """The names prose templates see (:data:`CONTEXT_NAMES`): the report, its brand and the figures."""
+    return {"report": content.report, "brand": content.brand, "size": derived.size,
+            "segments": derived.segments, "players": derived.players,
+            "leader": derived.leader if derived.players else None}

@@ -1,4 +1,4 @@
-"""Turn a report's loaded numbers into derived views (pandas): values, shares, growth, CAGR.
+"""Content -> Derived with pandas (the build's path): values, shares, growth, CAGR.
 
 The result is plain Python data, so it can be cached and handed to the prose templates, the
 charts and the tables without any of them knowing pandas.
@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pacspdf.cache import pickled
 from pacspdf.content.load import Content
-from pacspdf.metrics import cagr
-from pacspdf.views import Derived, PlayerView, SegmentView, Series, SizeView
+from pacspdf.derive.growth import cagr
+from pacspdf.derive.model import Derived, PlayerView, SegmentView, Series, SizeView
+from pacspdf.write import pickled
 
 if TYPE_CHECKING:  # pandas is imported only when figures are actually derived
     import pandas as pd
@@ -90,7 +90,7 @@ def _inputs_key(content: Content) -> str:
         "base_year": r.base_year, "forecast": [r.forecast.start, r.forecast.end],
         "segments": [(s.id, s.label, [(i.name, i.description) for i in s.items]) for s in r.segments],
     }
-    h = hashlib.sha256(Path(__file__).read_bytes() + Path(__file__).with_name("views.py").read_bytes())
+    h = hashlib.sha256(Path(__file__).read_bytes() + Path(__file__).with_name("model.py").read_bytes())
     h.update(json.dumps(inputs, sort_keys=True, default=str).encode("utf-8"))
     return h.hexdigest()
 

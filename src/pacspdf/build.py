@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pacspdf.content import DEFAULT_REPORT
 from pacspdf.content.load import Content
 from pacspdf.errors import BuildError, ContentError, Problem
 from pacspdf.validate import check
 
 log = logging.getLogger("pacspdf.build")
 
-DEFAULT_REPORT = Path("content/pacs")
 DEFAULT_OUT = Path("out")
 CACHE_DIR = Path(".cache")  # charts/, derived/, layout/ and logo/ caches, all safe to delete
 
@@ -39,7 +39,7 @@ def default_output(content: Content, out_dir: Path = DEFAULT_OUT) -> Path:
 
 
 def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
-          cache_dir: Path | None = CACHE_DIR, personal: dict[str, Any] | None = None,
+          cache_dir: Path | None = CACHE_DIR,
           progress: Callable[[str], None] | None = None) -> BuildResult:
     """Build the sample PDF of the report in ``folder``; raise ContentError on bad content."""
     started = time.perf_counter()
@@ -87,7 +87,7 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
     renderer = TemplateRenderer(make_env(r.currency, r.unit), template_context(content, derived))
     decor = PageDecor(header_left=r.short_title, header_right=b.publisher,
                       footer_left=f"{r.code}  ·  {renderer.render(b.copyright, _brand_where(content))}",
-                      show_watermark=b.watermark, personal=dict(personal or {}))
+                      show_watermark=b.watermark)
     buffer = io.BytesIO()
     doc = ReportDocTemplate(buffer, theme, decor, title=r.title, author=b.publisher,
                             subject=r.subtitle, keywords=list(r.keywords), creator="pacspdf",
@@ -114,14 +114,15 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
     pdf = buffer.getvalue()
     step("layout")
 
-    from pacspdf.base import base_meta, write_meta
-    from pacspdf.document.story import brand_links
-    from pacspdf.write import write_atomic
+    from pacspdf.content.brand import link_urls
+    from pacspdf.document.personal import sidecar, write_sidecar
+    from pacspdf.write import folders_key, write_atomic
 
     path = Path(output) if output else default_output(content)
-    meta = base_meta(content, theme, pdf, doc.page_count.total, brand_links(content))
+    meta = sidecar(content, theme, pdf, doc.page_count.total, link_urls(b, r.publisher_id),
+                   folders_key(content.folder, content.brand_dir))
     write_atomic(path, pdf)
-    write_meta(path, meta)
+    write_sidecar(path, meta)
     if hints_path is not None:
         _write_json(hints_path, layout_hints(composer.lists, doc.page_count))
     step("write")

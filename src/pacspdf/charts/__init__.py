@@ -13,8 +13,6 @@ loaded when a chart actually has to be rendered (a cache miss), ReportLab only w
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,15 +92,9 @@ def cached_render(spec: ChartSpec, data: ChartData, style: ChartStyle,
     except (OSError, ValueError, KeyError, TypeError):
         pass
     drawing = render_chart(spec, data, style)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.stem, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(drawing.to_json())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from pacspdf.write import write_atomic
+
+    write_atomic(path, drawing.to_json().encode("utf-8"))
     stat = path.stat()
     _remember(path, drawing, (stat.st_mtime_ns, stat.st_size))
     return drawing

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import NoReturn
 
 from pacspdf import __version__
+from pacspdf.content import CATALOGUE_ROOT, DEFAULT_REPORT
 from pacspdf.errors import ContentError, PacspdfError, Problem
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
-DEFAULT_REPORT = "content/pacs"  # the CLI contract's default report
-CATALOGUE_ROOT = "content"  # where `build --all` looks for report folders
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,7 +83,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("-j", "--jobs", type=int, default=0, help="worker processes for --all (default: cores)")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("check", help="validate a report's content without writing anything")
-    p.add_argument("report", nargs="?", default=DEFAULT_REPORT,
+    p.add_argument("report", nargs="?", default=str(DEFAULT_REPORT),
                    help=f"content folder (default: {DEFAULT_REPORT})")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.set_defaults(func=cmd_check)

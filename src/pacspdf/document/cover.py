@@ -6,7 +6,6 @@ import hashlib
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing
@@ -17,8 +16,9 @@ from reportlab.pdfgen.canvas import Canvas
 from pacspdf.content.brand import resolve_asset
 from pacspdf.content.load import Content
 from pacspdf.document.markup import escape
-from pacspdf.document.pages import PERSONAL_COVER, ReportDocTemplate
+from pacspdf.document.pages import ReportDocTemplate
 from pacspdf.document.paragraph import Paragraph
+from pacspdf.document.personal import PersonalLayout, draw_cover_block
 from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError
 from pacspdf.templates.environment import long_date
@@ -180,14 +180,14 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         canv.line(left, fy - 24, left + width, fy - 24)
         # The personal block: a tinted panel whose text is one form XObject, replaced in
         # personalised copies.
-        box = personal_box(theme)
+        box = PersonalLayout.of(theme)
         canv.setFillColor(c["tint"])
-        canv.rect(box["x"], box["y"], box["w"], box["h"], stroke=0, fill=1)
+        canv.rect(box.box_x, box.box_y, box.box_w, box.box_h, stroke=0, fill=1)
         canv.setFillColor(c["accent"])
-        canv.rect(box["x"], box["y"], 3.2, box["h"], stroke=0, fill=1)
-        personal_cover(canv, doc)
+        canv.rect(box.box_x, box.box_y, 3.2, box.box_h, stroke=0, fill=1)
+        draw_cover_block(canv, theme)
         if highlights:
-            _highlights(canv, theme, highlights, left, width, box["y"] - 58)
+            _highlights(canv, theme, highlights, left, width, box.box_y - 58)
         # Publisher footer.
         canv.setFillColor(c["primary"])
         canv.setFont(f["bold"], 9)
@@ -226,34 +226,6 @@ def _highlights(canv: Canvas, theme: Theme, items: list[tuple[str, str]], left: 
             canv.setLineWidth(0.6)
             canv.line(x - 10, y - 3, x - 10, y + 26)
 
-
-def personal_box(theme: Theme) -> dict[str, float]:
-    """The cover's personal panel (points); personalisation writes inside it."""
-    w, h = theme.page_size
-    left = theme.margin_left
-    return {"x": left, "y": h * 0.40 - 178, "w": w - left - theme.margin_right, "h": 84,
-            "text_x": left + 18}
-
-
-def personal_cover(canv: Canvas, doc: ReportDocTemplate) -> None:
-    t = doc.theme
-    box = personal_box(t)
-    if not getattr(canv, "_pp_cover_form", False):
-        canv.beginForm(PERSONAL_COVER, lowerx=0, lowery=0, upperx=t.page_size[0], uppery=t.page_size[1])
-        info: dict[str, Any] = doc.decor.personal
-        x, top = box["text_x"], box["y"] + box["h"]
-        canv.setFillColor(t.colour["muted"])
-        canv.setFont(t.fonts["semibold"], 7.4)
-        canv.drawString(x, top - 22, info.get("cover_label", "PREPARED FOR"))
-        canv.setFillColor(t.colour["primary"])
-        canv.setFont(t.fonts["semibold"], 15)
-        canv.drawString(x, top - 42, info.get("cover_name", "Complimentary sample edition"))
-        canv.setFillColor(t.colour["text"])
-        canv.setFont(t.fonts["regular"], 9)
-        canv.drawString(x, top - 60, info.get("cover_detail", "Personalised copies are sent on request."))
-        canv.endForm()
-        canv._pp_cover_form = True
-    canv.doForm(PERSONAL_COVER)
 
 
 def logo_path(content: Content) -> Path:

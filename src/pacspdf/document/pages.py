@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from reportlab.lib import colors
@@ -12,10 +12,8 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, T
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from pacspdf.document.paragraph import Paragraph
+from pacspdf.document.personal import draw_footer_line
 from pacspdf.document.theme import Theme
-
-PERSONAL_COVER = "PersonalCover"
-PERSONAL_FOOTER = "PersonalFooter"
 
 
 class Heading(Paragraph):
@@ -109,7 +107,6 @@ class PageDecor:
     watermark: str = "SAMPLE"
     show_watermark: bool = True
     cover: Callable[[Canvas, ReportDocTemplate], None] | None = None
-    personal: dict[str, Any] = field(default_factory=dict)
 
 
 def layout_hints(lists: list[EntryList], pages: PageCount) -> dict[str, Any]:
@@ -222,29 +219,8 @@ class ReportDocTemplate(BaseDocTemplate):
         canv.setFillColor(t.colour["primary"])
         canv.drawRightString(right, bottom, f"Page {canv.getPageNumber()} of {self.page_count.total}")
         canv.restoreState()
-        personal_footer(canv, self)
+        draw_footer_line(canv, t)
 
-
-def footer_line(theme: Theme) -> dict[str, float]:
-    """Where the personal footer line sits (points): under the footer's first row."""
-    return {"x": theme.margin_left, "y": theme.margin_bottom - 41, "size": 6.8,
-            "width": theme.frame_width, "form_height": theme.margin_bottom}
-
-
-def personal_footer(canv: Canvas, doc: ReportDocTemplate) -> None:
-    """Reserve the footer's personal line as one form XObject shared by every page."""
-    if not getattr(canv, "_pp_footer_form", False):
-        t = doc.theme
-        line = footer_line(t)
-        canv.beginForm(PERSONAL_FOOTER, lowerx=0, lowery=0, upperx=doc._width, uppery=line["form_height"])
-        text = doc.decor.personal.get("footer", "")
-        if text:
-            canv.setFont(t.fonts["regular"], line["size"])
-            canv.setFillColor(t.colour["muted"])
-            canv.drawString(line["x"], line["y"], text)
-        canv.endForm()
-        canv._pp_footer_form = True
-    canv.doForm(PERSONAL_FOOTER)
 
 
 def rule_colour(theme: Theme) -> colors.Color:

@@ -21,6 +21,7 @@ from reportlab.platypus import (
 )
 
 from pacspdf.charts.spec import VectorDrawing
+from pacspdf.content.brand import link_urls
 from pacspdf.content.load import Content
 from pacspdf.content.model import Block, Section
 from pacspdf.derive.model import Derived
@@ -277,7 +278,7 @@ class Composer:
 
     def contact(self) -> list[Flowable]:
         t, r, b = self.theme, self.content.report, self.theme.brand
-        links = brand_links(self.content)
+        links = link_urls(self.content.brand, self.content.report.publisher_id)
         out: list[Flowable] = []
         if r.licences:
             out.append(Paragraph("Licence options", self.s("h2")))
@@ -424,8 +425,3 @@ class ParagraphStyleCache:
         self.key = ParagraphStyle("tilekey", parent=base, fontName=theme.fonts["regular"], fontSize=7.8,
                                   leading=10, textColor=theme.colour["muted"], spaceAfter=0)
 
-
-def brand_links(content: Content) -> dict[str, str]:
-    links = content.brand.links
-    pid = content.report.publisher_id
-    return {k: getattr(links, k).replace("{id}", pid) for k in ("website", "sample", "enquiry", "purchase")}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 from pacspdf.content._yaml import Path_
+from pacspdf.content.brand import locate_asset
 from pacspdf.content.load import display_path
 from pacspdf.content.schema import fields_of
 from pacspdf.validate.report import (
@@ -79,15 +79,6 @@ def _is_image(head: bytes) -> bool:
 
 
 def resolve_asset(value: str, base: Path) -> Path | str:
-    """A brand file reference as a path: ``pkg:<package>/<path>`` inside an installed package,
-    anything else relative to ``base``. Returns a message (str) when the package is missing."""
-    if not value.startswith("pkg:"):
-        return (base / value).resolve()
-    package, _, rest = value[4:].partition("/")
-    try:
-        spec = importlib.util.find_spec(package) if package else None
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        return f'package "{package}" is not installed (in "{value}")'
-    return Path(next(iter(spec.submodule_search_locations))) / rest
+    """A brand file reference as an absolute path, or a message (str) when its package is missing."""
+    found = locate_asset(value, base)
+    return found.resolve() if isinstance(found, Path) and not value.startswith("pkg:") else found

@@ -12,7 +12,6 @@ loaded when a chart actually has to be rendered (a cache miss), ReportLab only w
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,8 +59,12 @@ def render_chart(spec: ChartSpec, data: ChartData, style: ChartStyle) -> VectorD
 
 
 def cache_key(spec: ChartSpec, data: ChartData, style: ChartStyle) -> str:
-    """sha256 of the canonical JSON of spec, data, style and the backend version."""
-    return hashlib.sha256(canonical_json(spec, data, style).encode("utf-8")).hexdigest()
+    """The drawing's key: spec, data, style, the font files' bytes, the code and the library
+    versions (matplotlib draws, the fonts measure; see :func:`pacspdf.write.cache_key`)."""
+    from pacspdf.write import cache_key as key
+
+    return key("chart", canonical_json(spec, data, style),
+               files=[Path(style.fonts[k]) for k in sorted(style.fonts)])
 
 
 #: Drawings already read from the cache in this process, by path, with the file's stamp.

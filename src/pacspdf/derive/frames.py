@@ -6,7 +6,6 @@ charts and the tables without any of them knowing pandas.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING
 from pacspdf.content.load import Content
 from pacspdf.derive.growth import cagr
 from pacspdf.derive.model import Derived, PlayerView, SegmentView, Series, SizeView
-from pacspdf.write import pickled
+from pacspdf.write import cache_key, pickled
 
 if TYPE_CHECKING:  # pandas is imported only when figures are actually derived
     import pandas as pd
@@ -79,7 +78,7 @@ def derive(content: Content) -> Derived:
 
 
 def _inputs_key(content: Content) -> str:
-    """A hash of everything derive() reads, and of this module's code."""
+    """The cache key of everything derive() reads (with the code and library versions, see write.py)."""
     r, d = content.report, content.data
     inputs = {
         "size": sorted(d.size.items()),
@@ -90,9 +89,7 @@ def _inputs_key(content: Content) -> str:
         "base_year": r.base_year, "forecast": [r.forecast.start, r.forecast.end],
         "segments": [(s.id, s.label, [(i.name, i.description) for i in s.items]) for s in r.segments],
     }
-    h = hashlib.sha256(Path(__file__).read_bytes() + Path(__file__).with_name("model.py").read_bytes())
-    h.update(json.dumps(inputs, sort_keys=True, default=str).encode("utf-8"))
-    return h.hexdigest()
+    return cache_key("derived", json.dumps(inputs, sort_keys=True, default=str))
 
 
 def cached_derive(content: Content, cache_dir: Path | None) -> Derived:

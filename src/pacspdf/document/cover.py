@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +21,7 @@ from pacspdf.document.personal import PersonalLayout, draw_cover_block
 from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError
 from pacspdf.templates.environment import long_date
-from pacspdf.write import pickled
+from pacspdf.write import cache_key, pickled
 
 
 def _map_svg_fonts(family_fonts: tuple[tuple[str, str, str], ...]) -> None:
@@ -60,10 +59,15 @@ def _svg(path: str, family_fonts: tuple[tuple[str, str, str], ...]) -> Drawing:
 
 
 def _cached_svg(path: Path, fonts: tuple[tuple[str, str, str], ...], cache_dir: Path | None) -> Drawing:
-    """The parsed logo, from a pickle keyed by the SVG's bytes and font map when one exists
+    """The parsed logo, from a pickle keyed by the SVG's bytes, the font map, the code and svglib's
+    version when one exists
     (so a rebuild neither imports nor runs svglib)."""
-    key = hashlib.sha256(path.read_bytes() + repr(fonts).encode("utf-8")).hexdigest()
-    return pickled(cache_dir, key, Drawing, lambda: _svg(str(path), fonts))
+    return pickled(cache_dir, logo_key(path, fonts), Drawing, lambda: _svg(str(path), fonts))
+
+
+def logo_key(path: Path, fonts: tuple[tuple[str, str, str], ...]) -> str:
+    """The parsed logo's cache key: the SVG's bytes (not its path) and the font map it is drawn with."""
+    return cache_key("logo", repr(fonts), files=[path])
 
 
 def load_logo(content: Content, theme: Theme, spec: str, field: str,

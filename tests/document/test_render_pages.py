@@ -11,7 +11,7 @@ import pypdfium2
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BRAND = yaml.safe_load((REPO / "assets" / "brand.yaml").read_text(encoding="utf-8"))
 REPORT = yaml.safe_load((REPO / "content" / "pacs" / "report.yaml").read_text(encoding="utf-8"))
 SCALE = 0.5  # 36 dpi: enough for colours and layout, fast to render

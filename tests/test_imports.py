@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "pacspdf"
+SRC = Path(__file__).resolve().parents[1] / "src" / "pacspdf"
 
 #: The pipeline, bottom first. A module may import its own layer or any layer before it.
 LAYERS: tuple[tuple[str, ...], ...] = (

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pacspdf.build import build
 
 
+@pytest.mark.slow
 def test_second_build_lays_out_in_one_pass_and_is_identical(content_copy: Callable[..., Path],
                                                             tmp_path: Path, sample_pdf: Any) -> None:
     """With the layout hints of the previous build, multiBuild needs one pass; the bytes match."""
@@ -24,6 +27,7 @@ def test_second_build_lays_out_in_one_pass_and_is_identical(content_copy: Callab
     assert list((cache / "derived").glob("*.pickle")) and list((cache / "layout").glob("*.json"))
 
 
+@pytest.mark.slow
 def test_stale_layout_hints_cost_passes_not_correctness(content_copy: Callable[..., Path],
                                                          tmp_path: Path) -> None:
     """Hints from a different version of the report still give the same bytes as no cache."""

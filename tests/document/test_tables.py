@@ -11,7 +11,7 @@ from pacspdf.content.schema import fields_of
 from pacspdf.derive.frames import Derived, derive
 from pacspdf.document.tables import ROUNDING_NOTE, _rounding_note, table_input
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from pacspdf.validate import (
     validate,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def stand_in_context(content: Content) -> dict[str, object]:
@@ -95,6 +95,7 @@ def test_case_reports_exactly_its_problems(case: Case, mutated: Path, baseline: 
     assert _problems(mutated) == first
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("case", "mutated"), [(c, c) for c in CASES], ids=[c.id for c in CASES],
                          indirect=["mutated"])
 def test_case_through_the_cli(case: Case, mutated: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -222,6 +223,7 @@ def test_hostile_yaml_is_a_clean_error(text: str, message: str) -> None:
     assert str(info.value) == message
 
 
+@pytest.mark.slow
 def test_alias_bomb_stops_early() -> None:
     """An exponential alias expansion ('billion laughs') is refused instead of built."""
     from pacspdf.content._yaml import YamlSyntaxError

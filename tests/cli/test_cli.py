@@ -12,7 +12,7 @@ import pytest
 
 from pacspdf import cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,6 +83,7 @@ def test_python_dash_m_matches_the_entry_point() -> None:
     assert done.stdout.startswith("pacspdf ")
 
 
+@pytest.mark.slow
 def test_only_an_interpreter_pacspdf_owns_has_its_collector_tuned() -> None:
     """The CLI raises the garbage collector's thresholds (a cold build spent ~0.2 s in it);
     importing pacspdf as a library leaves the host program's settings alone."""

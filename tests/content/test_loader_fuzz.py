@@ -25,7 +25,7 @@ from pacspdf.content.schema import field_names
 from pacspdf.errors import ContentError, Problem
 from pacspdf.validate import validate
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("PACSPDF_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -147,6 +147,7 @@ def test_random_text_as_report(sandbox: Sandbox, text: str) -> None:
     sandbox.check()
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mutated_report_and_brand(sandbox: Sandbox, data: st.DataObject) -> None:
@@ -168,6 +169,7 @@ def test_random_csv_bytes(sandbox: Sandbox, table: str, raw: bytes) -> None:
     sandbox.check()
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data(), table=st.sampled_from(TABLES))
 def test_random_csv_rows(sandbox: Sandbox, data: st.DataObject, table: str) -> None:

@@ -190,7 +190,7 @@ def test_every_sample_template_renders_from_its_tree_exactly_as_jinja_compiles_i
     from pacspdf.templates.tree import Evaluator, parsed, walkable
     from pacspdf.validate.templates import template_fields
 
-    content = load(Path(__file__).resolve().parents[1] / "content" / "pacs")
+    content = load(Path(__file__).resolve().parents[2] / "content" / "pacs")
     env = make_env(content.report.currency, content.report.unit)
     context = template_context(content, derive(content))
     renderer = TemplateRenderer(env, context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jinja2
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,6 +53,7 @@ def _outcome(render: Any) -> tuple[str, str]:
         return "error", type(exc).__name__
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(source=templates())
 def test_walker_matches_jinja_or_declines_before_running(source: str) -> None:

@@ -15,7 +15,7 @@ from pacspdf.content._yaml import load_located
 from pacspdf.content.model import Brand, Report
 from pacspdf.content.schema import MinLen, Pattern, Range, Record, Strip, field, field_names, fields_of, parse
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 class Inner(Record):

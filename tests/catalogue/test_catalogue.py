@@ -13,7 +13,7 @@ import pytest
 
 from pacspdf.catalogue import Job, Outcome, Reporter, build_all, find_reports, run_all
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 Built = tuple[Path, int, str, list[Outcome]]
 
 
@@ -45,6 +45,7 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return tmp, result.exit_code, out.getvalue(), result.outcomes
 
 
+@pytest.mark.slow
 def test_good_reports_are_built_despite_a_broken_one(catalogue: Built) -> None:
     tmp, code, _text, outcomes = catalogue
     assert code == 1
@@ -95,6 +96,7 @@ def _crash_or_pass(folder: str, output: str | None, label: str, cache_dir: str |
     return Outcome(label, True, path=str(output), worker=os.getpid())
 
 
+@pytest.mark.slow
 def test_a_dying_worker_takes_only_its_own_report_down(monkeypatch: pytest.MonkeyPatch) -> None:
     from pacspdf import catalogue
 

@@ -258,6 +258,7 @@ def test_pdf_has_vector_charts_with_embedded_truetype_text(
         assert "/FontFile2" in font["/FontDescriptor"].get_object()
 
 
+@pytest.mark.slow
 def test_owned_process_loads_matplotlib_without_the_3d_toolkit_and_leaves_it_importable() -> None:
     """The CLI skips mpl_toolkits.mplot3d while matplotlib loads (not drawn, ~0.09 s), and a
     later import still gets the real toolkit; a library caller's matplotlib is untouched."""

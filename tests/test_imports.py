@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "pacspdf"
 
 #: The pipeline, bottom first. A module may import its own layer or any layer before it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("pacspdf", "pacspdf.errors", "pacspdf.write", "pacspdf.runtime"),
+    ("pacspdf", "pacspdf.errors", "pacspdf.write", "pacspdf.runtime", "pacspdf.reportlab_surface"),
     ("pacspdf.content",),
     ("pacspdf.templates",),
     ("pacspdf.derive",),

@@ -101,7 +101,7 @@ def text_width(text: str, font_path: str, size: float) -> float:
 
 def cap_height(font_path: str) -> float:
     """Cap height of the TTF in em."""
-    return _metrics(font_path).cap_height
+    return float(_metrics(font_path).cap_height)
 
 
 class RecordingRenderer(RendererBase):

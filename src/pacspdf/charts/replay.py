@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reportlab.pdfgen.canvas import FILL_NON_ZERO
 from reportlab.platypus import Flowable
 
 from pacspdf.charts.spec import VectorDrawing
+from pacspdf.reportlab_surface import FILL_NON_ZERO
 
 
 class VectorFlowable(Flowable):

@@ -20,6 +20,7 @@ from pacspdf.document.paragraph import Paragraph
 from pacspdf.document.personal import PersonalLayout, draw_cover_block
 from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError
+from pacspdf.reportlab_surface import font_face_attribute, set_initial_font
 from pacspdf.templates.environment import long_date
 from pacspdf.write import cache_key, pickled
 
@@ -54,7 +55,7 @@ def _svg(path: str, family_fonts: tuple[tuple[str, str, str], ...]) -> Drawing:
     if drawing is None:
         raise ValueError("not a readable SVG file")
     # The renderer's starting font would otherwise be Helvetica (an unembedded base font).
-    drawing.initialFontName = family_fonts[0][2]
+    set_initial_font(drawing, family_fonts[0][2])
     return drawing
 
 
@@ -86,10 +87,7 @@ def load_logo(content: Content, theme: Theme, spec: str, field: str,
 
 
 def font_family(theme: Theme) -> str:
-    from reportlab.pdfbase import pdfmetrics
-
-    face = pdfmetrics.getFont(theme.fonts["regular"]).face
-    name = getattr(face, "familyName", b"")
+    name = font_face_attribute(theme.fonts["regular"], "familyName")
     return name.decode("latin-1") if isinstance(name, bytes) else str(name or "sans-serif")
 
 

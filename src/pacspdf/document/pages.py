@@ -14,6 +14,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from pacspdf.document.paragraph import Paragraph
 from pacspdf.document.personal import draw_footer_line
 from pacspdf.document.theme import Theme
+from pacspdf.reportlab_surface import canvas_document, frame_y, last_entries
 
 
 class Heading(Paragraph):
@@ -55,7 +56,7 @@ class EntryList(TableOfContents):
     @property
     def entries(self) -> list[list[Any]]:
         """The entries of the last finished pass, as JSON-friendly lists."""
-        return [list(e) for e in self._lastEntries]
+        return [list(e) for e in last_entries(self)]
 
     def seed(self, entries: list[list[Any]]) -> None:
         """Start the next multiBuild from these entries instead of an empty list."""
@@ -155,7 +156,7 @@ class ReportDocTemplate(BaseDocTemplate):
     def beforeDocument(self) -> None:
         if self.pdf_date:
             # Metadata dates are the edition date, so the file does not change from run to run.
-            self.canv._doc.setDateFormatter(lambda *_: self.pdf_date)
+            canvas_document(self.canv).setDateFormatter(lambda *_: self.pdf_date)
 
     # -- multiBuild bookkeeping ------------------------------------------------------------
     def handle_pageBegin(self) -> None:
@@ -165,12 +166,12 @@ class ReportDocTemplate(BaseDocTemplate):
     def afterFlowable(self, flowable: Flowable) -> None:
         canv = self.canv
         if isinstance(flowable, Heading):
-            canv.bookmarkHorizontal(flowable.key, 0, self.frame._y + flowable.height + 24)
+            canv.bookmarkHorizontal(flowable.key, 0, frame_y(self.frame) + flowable.height + 24)
             canv.addOutlineEntry(flowable.toc_text, flowable.key, level=flowable.toc_level,
                                  closed=flowable.toc_level > 0)
             self.notify("TOCEntry", (flowable.toc_level, flowable.toc_text, self.page, flowable.key))
         elif isinstance(flowable, Caption):
-            canv.bookmarkHorizontal(flowable.key, 0, self.frame._y + flowable.height + 24)
+            canv.bookmarkHorizontal(flowable.key, 0, frame_y(self.frame) + flowable.height + 24)
             self.notify(flowable.list_kind, (0, flowable.toc_text, self.page, flowable.key))
 
     # -- page decoration -------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from reportlab.platypus import Paragraph as _Paragraph
 
 
@@ -24,7 +26,7 @@ class Paragraph(_Paragraph):
         last = state.get("_last_wrap")
         if last is not None and last[0] == availWidth and last[1] is state.get("blPara"):
             self.width, self.height = last[2]
-            return last[2]
+            return cast(tuple[float, float], last[2])
         size: tuple[float, float] = super().wrap(availWidth, availHeight)
         state["_last_wrap"] = (availWidth, state.get("blPara"), size)
         return size

@@ -19,6 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from pacspdf.document.theme import Theme
 from pacspdf.personalise import locate_objects, sidecar_path
+from pacspdf.reportlab_surface import canvas_flag, set_canvas_flag
 from pacspdf.write import write_atomic
 
 #: Names of the two reserved form XObjects (personalise.py finds them by these names).
@@ -81,7 +82,7 @@ class PersonalLayout:
 def draw_cover_block(canv: Canvas, theme: Theme) -> None:
     """The cover's personal text as one form XObject (drawn once per canvas, then reused)."""
     lay = PersonalLayout.of(theme)
-    if not getattr(canv, "_pp_cover_form", False):
+    if not canvas_flag(canv, "_pp_cover_form"):
         canv.beginForm(PERSONAL_COVER, lowerx=0, lowery=0, upperx=lay.page[0], uppery=lay.page[1])
         canv.setFillColor(theme.colour["muted"])
         canv.setFont(theme.fonts["semibold"], lay.label_size)
@@ -93,18 +94,18 @@ def draw_cover_block(canv: Canvas, theme: Theme) -> None:
         canv.setFont(theme.fonts["regular"], lay.detail_size)
         canv.drawString(lay.text_x, lay.detail_y, lay.base_detail)
         canv.endForm()
-        canv._pp_cover_form = True
+        set_canvas_flag(canv, "_pp_cover_form")
     canv.doForm(PERSONAL_COVER)
 
 
 def draw_footer_line(canv: Canvas, theme: Theme) -> None:
     """Reserve the footer's personal line: one empty form XObject shared by every page."""
     lay = PersonalLayout.of(theme)
-    if not getattr(canv, "_pp_footer_form", False):
+    if not canvas_flag(canv, "_pp_footer_form"):
         canv.beginForm(PERSONAL_FOOTER, lowerx=0, lowery=0, upperx=lay.page[0],
                        uppery=lay.footer_form_height)
         canv.endForm()
-        canv._pp_footer_form = True
+        set_canvas_flag(canv, "_pp_footer_form")
     canv.doForm(PERSONAL_FOOTER)
 
 

@@ -31,6 +31,7 @@ from pacspdf.document.paragraph import Paragraph
 from pacspdf.document.tables import DisplayTable, table_input
 from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError, Problem
+from pacspdf.reportlab_surface import keeps_with_next, kept_together, table_rows, table_style
 from pacspdf.templates.environment import TemplateRenderer, Where, fmt_number, fmt_pct, long_date
 
 ChartFactory = Callable[[str], VectorDrawing]
@@ -82,10 +83,11 @@ class Composer:
 
     def bullets(self, items: list[str]) -> Flowable:
         t = self.theme
+        # ListFlowable takes ListItems too; the stubs type its items as flowables only.
+        bullets: list[Any] = [ListItem(Paragraph(i, self.s("bullet")), leftIndent=14,
+                                            bulletColor=t.colour["accent"]) for i in items]
         return ListFlowable(
-            [ListItem(Paragraph(i, self.s("bullet")), leftIndent=14, bulletColor=t.colour["accent"])
-             for i in items],
-            bulletType="bullet", start="\u2022", bulletFontName=t.fonts["regular"], bulletFontSize=9,
+            bullets, bulletType="bullet", start="\u2022", bulletFontName=t.fonts["regular"], bulletFontSize=9,
             leftIndent=14, bulletOffsetY=-0.5, spaceAfter=6)
 
     def key(self, base: str) -> str:
@@ -144,7 +146,7 @@ class Composer:
         shown = table_input(spec, r, self.derived)
         grid = self.grid(shown)
         line = self.source_line(source, note, shown.note)
-        if len(grid._cellvalues) <= 14:
+        if table_rows(grid) <= 14:
             return [KeepTogether([caption, grid, line])]
         return [caption, grid, line]
 
@@ -174,7 +176,7 @@ class Composer:
             n = len(dt.rows)
             style += [("LINEABOVE", (0, n), (-1, n), 0.9, t.colour["primary"]),
                       ("BACKGROUND", (0, n), (-1, n), colors.white)]
-        table.setStyle(TableStyle(style))
+        table.setStyle(table_style(style))
         return table
 
     def panel(self, content: list[Flowable], *, background: colors.Color, border: colors.Color | None = None,
@@ -195,7 +197,7 @@ class Composer:
             style.append(("BOX", (0, 0), (-1, -1), 0.6, border))
         if left_bar is not None:
             style.append(("LINEBEFORE", (0, 0), (0, -1), 3.2, left_bar))
-        box.setStyle(TableStyle(style))
+        box.setStyle(table_style(style))
         _w, height = box.wrap(t.frame_width, t.frame_height)
         if height > t.frame_height * 0.95 and where:
             line, col = self.content.located.where(where)
@@ -298,7 +300,7 @@ class Composer:
         reach = (f"<b>Talk to us</b><br/>{link(f'mailto:{sales}', sales)}"
                  + (f" · {escape(b.contact.phone)}" if b.contact.phone else "")
                  + f"<br/>{link(links['website'])}")
-        cells = [Paragraph(x, self.s("boxtext")) for x in (buy, ask, reach)]
+        cells: list[Flowable] = [Paragraph(x, self.s("boxtext")) for x in (buy, ask, reach)]
         out.append(Paragraph("How to buy or ask", self.s("h2")))
         out.append(KeepTogether(self.panel(cells, background=t.colour["tint"], left_bar=t.colour["accent"])))
         return out
@@ -401,11 +403,11 @@ def keep_headings_with_boxes(story: list[Flowable]) -> list[Flowable]:
     out: list[Flowable] = []
     run: list[Flowable] = []
     for f in story:
-        if isinstance(f, Paragraph) and f.getKeepWithNext():
+        if isinstance(f, Paragraph) and keeps_with_next(f):
             run.append(f)
             continue
         if run and isinstance(f, KeepTogether):
-            f = KeepTogether([*run, *f._content])
+            f = KeepTogether([*run, *kept_together(f)])
         else:
             out += run
         run = []

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from pacspdf.catalogue import Job, Outcome, Reporter, build_all, find_reports, run_all
+from pacspdf.catalogue import Job, Outcome, build_all, find_reports
+from pacspdf.cli.catalogue import Reporter, run_all
 
 ROOT = Path(__file__).resolve().parents[2]
 Built = tuple[Path, int, str, list[Outcome]]
@@ -39,7 +40,7 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Built:
     yaml.write_text(re.sub(r"(?m)^base_year: .*$", "base_year: twenty-twenty-four",
                            yaml.read_text(encoding="utf-8")), encoding="utf-8")
     out = io.StringIO()
-    result = build_all(tmp / "content", jobs=2, out_dir=tmp / "out", stream=out,
+    result = build_all(tmp / "content", jobs=2, out_dir=tmp / "out", listener=Reporter(out),
                        cache_dir=tmp / "chart-cache")
     assert result is not None
     return tmp, result.exit_code, out.getvalue(), result.outcomes
@@ -106,8 +107,18 @@ def test_a_dying_worker_takes_only_its_own_report_down(monkeypatch: pytest.Monke
     monkeypatch.setattr(catalogue, "_submit", submit)
     jobs = [Job(Path(f"r{i}"), Path(f"o{i}"), "crash" if i == 2 else f"r{i}") for i in range(5)]
     out = io.StringIO()
-    with Reporter(out, len(jobs), 2, fancy=False) as reporter:
+    reporter = Reporter(out, fancy=False)
+    reporter.start(len(jobs), 2)
+    try:
         outcomes = catalogue.build_jobs(jobs, 2, reporter)
+    finally:
+        reporter.stop()
     assert sorted((o.label, o.ok) for o in outcomes) == [
         ("crash", False), ("r0", True), ("r1", True), ("r3", True), ("r4", True)]
     assert "FAILED crash: the worker process building it died" in out.getvalue()
+
+
+def test_the_library_itself_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """build_all without a listener is silent (only pacspdf.cli prints); None when nothing to build."""
+    assert build_all(tmp_path) is None
+    assert capsys.readouterr() == ("", "")

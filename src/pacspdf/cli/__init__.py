@@ -48,7 +48,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     if args.all:
-        from pacspdf.catalogue import run_all
+        from pacspdf.cli.catalogue import run_all
 
         return run_all(Path(args.report or CATALOGUE_ROOT), jobs=args.jobs,
                        out_dir=Path(args.output) if args.output else None)

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import os
 import pickle
+import re
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -96,15 +97,29 @@ def source_hash() -> str:
 
 @cache
 def library_versions() -> str:
-    """``name=version`` of each of :data:`DRAWING_LIBRARIES` (``name=-`` when not installed)."""
-    out = []
-    for name in DRAWING_LIBRARIES:
+    """``name=version`` of each of :data:`DRAWING_LIBRARIES` (``name=-`` when not installed).
+
+    Read from the ``<name>-<version>.dist-info`` folders on ``sys.path`` (about 1 ms), not
+    with importlib.metadata, whose import alone costs more than a cached rebuild's keys.
+    """
+    wanted = {_dist_key(name) for name in DRAWING_LIBRARIES}
+    found: dict[str, str] = {}
+    for entry in sys.path:
         try:
-            version = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            version = "-"
-        out.append(f"{name}={version}")
-    return ";".join(out)
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info"):
+                dist, _, version = name[: -len(".dist-info")].partition("-")
+                key = _dist_key(dist)
+                if key in wanted:
+                    found.setdefault(key, version)
+    return ";".join(f"{name}={found.get(_dist_key(name), '-')}" for name in DRAWING_LIBRARIES)
+
+
+def _dist_key(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def cache_key(*parts: str | bytes, files: Iterable[Path] = ()) -> str:

@@ -56,6 +56,14 @@ def test_library_versions_name_the_drawing_libraries() -> None:
         assert f"{name}=-" not in versions  # installed: a real version
 
 
+def test_library_versions_are_the_installed_ones() -> None:
+    """The cheap dist-info scan reads the same versions importlib.metadata reports."""
+    import importlib.metadata
+
+    expected = ";".join(f"{n}={importlib.metadata.version(n)}" for n in write.DRAWING_LIBRARIES)
+    assert write.library_versions.__wrapped__() == expected
+
+
 def test_source_hash_covers_every_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Editing, adding or renaming any .py file under the package changes the source hash."""
     package = tmp_path / "pacspdf"

@@ -55,3 +55,15 @@ def test_build_and_make_copy(tmp_path: Path, sample_pdf: Any) -> None:
     copy = pacspdf.make_copy(base, pacspdf.Recipient("Ada Lovelace", "Example Ltd", "ada@example.com"),
                              "c0ffee", "2025-04-15")
     assert copy.pdf.startswith(base.pdf) and b"c0ffee" in copy.pdf
+
+
+def test_the_version_has_one_home() -> None:
+    """pyproject reads the version from pacspdf.__version__ (setuptools dynamic attr)."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "pacspdf.__version__"}
+    out = subprocess.run([sys.executable, "-m", "pacspdf", "--version"], capture_output=True, text=True,
+                         check=True, cwd=REPO)
+    assert out.stdout.strip() == f"pacspdf {pacspdf.__version__}"

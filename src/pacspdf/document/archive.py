@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 from reportlab.pdfbase import pdfdoc
 
 from pacspdf.document.tagcanvas import TaggedCanvas
+from pacspdf.document.tags import RawObject
 from pacspdf.reportlab_surface import canvas_document
 
 CONFORMANCE = ("2b", "3b", "none")
@@ -78,10 +79,10 @@ def finish(canv: TaggedCanvas, archive: Archive) -> None:
             "RegistryName": pdfdoc.PDFString("http://www.color.org"),
             "DestOutputProfile": doc.Reference(icc, "OutputIntentProfile")})
         cat.OutputIntents = pdfdoc.PDFArray([intent])
-    metadata = pdfdoc.PDFStream(pdfdoc.PDFDictionary({"Type": pdfdoc.PDFName("Metadata"),
-                                                      "Subtype": pdfdoc.PDFName("XML")}),
-                                xmp(info_values(doc), archive, _lang(cat)).encode("utf-8"),
-                                filters=[])
+    packet = xmp(info_values(doc), archive, _lang(cat)).encode("utf-8")
+    # Unfiltered and without a /Filter key, so any tool can read (and a copy can rewrite) it.
+    metadata = RawObject(b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n%s\nendstream"
+                      % (len(packet), packet))
     cat.Metadata = doc.Reference(metadata, "XMPMetadata")
 
 

@@ -218,14 +218,14 @@ class Tagger:
         """
         _prune(self.root)
         elements = list(self.root.walk())
-        raws = [_Raw() for _ in elements]
+        raws = [RawObject() for _ in elements]
         number = doc.idToObjectNumberAndVersion
         refs: dict[int, str] = {}
         for n, (element, raw) in enumerate(zip(elements, raws, strict=True)):
             name = f"StructElem{n}"
             doc.Reference(raw, name)
             refs[id(element)] = f"{number[name][0]} 0 R"
-        root_raw, tree_raw = _Raw(), _Raw()
+        root_raw, tree_raw = RawObject(), RawObject()
         root_ref = doc.Reference(root_raw, "StructTreeRoot")
         doc.Reference(tree_raw, "ParentTree")
         page_refs = {i + 1: f"{number[f'Page{i + 1}'][0]} 0 R" for i in range(len(pages))}
@@ -269,11 +269,11 @@ class Tagger:
         return root_ref
 
 
-class _Raw(pdfdoc.PDFObject):
-    """An object whose bytes are already formatted."""
+class RawObject(pdfdoc.PDFObject):
+    """A ReportLab object whose bytes are already formatted (written as ``n 0 obj ... endobj``)."""
 
-    def __init__(self) -> None:
-        self.data = b""
+    def __init__(self, data: bytes = b"") -> None:
+        self.data = data
 
     def format(self, document: Any) -> bytes:
         return self.data

@@ -236,6 +236,7 @@ class ReportDocTemplate(BaseDocTemplate):
         if self.pdf_date:
             # Metadata dates are the edition date, so the file does not change from run to run.
             canvas_document(self.canv).setDateFormatter(lambda *_: self.pdf_date)
+        self.canv.showOutline()  # a viewer opens the bookmarks beside the first page
 
     def multiBuild(self, story: list[Flowable], maxPasses: int = 10, **kw: Any) -> int:
         """Build on a tagged canvas that finishes the file as PDF/UA-1 and (by default) PDF/A-2b."""
@@ -252,8 +253,8 @@ class ReportDocTemplate(BaseDocTemplate):
         canv = self.canv
         if isinstance(flowable, Heading):
             canv.bookmarkHorizontal(flowable.key, 0, frame_y(self.frame) + flowable.height + 24)
-            canv.addOutlineEntry(flowable.toc_text, flowable.key, level=flowable.toc_level,
-                                 closed=flowable.toc_level > 0)
+            # Closed: the outline opens at its first level (chapters), sections one click away.
+            canv.addOutlineEntry(flowable.toc_text, flowable.key, level=flowable.toc_level, closed=True)
             self.notify("TOCEntry", (flowable.toc_level, flowable.toc_text, self.page, flowable.key))
         elif isinstance(flowable, Caption):
             canv.bookmarkHorizontal(flowable.key, 0, frame_y(self.frame) + flowable.height + 24)

@@ -3,7 +3,8 @@
 One row per idempotency key (UNIQUE): the enquiry's ``enquiry_id``, else its email and the
 report. A row moves ``queued -> sending -> sent``; a temporary failure puts it back to
 ``queued`` with the reason; a permanent one ends it as ``failed``; a row that cannot be
-sent at all is ``rejected``. Each state change is its own committed transaction
+sent at all is ``rejected``. A request from the web intake starts ``unconfirmed`` and
+becomes ``queued`` only when its confirmation link is followed; one turned away is ``refused``. Each state change is its own committed transaction
 (WAL, ``synchronous=FULL``), so after a crash the file says what was done.
 """
 
@@ -32,7 +33,7 @@ except ImportError:  # pragma: no cover - not POSIX
 log = logging.getLogger(__name__)
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the web intake's states, unconfirmed and refused
 
 
 class State(StrEnum):
@@ -41,6 +42,8 @@ class State(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     REJECTED = "rejected"
+    UNCONFIRMED = "unconfirmed"  # a web request waiting for its confirmation click
+    REFUSED = "refused"          # a web request turned away (limits, honeypot, ...), with the reason
 
 
 PENDING = (State.QUEUED, State.SENDING)
@@ -184,6 +187,8 @@ class Outbox:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise UsageError(f"{self.path}: outbox written by a newer pacspdf (schema {version})")
+            if version == 1:
+                _migrate_v1(self._db)
             self._db.executescript(_SCHEMA)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
@@ -275,6 +280,15 @@ class Outbox:
         finally:
             self._db.execute("PRAGMA synchronous=FULL")
 
+    def confirm(self, key: str) -> Entry | None:
+        """An ``unconfirmed`` entry becomes ``queued`` with its copy ID; None if it was not unconfirmed.
+
+        The one conditional UPDATE is what makes a confirmation link single-use.
+        """
+        cur = self._db.execute("UPDATE outbox SET state = 'queued', copy_id = ?, updated_at = ?"
+                               " WHERE key = ? AND state = 'unconfirmed'", (new_copy_id(), now_utc(), key))
+        return self._get(key) if cur.rowcount == 1 else None
+
     def mark_sent(self, key: str, server_reply: str) -> Entry:
         return self._update(key, "state = 'sent', reason = '', server_reply = ?, sent_at = ?",
                             server_reply, now_utc())
@@ -333,6 +347,10 @@ class Outbox:
             raise
         self._db.execute("COMMIT")
 
+    def count_since(self, state: State, since: str) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE state = ? AND updated_at >= ?",
+                                    (State(state).value, since)).fetchone()[0])
+
     def _get(self, key: str) -> Entry | None:
         row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM outbox WHERE key = ?", (key,)).fetchone()
         return Entry.from_row(row) if row else None
@@ -350,3 +368,19 @@ class Outbox:
         if cur.rowcount != 1:
             raise ValueError(f"outbox entry {key!r} is {entry.state}, cannot change it")
         return entry
+
+
+def _migrate_v1(db: sqlite3.Connection) -> None:
+    """Schema 1 -> 2: the state CHECK gains the web states (SQLite rebuilds the table for that)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("ALTER TABLE outbox RENAME TO outbox_v1")
+        db.execute("DROP INDEX IF EXISTS outbox_state")
+        db.execute(_SCHEMA.split(";")[0])  # CREATE TABLE outbox (executescript would commit)
+        db.execute(f"INSERT INTO outbox ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM outbox_v1")
+        db.execute("DROP TABLE outbox_v1")
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -24,7 +24,7 @@ from pacspdf.delivery.message import (
     context_from_content,
 )
 from pacspdf.delivery.outbox import Entry, NewEntry, Outbox, State, message_id_for, now_utc
-from pacspdf.delivery.send import RetryPolicy, SendOptions, enquiry_of, retry_pending
+from pacspdf.delivery.send import ReportBinding, RetryPolicy, SendOptions, enquiry_of, retry_pending
 from pacspdf.delivery.transport import DeliveryError, Transport, make_transport
 from pacspdf.derive import derive
 from pacspdf.errors import ContentError, PacspdfError, UsageError
@@ -47,6 +47,7 @@ __all__ = [
     "NewEntry",
     "Outbox",
     "PacspdfError",
+    "ReportBinding",
     "RetryPolicy",
     "SendOptions",
     "State",

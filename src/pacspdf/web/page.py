@@ -44,6 +44,7 @@ class ChartPick:
     spec: core.ChartSpec
     data: core.ChartData
     alt: str
+    note: str = ""            # the content's "illustrative" note for the figures shown
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class ReportPage:
     logo: Path
     fonts: dict[str, Path]
     chart_style: core.ChartStyle
-    illustrative: list[str]
+    size_note: str            # the illustrative note of the market sizes among the key figures
 
     def json_ld(self, canonical: str, image: str) -> Markup:
         """schema.org Product data for the report, safe inside a <script> element."""
@@ -148,8 +149,19 @@ def _pick_charts(content: core.Content, derived: Any, width: float,
             content.report_file, content.located.where(("charts", index, "title"))[0],
             f"charts[{index}].title"))
         spec, data = core.chart_input(chart, content.report, derived, width)
-        picks.append(ChartPick(chart.id, title, spec, data, _alt(chart.kind, title, data)))
+        picks.append(ChartPick(chart.id, title, spec, data, _alt(chart.kind, title, data),
+                               _note(content.report, chart.data)))
     return picks
+
+
+def _note(report: Any, ref: str) -> str:
+    """The illustrative note of the table a chart or figure reads (market_size, players, segment:<id>)."""
+    if ref == "market_size":
+        return report.market_size.illustrative or ""
+    if ref == "players":
+        return report.players.illustrative or ""
+    wanted = ref.split(":", 1)[1]
+    return next((s.illustrative or "" for s in report.segments if s.id == wanted), "")
 
 
 def _alt(kind: str, title: str, data: core.ChartData) -> str:
@@ -192,7 +204,6 @@ def build_page(folder: Path) -> ReportPage:
     players = [Item(p.company, p.focus, p.headquarters) for p in derived.players]
     chapters = [Chapter(s.title, [sub.title for sub in s.subsections]) for s in r.sections]
     copyright_text = renderer.render(b.copyright, core.Where(content.brand_file, 0, "copyright"))
-    illustrative = sorted({t.illustrative for t in (r.market_size, r.players, *r.segments) if t.illustrative})
     fonts = {k: core.resolve_asset(getattr(b.fonts, k), content.brand_dir) for k in ("regular", "semibold", "bold")}
     return ReportPage(
         slug=r.slug, folder=Path(folder), title=r.title, subtitle=r.subtitle, code=r.code, edition=r.edition,
@@ -206,4 +217,4 @@ def build_page(folder: Path) -> ReportPage:
         links=links, publisher=b.publisher, legal_name=b.legal_name, tagline=b.tagline,
         copyright=copyright_text, contact_email=b.contact.email, sales_email=b.contact.sales_email,
         address=b.contact.address, palette=palette_for(b.colours), logo=content.brand_dir / b.logo,
-        fonts=fonts, chart_style=theme.chart, illustrative=illustrative)
+        fonts=fonts, chart_style=theme.chart, size_note=_note(r, "market_size"))

@@ -26,7 +26,7 @@ class SiteReport:
 
     page: ReportPage
     previews: list[Preview]
-    charts: list[tuple[str, str, str]]          # (file, title, alt)
+    charts: list[tuple[str, str, str, str]]     # (file, title, alt, illustrative note)
     pdf: Path
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -65,7 +65,7 @@ def prepare_report(folder: Path, site_dir: Path, pdf_dir: Path) -> SiteReport:
     for pick in page.charts:
         name = f"chart-{pick.id}.svg"
         _write_if_changed(out / name, chart_svg(pick.spec, pick.data, page.chart_style))
-        charts.append((name, pick.title, pick.alt))
+        charts.append((name, pick.title, pick.alt, pick.note))
     _write_if_changed(out / f"logo{page.logo.suffix}", page.logo.read_bytes())
     _write_if_changed(out / "brand.css", f":root{{{page.palette.css()}}}\n".encode())
     return SiteReport(page, previews, charts, base.pdf_path)
@@ -110,16 +110,21 @@ def build_site(folders: Iterable[Path], site_dir: Path = DEFAULT_SITE, *, base_u
                pdf_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write the teaser page of each report and the catalogue index; return the pages written."""
     site_dir = Path(site_dir)
-    env = environment()
     reports = []
     for folder in folders:
         reports.append(prepare_report(Path(folder), site_dir, Path(pdf_dir or core.DEFAULT_OUT)))
         if progress:
             progress(reports[-1].slug)
+    return write_site(reports, site_dir, base_url)
+
+
+def write_site(reports: list[SiteReport], site_dir: Path, base_url: str) -> list[Path]:
+    """The pages of prepared reports, the index and the stylesheet; pages of removed reports go."""
     slugs = [r.slug for r in reports]
     if len(set(slugs)) != len(slugs):
         dupes = sorted({s for s in slugs if slugs.count(s) > 1})
         raise core.UsageError(f"two report folders have the slug {dupes[0]!r}; each page needs its own")
+    env = environment()
     write_static(site_dir, reports)
     written = []
     for report in reports:
@@ -129,7 +134,7 @@ def build_site(folders: Iterable[Path], site_dir: Path = DEFAULT_SITE, *, base_u
     index = site_dir / "index.html"
     _write_if_changed(index, render_index(env, reports, base_url).encode("utf-8"))
     written.insert(0, index)
-    _prune(site_dir, {r.slug for r in reports})
+    _prune(site_dir, set(slugs))
     return written
 
 

@@ -1,0 +1,107 @@
+"""The ``site``, ``serve`` and ``worker`` subcommands: arguments to calls, and every line they print."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from pacspdf.web import core
+from pacspdf.web.settings import load_settings
+from pacspdf.web.site import build_site, prepare_report, report_folders, write_site
+
+log = logging.getLogger("pacspdf.web")
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def choose_reports(report: str | None, root: str | None, default_root: str = "content") -> list[Path]:
+    """The report folders a command works on: REPORT, every one under ROOT, or the only one there is."""
+    if report and root:
+        raise core.UsageError("give either REPORT or --all, not both")
+    if report:
+        folder = Path(report)
+        if not (folder / "report.yaml").is_file():
+            raise core.UsageError(f"{folder}: no report.yaml here (not a report folder)")
+        return [folder]
+    base = Path(root or default_root)
+    folders = report_folders(base)
+    if not folders:
+        raise core.UsageError(f"{base}: no report folders (folders with a report.yaml)")
+    if root is None and len(folders) > 1:
+        names = ", ".join(str(f) for f in folders)
+        raise core.UsageError(f"{base}: {len(folders)} reports ({names}); name one, or use --all")
+    return folders
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    folders = choose_reports(args.report, args.all)
+    settings = load_settings()
+    pages = build_site(folders, Path(args.output), base_url=settings.public_url)
+    print(f"{args.output}: {len(pages) - 1} report page{'s' * (len(pages) != 2)} and the catalogue index")
+    for page in pages:
+        print(f"  {page}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from pacspdf.web.app import Intake, make_app
+    from pacspdf.web.worker import Worker
+
+    _logging()
+    settings = load_settings(default_url=f"http://{args.host}:{args.port}", require_key=args.no_worker)
+    folders = report_folders(Path(args.content))
+    if not folders:
+        raise core.UsageError(f"{args.content}: no report folders (folders with a report.yaml)")
+    site_dir, db = Path(args.site_dir), Path(args.db)
+    # The static pages first: `site` and `serve` write the same files.
+    reports = [prepare_report(f, site_dir, core.DEFAULT_OUT) for f in folders]
+    write_site(reports, site_dir, settings.public_url)
+    worker = None if args.no_worker else Worker(db, settings, pdf_dir=core.DEFAULT_OUT)
+    intake = Intake(reports, db=db, settings=settings, site_dir=site_dir, pdf_dir=core.DEFAULT_OUT,
+                    transport=args.transport, worker=worker)
+    app = make_app(intake)
+    print(f"serving {len(reports)} report{'s' * (len(reports) != 1)} on http://{args.host}:{args.port}/ "
+          f"(links in mails: {settings.public_url}); worker: {'separate' if worker is None else 'in-process'}, "
+          f"transport: {args.transport}", flush=True)
+    config = uvicorn.Config(app, host=args.host, port=args.port, access_log=False, proxy_headers=False,
+                            server_header=False, log_config=None, timeout_graceful_shutdown=30,
+                            lifespan="on")
+    uvicorn.Server(config).run()
+    print("stopped", flush=True)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from pacspdf.web.store import WebStore
+    from pacspdf.web.worker import Worker
+
+    _logging()
+    settings = load_settings(require_key=True)
+    worker = Worker(Path(args.db), settings)
+    if args.once:
+        store = WebStore(Path(args.db))
+        with core.Outbox(Path(args.db)) as outbox:
+            done = worker.run_once(store, outbox)
+        print(f"{done} message{'s' * (done != 1)} handled")
+        return 0
+
+    def install(stop: Callable[[], None]) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop())
+
+    from pacspdf.web.worker import run_forever
+
+    print(f"worker on {args.db}: sending until stopped (Ctrl-C or SIGTERM finish the message in flight)",
+          flush=True)
+    run_forever(worker, install)
+    print(f"stopped after {worker.sent} message{'s' * (worker.sent != 1)}", flush=True)
+    return 0

@@ -1,0 +1,187 @@
+"""Drain the store: send due confirmation and sales mails, then the outbox's queued copies, one at a time.
+
+The queued copies go through the delivery pipeline (``retry_pending``: the same
+personalisation, message and transport code as ``pacspdf send``). A stop request is
+honoured between two messages: the one in flight is always finished and recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from pacspdf.web import core
+from pacspdf.web.mails import confirmation_message, sales_message
+from pacspdf.web.settings import Settings
+from pacspdf.web.store import Mail, WebStore
+from pacspdf.web.tokens import Purpose, sign
+
+log = logging.getLogger("pacspdf.web.worker")
+
+
+class _Stopping(Exception):
+    """Raised between two messages when the worker was asked to stop."""
+
+
+class Worker:
+    """Sends what the intake and ``pacspdf send`` left to send; safe to run beside other workers."""
+
+    def __init__(self, db: Path, settings: Settings, *, pdf_dir: Path = core.DEFAULT_OUT,
+                 outbox_dir: Path | None = None,
+                 environ: Mapping[str, str] | None = None, poll: float = 1.0,
+                 retry: core.RetryPolicy | None = None) -> None:
+        self.db = Path(db)
+        self.settings = settings
+        self.pdf_dir = Path(pdf_dir)
+        self.outbox_dir = outbox_dir or self.db.parent / "outbox"
+        self.environ = environ
+        self.poll = poll
+        self.retry = retry or core.RetryPolicy(attempts=3, first_delay=1.0, max_delay=10.0)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._contexts: dict[str, core.MailContext] = {}
+        self._bindings: dict[str, core.ReportBinding] = {}
+        self._transports: dict[str, core.Transport] = {}
+        self._thread: threading.Thread | None = None
+        self.sent = 0
+
+    # ------------------------------------------------------------------ control
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float | None = 60.0) -> None:
+        """Ask the worker to stop after the message in flight, and wait for it."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self.run, name="pacspdf-worker", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def run(self) -> None:
+        store = WebStore(self.db)
+        try:
+            with core.Outbox(self.db) as outbox:
+                while not self._stop.is_set():
+                    try:
+                        done = self.run_once(store, outbox)
+                    except _Stopping:
+                        break
+                    except core.PacspdfError as exc:
+                        log.error("worker: %s", exc)
+                        done = 0
+                    if not done:
+                        self._wake.wait(self.poll)
+                        self._wake.clear()
+        finally:
+            for transport in self._transports.values():
+                with contextlib.suppress(Exception):
+                    transport.close()
+            store.close()
+
+    def run_once(self, store: WebStore, outbox: core.Outbox) -> int:
+        """Send every due web mail, then every queued copy; the number of messages handled."""
+        done = 0
+        while (mail := store.claim_mail()) is not None:
+            self._send_mail(store, outbox, mail)
+            done += 1
+            if self._stop.is_set():
+                raise _Stopping
+        if outbox.pending():
+            done += self._drain(outbox)
+        return done
+
+    # ------------------------------------------------------------------ web mails
+
+    def _context(self, report_dir: str) -> core.MailContext:
+        if report_dir not in self._contexts:
+            self._contexts[report_dir] = core.context_from_content(core.load(Path(report_dir)), self.environ)
+        return self._contexts[report_dir]
+
+    def _transport(self, name: str) -> core.Transport:
+        if name not in self._transports:
+            self._transports[name] = core.make_transport(name, outbox_dir=self.outbox_dir, environ=self.environ)
+        return self._transports[name]
+
+    def _send_mail(self, store: WebStore, outbox: core.Outbox, mail: Mail) -> None:
+        request = store.request(mail.request_id)
+        entry = outbox.get(request.outbox_key) if request else None
+        if request is None or entry is None:
+            store.finish_mail(mail.id, "failed", "its request is gone")
+            return
+        ctx = self._context(entry.report_dir)
+        message_id = core.message_id_for(f"web:{mail.purpose}:{request.id}", ctx.domain)
+        if mail.purpose == "confirm":
+            if entry.state is not core.State.UNCONFIRMED:
+                store.finish_mail(mail.id, "failed", f"not sent: the request is already {entry.state.value}")
+                return
+            lifetime = self.settings.confirm_hours * 3600
+            token = sign(self.settings.secret_key, Purpose.CONFIRM, request.id, lifetime)
+            link = f"{self.settings.public_url}/confirm/{token}"
+            msg = confirmation_message(ctx, entry.email, link, request.kind, self.settings.confirm_hours,
+                                       message_id)
+            recipient = entry.email
+        else:
+            msg = sales_message(ctx, entry, request.marketing_consent, message_id)
+            recipient = ctx.reply_to.addr_spec
+        try:
+            receipt = self._transport(mail.transport).send(msg, sender=ctx.sender.addr_spec, recipient=recipient)
+        except core.DeliveryError as exc:
+            if exc.temporary or exc.fatal:
+                delay = min(600.0, 5.0 * 2 ** min(mail.attempts, 7))
+                store.finish_mail(mail.id, "pending", exc.reason, retry_in=delay)
+                log.warning("%s mail for request %s: %s; next try in %.0f s", mail.purpose, request.id,
+                            exc.reason, delay)
+            else:
+                store.finish_mail(mail.id, "failed", exc.reason)
+                log.error("%s mail for request %s failed: %s", mail.purpose, request.id, exc.reason)
+            return
+        store.finish_mail(mail.id, "sent", receipt[:200])
+        self.sent += 1
+        log.info("%s mail sent for request %s", mail.purpose, request.id)
+
+    # ------------------------------------------------------------------ the outbox
+
+    def _binding(self, entry: core.Entry) -> core.ReportBinding:
+        if entry.report_dir not in self._bindings:
+            self._bindings[entry.report_dir] = core.default_binding(Path(entry.report_dir), self.pdf_dir)
+        return self._bindings[entry.report_dir]
+
+    def _drain(self, outbox: core.Outbox) -> int:
+        handled = 0
+
+        def progress(done: int, total: int, result: object) -> None:
+            nonlocal handled
+            handled = done
+            log.info("copy %s: %s", getattr(result, "key", "?"), getattr(result, "outcome", "?"))
+            if self._stop.is_set():
+                raise _Stopping
+
+        options = core.SendOptions(retry=self.retry, sleep=self._sleep)
+        try:
+            core.retry_pending(outbox=outbox, bindings=self._binding, transports=self._transport,
+                               options=options, progress=progress)
+        except core.UsageError as exc:  # another sender holds the outbox: its turn
+            log.info("outbox busy: %s", exc)
+        self.sent += handled
+        return handled
+
+    def _sleep(self, seconds: float) -> None:
+        self._stop.wait(seconds)
+
+
+def run_forever(worker: Worker, install: Callable[[Callable[[], None]], None]) -> None:
+    """Run ``worker`` in this thread until ``install``'s callback (a signal handler) asks it to stop."""
+    install(lambda: worker.stop(timeout=0))
+    worker.run()

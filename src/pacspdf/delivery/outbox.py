@@ -4,7 +4,8 @@ One row per idempotency key (UNIQUE): the enquiry's ``enquiry_id``, else its ema
 report. A row moves ``queued -> sending -> sent``; a temporary failure puts it back to
 ``queued`` with the reason; a permanent one ends it as ``failed``; a row that cannot be
 sent at all is ``rejected``. A request from the web intake starts ``unconfirmed`` and
-becomes ``queued`` only when its confirmation link is followed; one turned away is ``refused``. Each state change is its own committed transaction
+becomes ``queued`` only when its confirmation link is followed; one turned away is ``refused``.
+Each state change is its own committed transaction
 (WAL, ``synchronous=FULL``), so after a crash the file says what was done.
 """
 

@@ -55,6 +55,10 @@ SECURITY_HEADERS = [
 ]
 
 
+_RELOAD = "We could not accept this form. Please reload the page and send it again."
+_RELOAD_EXPIRED = "This form was open too long. Please reload the page and send it again."
+
+
 def _nonce_hash(cookie: str) -> str:
     return hashlib.sha256(cookie.encode("utf-8", "replace")).hexdigest()[:24]
 
@@ -95,7 +99,8 @@ class Intake:
                                                             download=download, root="/", publisher=publisher)
         return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
 
-    def refuse(self, refusal: Refusal, slug: str = "", kind: str = "", back: str | None = None) -> HTMLResponse:
+    def refuse(self, refusal: Refusal, slug: str = "", kind: str = "",
+               back: str | None = None) -> HTMLResponse:
         """Record the refusal in the outbox with its reason, and show the visitor a clear page."""
         report = self.reports.get(slug)
         try:
@@ -145,16 +150,13 @@ class Intake:
                 t = verify(self.settings.secret_key, Purpose.FORM, token)
             except TokenError as exc:
                 if exc.kind == "expired":
-                    raise Refusal(400, "form token expired",
-                                  "This form was open too long. Please reload the page and send it again.") from None
-                raise Refusal(400, "form token missing or forged",
-                              "We could not accept this form. Please reload the page and send it again.") from None
-            t_slug, t_kind, t_nonce = (t.value.split(":") + ["", "", ""])[:3]
+                    raise Refusal(400, "form token expired", _RELOAD_EXPIRED) from None
+                raise Refusal(400, "form token missing or forged", _RELOAD) from None
+            t_slug, t_kind, t_nonce = [*t.value.split(":"), "", "", ""][:3]
             bound = bool(cookie) and secrets.compare_digest(t_nonce, _nonce_hash(cookie))
             check_origin(headers, self.settings, bound)
             if (t_slug, t_kind) != (slug, form_kind):
-                raise Refusal(400, "form token made for another form",
-                              "We could not accept this form. Please reload the page and send it again.")
+                raise Refusal(400, "form token made for another form", _RELOAD)
             if form.get("website", ""):
                 raise Refusal(400, "honeypot field filled", "We could not accept this request.")
             waited = time.time() - t.issued
@@ -203,7 +205,7 @@ class Intake:
         except TokenError as exc:
             if exc.kind == "expired":
                 raise Refusal(410, "confirmation link expired",
-                              "This confirmation link has expired. Please request the sample again.") from None
+                              "This link has expired. Please ask for the sample again.") from None
             raise Refusal(400, "confirmation link forged",
                           "This link is not one we sent. Please use the link in our email.") from None
         request = self.store.request(t.value)
@@ -259,13 +261,14 @@ class Intake:
                     from None
             request = self.store.request(t.value)
             entry = self.outbox().get(request.outbox_key) if request else None
-            if request is None or entry is None or entry.state in (core.State.UNCONFIRMED, core.State.REFUSED):
+            if request is None or entry is None or entry.state is core.State.UNCONFIRMED:
                 raise Refusal(400, "download link names no confirmed request",
-                              "This download link is not valid. Please use the link on the confirmation page.")
+                              "This download link is not valid. Use the link on the confirmation page.")
         except Refusal as refusal:
             return self.refuse(refusal)
         date = (entry.prepared_at or datetime.now(UTC).isoformat())[:10]
-        copy = core.personaliser_for(self.base(request.report_slug))(core.enquiry_of(entry), entry.copy_id, date)
+        personalise = core.personaliser_for(self.base(request.report_slug))
+        copy = personalise(core.enquiry_of(entry), entry.copy_id, date)
         return Response(copy.pdf, media_type="application/pdf", headers={
             "content-disposition": f'attachment; filename="{request.report_slug}-sample.pdf"',
             "cache-control": "no-store"})

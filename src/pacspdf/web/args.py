@@ -44,12 +44,14 @@ def add_parsers(subparsers: Any) -> None:
     p.add_argument("--transport", choices=TRANSPORTS, default="file",
                    help="how confirmed requests are sent: file (.eml files under out/outbox/, the "
                         "default) or smtp (PACSPDF_SMTP_*)")
-    p.add_argument("--site-dir", default=DEFAULT_SITE, help=f"where the pages are written (default: {DEFAULT_SITE})")
+    p.add_argument("--site-dir", default=DEFAULT_SITE,
+                   help=f"where the pages are written (default: {DEFAULT_SITE})")
     p.add_argument("--no-worker", action="store_true", help="do not send mail from this process "
                                                             "(run `pacspdf worker` beside it)")
     p.set_defaults(func=_lazy("cmd_serve"))
 
-    p = subparsers.add_parser("worker", help="send confirmation mails and confirmed copies (runs until stopped)",
+    p = subparsers.add_parser("worker",
+                              help="send confirmation mails and confirmed copies (runs until stopped)",
                               description="Drain the outbox: confirmation and sales mails, then queued "
                                           "personalised copies. Stops after the message in flight on "
                                           "SIGINT or SIGTERM.")

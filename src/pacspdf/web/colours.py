@@ -32,7 +32,7 @@ def _mix(hex_colour: str, towards: str, t: float) -> str:
 
 
 def readable(fg: str, bg: str, ratio: float = AA) -> str:
-    """``fg``, moved towards black or white (whichever ``bg`` contrasts with more) until it reads on ``bg``."""
+    """``fg``, moved towards black or white (whichever ``bg`` contrasts more with) until it reads."""
     if contrast(fg, bg) >= ratio:
         return fg.upper()
     target = INK if contrast(INK, bg) >= contrast(WHITE, bg) else WHITE

@@ -69,9 +69,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     intake = Intake(reports, db=db, settings=settings, site_dir=site_dir, pdf_dir=core.DEFAULT_OUT,
                     transport=args.transport, worker=worker)
     app = make_app(intake)
+    where = "separate" if worker is None else "in-process"
     print(f"serving {len(reports)} report{'s' * (len(reports) != 1)} on http://{args.host}:{args.port}/ "
-          f"(links in mails: {settings.public_url}); worker: {'separate' if worker is None else 'in-process'}, "
-          f"transport: {args.transport}", flush=True)
+          f"(links in mails: {settings.public_url}); worker: {where}, transport: {args.transport}",
+          flush=True)
     config = uvicorn.Config(app, host=args.host, port=args.port, access_log=False, proxy_headers=False,
                             server_header=False, log_config=None, timeout_graceful_shutdown=30,
                             lifespan="on")

@@ -72,8 +72,8 @@ def page_previews(pdf_path: Path, out_dir: Path, title: str) -> list[Preview]:
             buf = io.BytesIO()
             image.save(buf, format="PNG", optimize=True)
             (out_dir / name).write_bytes(buf.getvalue())
-            previews.append(Preview(name, f"Page {index + 1} of {total} of the free sample of {title}: {what}",
-                                    image.width, image.height))
+            alt = f"Page {index + 1} of {total} of the free sample of {title}: {what}"
+            previews.append(Preview(name, alt, image.width, image.height))
             page.close()
     finally:
         doc.close()

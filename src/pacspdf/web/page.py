@@ -124,8 +124,8 @@ def _summary(content: core.Content, renderer: core.TemplateRenderer) -> list[Mar
     for i, block in enumerate(first.blocks):
         if block.text is None:
             continue
-        where = core.Where(content.report_file, content.located.where(("sections", 0, "blocks", i, "text"))[0],
-                           f"sections[0].blocks[{i}].text")
+        line = content.located.where(("sections", 0, "blocks", i, "text"))[0]
+        where = core.Where(content.report_file, line, f"sections[0].blocks[{i}].text")
         for b in core.blocks(renderer.render(block.text, where)):
             markup = getattr(b, "markup", None)
             if markup is not None:
@@ -187,7 +187,8 @@ def build_page(folder: Path) -> ReportPage:
     content = core.load(folder)
     derived = core.derive(content)
     r, b = content.report, content.brand
-    renderer = core.TemplateRenderer(core.make_env(r.currency, r.unit), core.template_context(content, derived))
+    renderer = core.TemplateRenderer(core.make_env(r.currency, r.unit),
+                                     core.template_context(content, derived))
     money = renderer.env.filters["money"]
     theme = core.make_theme(b, content.brand_dir, content.brand_file)
     links = core.brand_links(content)
@@ -204,7 +205,8 @@ def build_page(folder: Path) -> ReportPage:
     players = [Item(p.company, p.focus, p.headquarters) for p in derived.players]
     chapters = [Chapter(s.title, [sub.title for sub in s.subsections]) for s in r.sections]
     copyright_text = renderer.render(b.copyright, core.Where(content.brand_file, 0, "copyright"))
-    fonts = {k: core.resolve_asset(getattr(b.fonts, k), content.brand_dir) for k in ("regular", "semibold", "bold")}
+    fonts = {k: core.resolve_asset(getattr(b.fonts, k), content.brand_dir)
+             for k in ("regular", "semibold", "bold")}
     return ReportPage(
         slug=r.slug, folder=Path(folder), title=r.title, subtitle=r.subtitle, code=r.code, edition=r.edition,
         edition_long=core.long_date(r.edition), description=description, keywords=list(r.keywords),

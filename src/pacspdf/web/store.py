@@ -124,7 +124,8 @@ class WebStore:
 
     # ------------------------------------------------------------------ limits
 
-    def admit(self, buckets: Mapping[str, str], limits: Mapping[str, int], day: str | None = None) -> str | None:
+    def admit(self, buckets: Mapping[str, str], limits: Mapping[str, int],
+              day: str | None = None) -> str | None:
         """Count one request in every bucket unless one is at its cap; return that bucket's kind, or None.
 
         ``buckets`` maps a kind (ip, net, email, domain) to its key; check and count happen in
@@ -133,7 +134,8 @@ class WebStore:
         day = day or today()
         with self._transaction() as db:
             for kind, key in buckets.items():
-                row = db.execute("SELECT n FROM web_counter WHERE bucket = ? AND day = ?", (key, day)).fetchone()
+                row = db.execute("SELECT n FROM web_counter WHERE bucket = ? AND day = ?",
+                                 (key, day)).fetchone()
                 if row is not None and row[0] >= limits[kind]:
                     return kind
             for key in buckets.values():
@@ -176,12 +178,13 @@ class WebStore:
                                        " purpose = 'confirm'", (request.id,)).fetchone()[0]
                 db.execute("INSERT INTO web_mail (request_id, purpose, state, transport, next_at, created_at,"
                            " updated_at) VALUES (?, 'sales', 'pending', ?, ?, ?, ?)"
-                           " ON CONFLICT (request_id, purpose) DO NOTHING", (request.id, transport, now, now, now))
+                           " ON CONFLICT (request_id, purpose) DO NOTHING",
+                           (request.id, transport, now, now, now))
 
     # ------------------------------------------------------------------ mails
 
     def claim_mail(self) -> Mail | None:
-        """The next due mail, marked ``sending`` (a conditional update: two workers never take the same one)."""
+        """The next due mail, marked ``sending`` (conditionally: two workers never take the same one)."""
         db = self._conn()
         now = now_utc()
         while True:

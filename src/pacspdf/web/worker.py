@@ -111,7 +111,8 @@ class Worker:
 
     def _transport(self, name: str) -> core.Transport:
         if name not in self._transports:
-            self._transports[name] = core.make_transport(name, outbox_dir=self.outbox_dir, environ=self.environ)
+            self._transports[name] = core.make_transport(name, outbox_dir=self.outbox_dir,
+                                                         environ=self.environ)
         return self._transports[name]
 
     def _send_mail(self, store: WebStore, outbox: core.Outbox, mail: Mail) -> None:
@@ -136,7 +137,8 @@ class Worker:
             msg = sales_message(ctx, entry, request.marketing_consent, message_id)
             recipient = ctx.reply_to.addr_spec
         try:
-            receipt = self._transport(mail.transport).send(msg, sender=ctx.sender.addr_spec, recipient=recipient)
+            transport = self._transport(mail.transport)
+            receipt = transport.send(msg, sender=ctx.sender.addr_spec, recipient=recipient)
         except core.DeliveryError as exc:
             if exc.temporary or exc.fatal:
                 delay = min(600.0, 5.0 * 2 ** min(mail.attempts, 7))

@@ -144,7 +144,7 @@ def test_metadata_for_search_and_sharing(site: Path) -> None:
     assert page.meta("og:title").startswith("Healthcare Picture Archiving")
     assert page.meta("og:image").startswith(f"{BASE}/reports/pacs/page-1.png")
     assert 50 < len(page.meta("description")) <= 300
-    (attrs, text), = [s for s in page.scripts if s[0].get("type") == "application/ld+json"]
+    (_attrs, text), = [s for s in page.scripts if s[0].get("type") == "application/ld+json"]
     data = json.loads(text)
     assert data["@type"] == "Product" and data["sku"] == "RMF-HC-1896609"
     assert {o["name"] for o in data["offers"]} == {"Single user", "Multi-user", "Enterprise"}

@@ -21,6 +21,7 @@ from urllib.parse import urlencode, urlsplit
 import uvicorn
 
 from pacspdf.web.app import Intake, make_app
+from pacspdf.web.commands import server_config
 from pacspdf.web.settings import load_settings
 from pacspdf.web.site import prepare_report, write_site
 from pacspdf.web.worker import Worker
@@ -73,15 +74,13 @@ def serve(root: Path, folders: list[Path], *, env: Mapping[str, str] | None = No
                "PACSPDF_SMTP_HOST": "127.0.0.1", "PACSPDF_SMTP_PORT": str(controller.port),
                "PACSPDF_SMTP_SECURITY": "none", **(env or {})}
     settings = load_settings(environ, require_key=True)
-    site_dir, db = root / "site", root / "out" / "pacspdf.db"
+    site_dir, db = root / "site", root / "db" / "pacspdf.db"
     reports = [prepare_report(f, site_dir, root / "out") for f in folders]
     write_site(reports, site_dir, settings.public_url)
     the_worker = Worker(db, settings, pdf_dir=root / "out", environ=environ, poll=0.2) if worker else None
     intake = Intake(reports, db=db, settings=settings, site_dir=site_dir, pdf_dir=root / "out",
                     transport=transport, worker=the_worker)
-    config = uvicorn.Config(make_app(intake), host="127.0.0.1", port=port, access_log=False,
-                            log_config=None, lifespan="on", timeout_graceful_shutdown=10)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(make_app(intake), "127.0.0.1", port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 20

@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pacspdf.web import core
 from pacspdf.web.settings import load_settings
@@ -73,12 +74,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"serving {len(reports)} report{'s' * (len(reports) != 1)} on http://{args.host}:{args.port}/ "
           f"(links in mails: {settings.public_url}); worker: {where}, transport: {args.transport}",
           flush=True)
-    config = uvicorn.Config(app, host=args.host, port=args.port, access_log=False, proxy_headers=False,
-                            server_header=False, log_config=None, timeout_graceful_shutdown=30,
-                            lifespan="on")
-    uvicorn.Server(config).run()
+    uvicorn.Server(server_config(app, args.host, args.port)).run()
     print("stopped", flush=True)
     return 0
+
+
+def server_config(app: Any, host: str, port: int) -> Any:
+    """uvicorn's settings for the intake: our own access log and X-Forwarded-For handling (uvicorn's
+    would believe the header from any local peer), no Server header, 30 s to finish requests on stop."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, access_log=False, proxy_headers=False,
+                          server_header=False, log_config=None, timeout_graceful_shutdown=30,
+                          lifespan="on")
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

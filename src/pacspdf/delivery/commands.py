@@ -106,7 +106,8 @@ def show_outbox(db: Path, out: TextIO, limit: int = 10) -> int:
     """``pacspdf outbox``: counts per state, then the latest failures, rejections and retries."""
     with Outbox(db, create=False) as outbox:
         counts = outbox.counts()
-        problems = outbox.recent((State.FAILED, State.REJECTED, State.QUEUED, State.SENDING), limit)
+        problems = outbox.recent((State.FAILED, State.REJECTED, State.REFUSED, State.QUEUED, State.SENDING),
+                                  limit)
     print(f"{db}: {sum(counts.values())} enquiries", file=out)
     for state in State:
         print(f"  {state.value:<9} {counts[state]:>6}", file=out)

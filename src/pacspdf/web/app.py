@@ -47,7 +47,9 @@ KINDS = {"sample": "sample", "enquiry": "question"}
 _ASSET = re.compile(r"[a-z0-9][a-z0-9-]*\.(png|svg|css)")
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),  # confirmation and download URLs carry tokens
+    # Confirmation and download URLs carry tokens: no Referer leaves the site. (Not "no-referrer": with
+    # it, browsers send "Origin: null" on our own form posts.)
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"content-security-policy",
      b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
@@ -93,10 +95,15 @@ class Intake:
         return box
 
     def page(self, status: int, heading: str, lines: list[str], *, back: str | None = None,
-             download: str | None = None) -> HTMLResponse:
-        publisher = next(iter(self.reports.values())).page.publisher if self.reports else ""
+             download: str | None = None, slug: str = "") -> HTMLResponse:
+        """A short page in the brand of report ``slug`` (else the first report)."""
+        report = self.reports.get(slug) or next(iter(self.reports.values()), None)
+        brand = {}
+        if report is not None:
+            brand = {"publisher": report.page.publisher, "brand_css": f"/reports/{report.slug}/brand.css",
+                     "logo_url": f"/reports/{report.slug}/logo{report.page.logo.suffix}"}
         html = self.env.get_template("message.html").render(heading=heading, lines=lines, back=back,
-                                                            download=download, root="/", publisher=publisher)
+                                                            download=download, root="/", **brand)
         return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
 
     def refuse(self, refusal: Refusal, slug: str = "", kind: str = "",
@@ -114,7 +121,7 @@ class Intake:
         log.info("refused: %s", refusal.reason)
         heading = {429: "Too many requests", 403: "Request not accepted", 410: "Link expired",
                    409: "Link already used"}.get(refusal.status, "Request not accepted")
-        return self.page(refusal.status, heading, [refusal.message], back=back)
+        return self.page(refusal.status, heading, [refusal.message], back=back, slug=slug)
 
     def base(self, slug: str) -> Any:
         with self._base_lock:
@@ -223,9 +230,11 @@ class Intake:
                               "This link has already been used. Your copy was sent to you by email.")
         except Refusal as refusal:
             return self.refuse(refusal)
+        report = self.reports[request.report_slug]
         html = self.env.get_template("confirm.html").render(
-            token=token, root="/", publisher=self.reports[request.report_slug].page.publisher,
-            title=self.reports[request.report_slug].page.title, kind=request.kind)
+            token=token, root="/", publisher=report.page.publisher, title=report.page.title,
+            kind=request.kind, brand_css=f"/reports/{report.slug}/brand.css",
+            logo_url=f"/reports/{report.slug}/logo{report.page.logo.suffix}")
         return HTMLResponse(html, headers={"cache-control": "no-store"})
 
     def confirm(self, token: str, headers: dict[str, str]) -> Response:
@@ -249,7 +258,7 @@ class Intake:
         if request.kind == "question":
             lines.insert(1, "Your question has gone to our sales team, who will reply by email.")
         return self.page(200, "Your request is confirmed", lines, back=f"/reports/{page.slug}/",
-                         download=f"/download/{download}")
+                         download=f"/download/{download}", slug=page.slug)
 
     def download(self, token: str) -> Response:
         try:
@@ -364,7 +373,7 @@ def make_app(intake: Intake) -> Starlette:
             "We have sent you an email with a link to confirm your address.",
             "Open it and confirm, and your request goes through. Until then nothing else is sent.",
             "No email after a few minutes? Look in your spam folder, or send the form again."],
-            back=f"/reports/{slug}/")
+            back=f"/reports/{slug}/", slug=slug)
 
     async def confirm_get(request: Request) -> Response:
         return await run_in_threadpool(intake.confirm_form, request.path_params["token"])

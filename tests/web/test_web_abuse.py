@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_server import FIELDS, SECRET, Served, confirm_link, hidden_fields, serve, wait_until
 
 from conftest import copy_content
 from pacspdf.delivery.outbox import Outbox, State
@@ -18,6 +17,7 @@ from pacspdf.web.limits import client_ip
 from pacspdf.web.settings import _networks
 from pacspdf.web.store import WebStore
 from pacspdf.web.tokens import Purpose, sign
+from web_server import FIELDS, SECRET, Served, confirm_link, hidden_fields, serve, wait_until
 
 LOW_CAPS = {"PACSPDF_LIMIT_PER_EMAIL": "2", "PACSPDF_LIMIT_PER_IP": "3", "PACSPDF_LIMIT_PER_NETWORK": "4",
             "PACSPDF_LIMIT_PER_DOMAIN": "3", "PACSPDF_TRUSTED_PROXIES": "127.0.0.1"}

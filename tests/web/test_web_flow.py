@@ -143,7 +143,8 @@ def test_health_access_log_and_outbox_listing(served: Served, caplog: pytest.Log
     assert re.search(r"unconfirmed\s+1", out) and re.search(r"refused\s+1", out)
     assert "honeypot field filled" in out
     headers = client.get("/reports/pacs/").headers
-    assert headers["referrer-policy"] == "same-origin" and "script-src 'none'" in headers["content-security-policy"]
+    assert headers["referrer-policy"] == "same-origin"
+    assert "script-src 'none'" in headers["content-security-policy"]
 
 
 def test_stop_finishes_the_message_in_flight(folder: Path, tmp_path: Path) -> None:

@@ -182,7 +182,7 @@ class Intake:
                 reasons.append("question: missing")
             if reasons:
                 raise Refusal(422, "invalid input: " + "; ".join(reasons),
-                              "Please correct the form: " + "; ".join(reasons) + ".")
+                              "Please correct the form: " + "; ".join(r.rstrip(".") for r in reasons) + ".")
             assert isinstance(row, core.Enquiry)
             check_address(row.email, self.settings)
             capped = self.store.admit(buckets(self.settings.secret_key, ip, row.email), self.settings.limits)

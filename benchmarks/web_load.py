@@ -169,7 +169,8 @@ def main() -> int:
             confirmed = list(pool.map(lambda rl: confirm(port, rl[1]), links))
         phase2 = time.perf_counter() - started
         ok = [r for r in confirmed if r[0] == 200]
-        print(f"confirmations: {len(confirmed)} in {phase2:.1f} s; statuses {dict(Counter(r[0] for r in confirmed))}")
+        codes = dict(Counter(r[0] for r in confirmed))
+        print(f"confirmations: {len(confirmed)} in {phase2:.1f} s; statuses {codes}")
         print(f"  confirm POST p50 {pct([r[1] for r in confirmed], 50):6.1f} ms   "
               f"p95 {pct([r[1] for r in confirmed], 95):6.1f} ms")
         started = time.perf_counter()

@@ -61,6 +61,10 @@ _RELOAD = "We could not accept this form. Please reload the page and send it aga
 _RELOAD_EXPIRED = "This form was open too long. Please reload the page and send it again."
 
 
+def _placeholder(kind: str) -> str:
+    return f"@@form-token-{kind}@@"
+
+
 def _nonce_hash(cookie: str) -> str:
     return hashlib.sha256(cookie.encode("utf-8", "replace")).hexdigest()[:24]
 
@@ -81,6 +85,10 @@ class Intake:
         self.store = WebStore(self.db)
         self._local = threading.local()
         self._bases: dict[str, Any] = {}
+        # One writer at a time inside this process: threads queue here instead of in SQLite's
+        # busy handler, whose growing sleeps (up to 100 ms a try) made the slowest requests slow.
+        self._writes = threading.Lock()
+        self._pages: dict[str, str] = {}
         self._base_lock = threading.Lock()
         self.contexts = {r.slug: core.context_from_content(core.load(r.page.folder)) for r in reports}
         self.index_html = render_index(self.env, reports, settings.public_url)
@@ -111,11 +119,13 @@ class Intake:
         """Record the refusal in the outbox with its reason, and show the visitor a clear page."""
         report = self.reports.get(slug)
         try:
-            self.outbox().record([core.NewEntry(
+            entry = core.NewEntry(
                 key=f"refused:{secrets.token_hex(12)}", report_slug=slug,
                 report_dir=str(report.page.folder) if report else "", transport=self.transport,
                 source=f"web:{kind}" if kind else "web", email=refusal.email, state=core.State.REFUSED,
-                reason=refusal.reason[:300])])
+                reason=refusal.reason[:300])
+            with self._writes:
+                self.outbox().record([entry])
         except core.PacspdfError as exc:  # the page still goes out; the operator sees the log
             log.error("could not record a refusal (%s): %s", refusal.reason, exc)
         log.info("refused: %s", refusal.reason)
@@ -129,12 +139,26 @@ class Intake:
                 self._bases[slug] = core.ensure_base(self.reports[slug].page.folder, self.pdf_dir)
             return self._bases[slug]
 
-    def form_context(self, slug: str, cookie: str) -> dict[str, Any]:
+    def report_html(self, slug: str, cookie: str) -> str:
+        """The served report page: rendered once, then only the forms' tokens change per visitor."""
+        template = self._pages.get(slug)
+        if template is None:
+            template = render_report(self.env, self.reports[slug], self.settings.public_url,
+                                     intake=self.form_context(slug, None), root="/")
+            self._pages[slug] = template
+        for kind, form in self.form_context(slug, cookie).items():
+            template = template.replace(_placeholder(kind), form["token"])
+        return template
+
+    def form_context(self, slug: str, cookie: str | None) -> dict[str, Any]:
         from pacspdf.delivery.enquiries import MAX_LENGTH
 
         def form(kind: str, heading: str, intro: str, button: str) -> dict[str, Any]:
-            value = f"{slug}:{kind}:{_nonce_hash(cookie)}"
-            token = sign(self.settings.secret_key, Purpose.FORM, value, self.settings.form_hours * 3600)
+            if cookie is None:
+                token = _placeholder(kind)
+            else:
+                value = f"{slug}:{kind}:{_nonce_hash(cookie)}"
+                token = sign(self.settings.secret_key, Purpose.FORM, value, self.settings.form_hours * 3600)
             return {"kind": kind, "action": f"/reports/{slug}/{kind}", "token": token, "heading": heading,
                     "intro": intro, "button": button, "question": kind == "enquiry", "max": MAX_LENGTH}
 
@@ -185,7 +209,9 @@ class Intake:
                               "Please correct the form: " + "; ".join(r.rstrip(".") for r in reasons) + ".")
             assert isinstance(row, core.Enquiry)
             check_address(row.email, self.settings)
-            capped = self.store.admit(buckets(self.settings.secret_key, ip, row.email), self.settings.limits)
+            with self._writes:
+                capped = self.store.admit(buckets(self.settings.secret_key, ip, row.email),
+                                          self.settings.limits)
             if capped:
                 raise over_cap(capped) from None
         except Refusal as refusal:
@@ -194,17 +220,21 @@ class Intake:
             return self.refuse(refusal, slug, kind, back)
         request_id = secrets.token_urlsafe(16)
         key = f"web:{request_id}"
+        with self._writes:
+            self._record_request(key, request_id, slug, kind, row, form.get("marketing_consent") == "yes")
+        if self.worker is not None:
+            self.worker.wake()
+        return RedirectResponse(f"/reports/{slug}/requested", status_code=303)
+
+    def _record_request(self, key: str, request_id: str, slug: str, kind: str, row: core.Enquiry,
+                        consent: bool) -> None:
         report = self.reports[slug]
         self.outbox().record([core.NewEntry(
             key=key, report_slug=slug, report_dir=str(report.page.folder), transport=self.transport,
             message_id=core.message_id_for(key, self.contexts[slug].domain), source=f"web:{kind}",
             email=row.email, name=row.name, company=row.company, job_title=row.job_title,
             country=row.country, message=row.message, state=core.State.UNCONFIRMED)])
-        self.store.add_request(request_id, key, kind, slug, form.get("marketing_consent") == "yes",
-                               self.transport)
-        if self.worker is not None:
-            self.worker.wake()
-        return RedirectResponse(f"/reports/{slug}/requested", status_code=303)
+        self.store.add_request(request_id, key, kind, slug, consent, self.transport)
 
     def _request_for(self, token: str) -> tuple[Any, core.Entry]:
         try:
@@ -241,13 +271,15 @@ class Intake:
         try:
             check_origin(headers, self.settings, token_bound=True)
             request, entry = self._request_for(token)
-            confirmed = self.outbox().confirm(entry.key)
+            with self._writes:
+                confirmed = self.outbox().confirm(entry.key)
             if confirmed is None:
                 raise Refusal(409, f"confirmation link replayed (request already {entry.state.value})",
                               "This link has already been used. Your copy was sent to you by email.")
         except Refusal as refusal:
             return self.refuse(refusal)
-        self.store.mark_confirmed(request)
+        with self._writes:
+            self.store.mark_confirmed(request)
         if self.worker is not None:
             self.worker.wake()
         download = sign(self.settings.secret_key, Purpose.DOWNLOAD, request.id,
@@ -339,8 +371,7 @@ def make_app(intake: Intake) -> Starlette:
         fresh = not (16 <= len(cookie) <= 64 and cookie.isascii())
         if fresh:
             cookie = secrets.token_urlsafe(24)
-        html = render_report(intake.env, report, settings.public_url,
-                             intake=intake.form_context(slug, cookie), root="/")
+        html = intake.report_html(slug, cookie)
         response = HTMLResponse(html, headers={"cache-control": "no-store"})
         if fresh:
             response.set_cookie(COOKIE, cookie, max_age=86400, httponly=True, samesite="strict",

@@ -99,6 +99,9 @@ class WebStore:
                 conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA busy_timeout=30000")
+                # Counters and request records: a commit survives a crash of the process; after a
+                # power loss the last few may be gone, which costs nothing but a recount.
+                conn.execute("PRAGMA synchronous=NORMAL")
                 conn.executescript(SCHEMA)
             except (OSError, sqlite3.Error) as exc:
                 raise UsageError(f"{self.path}: cannot open the database ({exc})") from None

@@ -74,7 +74,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"serving {len(reports)} report{'s' * (len(reports) != 1)} on http://{args.host}:{args.port}/ "
           f"(links in mails: {settings.public_url}); worker: {where}, transport: {args.transport}",
           flush=True)
-    uvicorn.Server(server_config(app, args.host, args.port)).run()
+    stops: list[int] = []
+    # uvicorn handles SIGINT/SIGTERM while it runs (finishing requests, then the worker's message)
+    # and raises the signal again afterwards; these handlers take that second delivery, so a
+    # graceful stop ends with exit code 0 instead of "killed by SIGTERM".
+    previous = {sig: signal.signal(sig, lambda s, _f: stops.append(s))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        uvicorn.Server(server_config(app, args.host, args.port)).run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print("stopped", flush=True)
     return 0
 

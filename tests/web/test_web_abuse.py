@@ -231,3 +231,17 @@ def test_untrusted_forwarded_for_cannot_dodge_the_ip_cap(folder: Path, tmp_path:
     with serve(_root(folder, tmp_path), [folder], env=env) as s:
         statuses = [as_visitor(s, f"203.0.113.{n}", f"u{n}@epsilon-{n}.com").status for n in range(5)]
         assert statuses == [303, 303, 303, 429, 429]
+
+
+def test_request_expired_before_its_click(served: Served) -> None:
+    """An unconfirmed request past its time is refused by the worker's sweep; its link then says so."""
+    s = served
+    c, path = _confirmed(s)
+    with Outbox(s.db) as ob:
+        assert ob.expire_unconfirmed("9999-12-31", "not confirmed within 24 hours") == 1
+    assert_refused(c.get(path), 410)                                     # type: ignore[attr-defined]
+    token = path.rsplit("/", 1)[1]
+    assert_refused(c.post("/confirm", {"token": token}), 410)            # type: ignore[attr-defined]
+    nothing_more(s, 1)
+    assert "not confirmed within 24 hours" in refusals(s)
+    assert states(s) == {State.REFUSED: 3}

@@ -290,6 +290,12 @@ class Outbox:
                                " WHERE key = ? AND state = 'unconfirmed'", (new_copy_id(), now_utc(), key))
         return self._get(key) if cur.rowcount == 1 else None
 
+    def expire_unconfirmed(self, before: str, reason: str) -> int:
+        """``unconfirmed`` entries created before ``before`` become ``refused`` with ``reason``."""
+        cur = self._db.execute("UPDATE outbox SET state = 'refused', reason = ?, updated_at = ?"
+                               " WHERE state = 'unconfirmed' AND created_at < ?", (reason, now_utc(), before))
+        return cur.rowcount
+
     def mark_sent(self, key: str, server_reply: str) -> Entry:
         return self._update(key, "state = 'sent', reason = '', server_reply = ?, sent_at = ?",
                             server_reply, now_utc())
@@ -347,10 +353,6 @@ class Outbox:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
-
-    def count_since(self, state: State, since: str) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE state = ? AND updated_at >= ?",
-                                    (State(state).value, since)).fetchone()[0])
 
     def _get(self, key: str) -> Entry | None:
         row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM outbox WHERE key = ?", (key,)).fetchone()

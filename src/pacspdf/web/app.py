@@ -255,6 +255,9 @@ class Intake:
     def confirm_form(self, token: str) -> Response:
         try:
             request, entry = self._request_for(token)
+            if entry.state is core.State.REFUSED:
+                raise Refusal(410, "confirmation after the request expired",
+                              "This request has expired. Please ask for the sample again.")
             if entry.state is not core.State.UNCONFIRMED:
                 raise Refusal(409, f"confirmation link replayed (request already {entry.state.value})",
                               "This link has already been used. Your copy was sent to you by email.")
@@ -273,6 +276,9 @@ class Intake:
             request, entry = self._request_for(token)
             with self._writes:
                 confirmed = self.outbox().confirm(entry.key)
+            if confirmed is None and entry.state is core.State.REFUSED:
+                raise Refusal(410, "confirmation after the request expired",
+                              "This request has expired. Please ask for the sample again.")
             if confirmed is None:
                 raise Refusal(409, f"confirmation link replayed (request already {entry.state.value})",
                               "This link has already been used. Your copy was sent to you by email.")

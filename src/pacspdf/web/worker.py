@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from pacspdf.web import core
 from pacspdf.web.mails import confirmation_message, sales_message
 from pacspdf.web.settings import Settings
-from pacspdf.web.store import Mail, WebStore
+from pacspdf.web.store import Mail, WebStore, later
 from pacspdf.web.tokens import Purpose, sign
 
 log = logging.getLogger("pacspdf.web.worker")
@@ -47,6 +48,7 @@ class Worker:
         self._transports: dict[str, core.Transport] = {}
         self._thread: threading.Thread | None = None
         self.sent = 0
+        self._next_expiry = 0.0
 
     # ------------------------------------------------------------------ control
 
@@ -93,6 +95,12 @@ class Worker:
     def run_once(self, store: WebStore, outbox: core.Outbox) -> int:
         """Send every due web mail, then every queued copy; the number of messages handled."""
         done = 0
+        if time.monotonic() >= self._next_expiry:
+            self._next_expiry = time.monotonic() + 60.0
+            hours = self.settings.confirm_hours
+            expired = outbox.expire_unconfirmed(later(-hours * 3600), f"not confirmed within {hours:g} hours")
+            if expired:
+                log.info("%d unconfirmed request%s expired", expired, "s" * (expired != 1))
         while (mail := store.claim_mail()) is not None:
             self._send_mail(store, outbox, mail)
             done += 1

@@ -173,3 +173,22 @@ def test_stop_finishes_the_message_in_flight(folder: Path, tmp_path: Path) -> No
         assert len(s.sink.received) == 2
         with Outbox(s.db) as ob:
             assert [e.state for e in ob.all()] == [State.SENT]
+
+
+def test_served_forms_are_labelled(served: Served) -> None:
+    """Every visible field of both forms has a label; the honeypot is hidden from people and AT."""
+    from test_web_site import Page
+
+    page = Page(served.client().get("/reports/pacs/").text)
+    labels = {a.get("for") for a in page.all("label")}
+    fields = [a for t, a in page.tags if t in ("input", "textarea") and a.get("type") != "hidden"]
+    assert len(fields) >= 14
+    for field in fields:
+        assert field.get("id") in labels, field
+    honeypots = [a for a in page.all("input") if a.get("name") == "website"]
+    assert len(honeypots) == 2 and all(a.get("tabindex") == "-1" for a in honeypots)
+    assert all(a.get("aria-hidden") == "true" for a in page.all("div") if a.get("class") == "hp")
+    consent = [a for a in page.all("input") if a.get("name") == "marketing_consent"]
+    assert consent and not any("checked" in a for a in consent)
+    actions = {a.get("action") for a in page.all("form")}
+    assert actions == {"/reports/pacs/sample", "/reports/pacs/enquiry"}

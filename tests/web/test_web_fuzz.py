@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from conftest import copy_content
 from pacspdf.delivery.enquiries import Enquiry, validate_row
 from pacspdf.delivery.message import as_bytes, context_from_content
-from pacspdf.delivery.outbox import Entry, State
+from pacspdf.delivery.outbox import Entry, Outbox, State
 from pacspdf.web.core import load
 from pacspdf.web.mails import confirmation_message, sales_message
 from web_server import FIELDS, Served, serve
@@ -111,6 +111,9 @@ def test_http_forms_never_echo_markup_or_fail(served: Served, target: str, paylo
     assert reply.status in (303, 400, 403, 413, 422, 429), (reply.status, reply.text[:300])
     assert MARK not in reply.text and "<x-injected" not in reply.text
     assert "Traceback" not in reply.text
+    with Outbox(served.db) as ob:
+        for entry in ob.recent([State.REFUSED], 1):   # printed by `pacspdf outbox` on a terminal
+            assert entry.reason.isprintable() and entry.email.isprintable(), entry
 
 
 def test_oversized_and_odd_bodies(served: Served) -> None:

@@ -61,6 +61,11 @@ _RELOAD = "We could not accept this form. Please reload the page and send it aga
 _RELOAD_EXPIRED = "This form was open too long. Please reload the page and send it again."
 
 
+def _printable(text: str) -> str:
+    """``text`` with control and format characters escaped (``\\x1b``), safe to print on a terminal."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def _placeholder(kind: str) -> str:
     return f"@@form-token-{kind}@@"
 
@@ -118,17 +123,18 @@ class Intake:
                back: str | None = None) -> HTMLResponse:
         """Record the refusal in the outbox with its reason, and show the visitor a clear page."""
         report = self.reports.get(slug)
+        reason = _printable(refusal.reason)[:300]  # `pacspdf outbox` prints it on a terminal
         try:
             entry = core.NewEntry(
                 key=f"refused:{secrets.token_hex(12)}", report_slug=slug,
                 report_dir=str(report.page.folder) if report else "", transport=self.transport,
-                source=f"web:{kind}" if kind else "web", email=refusal.email, state=core.State.REFUSED,
-                reason=refusal.reason[:300])
+                source=f"web:{kind}" if kind else "web", email=_printable(refusal.email)[:254],
+                state=core.State.REFUSED, reason=reason)
             with self._writes:
                 self.outbox().record([entry])
         except core.PacspdfError as exc:  # the page still goes out; the operator sees the log
             log.error("could not record a refusal (%s): %s", refusal.reason, exc)
-        log.info("refused: %s", refusal.reason)
+        log.info("refused: %s", reason)
         heading = {429: "Too many requests", 403: "Request not accepted", 410: "Link expired",
                    409: "Link already used"}.get(refusal.status, "Request not accepted")
         return self.page(refusal.status, heading, [refusal.message], back=back, slug=slug)
@@ -175,6 +181,7 @@ class Intake:
                cookie: str) -> Response:
         kind = KINDS[form_kind]
         back = f"/reports/{slug}/#{form_kind}"
+        email = ""  # recorded with a refusal only once it is a valid address
         try:
             token = form.get("form_token", "")
             try:
@@ -208,6 +215,7 @@ class Intake:
                 raise Refusal(422, "invalid input: " + "; ".join(reasons),
                               "Please correct the form: " + "; ".join(r.rstrip(".") for r in reasons) + ".")
             assert isinstance(row, core.Enquiry)
+            email = row.email
             check_address(row.email, self.settings)
             with self._writes:
                 capped = self.store.admit(buckets(self.settings.secret_key, ip, row.email),
@@ -215,8 +223,7 @@ class Intake:
             if capped:
                 raise over_cap(capped) from None
         except Refusal as refusal:
-            if not refusal.email and refusal.status in (422, 429):
-                refusal.email = values.get("email", "")[:254] if "values" in locals() else ""
+            refusal.email = refusal.email or email
             return self.refuse(refusal, slug, kind, back)
         request_id = secrets.token_urlsafe(16)
         key = f"web:{request_id}"

@@ -66,7 +66,9 @@ def sales_message(ctx: core.MailContext, entry: core.Entry, consent: bool, messa
     msg = _base(ctx, Address(display_name=sales.display_name, username=sales.username, domain=sales.domain),
                 subject, message_id)
     try:
-        msg["Reply-To"] = _address(entry.email, entry.name)
+        # The bare address: a typed name can look like an RFC 2047 encoded word ("=?utf-8?b?...?=")
+        # that mail clients decode into another address. The name is in the body.
+        msg["Reply-To"] = _address(entry.email)
     except (ValueError, TypeError) as exc:
         raise core.MessageRejected(f"cannot form the Reply-To header: {exc}") from None
     fields = [("Name", entry.name), ("Email", entry.email), ("Company", entry.company),

@@ -138,3 +138,9 @@ def test_refusal_pages_escape_what_was_typed(served: Served, tmp_path: Path) -> 
     reply = served.client().submit("pacs", fields={**FIELDS, "email": "<b>bold</b>@x.com"})
     assert reply.status == 422
     assert "<b>bold</b>" not in reply.text
+
+
+def test_a_name_shaped_like_an_encoded_word_is_refused(served: Served) -> None:
+    """The copy's To header carries the name; "=?utf-8?q?evil=40x.com?=" would display as another address."""
+    reply = served.client().submit("pacs", fields={**FIELDS, "name": "=?utf-8?q?evil=40attacker=2Ecom?="})
+    assert reply.status == 422 and "=?" in reply.text

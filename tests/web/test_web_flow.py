@@ -192,3 +192,41 @@ def test_served_forms_are_labelled(served: Served) -> None:
     assert consent and not any("checked" in a for a in consent)
     actions = {a.get("action") for a in page.all("form")}
     assert actions == {"/reports/pacs/sample", "/reports/pacs/enquiry"}
+
+
+def test_a_backlog_of_copies_does_not_hold_up_confirmation_mails(folder: Path, tmp_path: Path) -> None:
+    """With 25 copies being sent, a new visitor's confirmation mail goes out within a turn of 10 copies."""
+    from pacspdf.web.worker import COPIES_PER_TURN, Worker
+
+    out = folder.parents[1] / "out"
+    if out.exists():
+        (tmp_path / "out").symlink_to(out, target_is_directory=True)
+    order: list[str] = []
+
+    def slow(rcpt: str, kept: int) -> None:
+        order.append(rcpt)
+        time.sleep(0.05)
+
+    env = {f"PACSPDF_LIMIT_PER_{k}": "1000" for k in ("IP", "NETWORK", "EMAIL", "DOMAIN")}
+    with serve(tmp_path, [folder], env=env, sink=ScriptedHandler(on_data=slow), worker=False) as s:
+        client = s.client()
+        for n in range(25):
+            assert client.submit("pacs", fields={**FIELDS, "email": f"backlog{n}@corp{n}.com"}).status == 303
+        with Outbox(s.db) as ob:                      # confirmed, as if 25 people clicked at once
+            for entry in ob.all():
+                ob.confirm(entry.key)
+        s.intake.store._conn().execute("UPDATE web_mail SET state = 'sent'")
+        worker = Worker(s.db, s.intake.settings, pdf_dir=tmp_path / "out", poll=0.1, environ={
+            "PACSPDF_SMTP_HOST": "127.0.0.1", "PACSPDF_SMTP_PORT": str(s.sink_port),
+            "PACSPDF_SMTP_SECURITY": "none"})
+        s.intake.worker = worker
+        worker.start()
+        try:
+            assert wait_until(lambda: len(order) >= 2, 60)
+            started = len(order)
+            assert client.submit("pacs", fields={**FIELDS, "email": "newcomer@fresh-corp.com"}).status == 303
+            assert wait_until(lambda: len(s.sink.received) >= 26, 60)
+        finally:
+            worker.stop()
+    assert order.index("newcomer@fresh-corp.com") <= started + COPIES_PER_TURN + 1, order
+    assert order.index("newcomer@fresh-corp.com") < 25

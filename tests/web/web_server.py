@@ -49,6 +49,7 @@ class Served:
     db: Path
     root: Path
     worker: Worker | None
+    sink_port: int = 0
 
     @property
     def origin(self) -> str:
@@ -88,7 +89,7 @@ def serve(root: Path, folders: list[Path], *, env: Mapping[str, str] | None = No
         time.sleep(0.02)
     assert server.started, "uvicorn did not start"
     try:
-        yield Served(url, intake, server, handler, db, root, the_worker)
+        yield Served(url, intake, server, handler, db, root, the_worker, controller.port)
     finally:
         server.should_exit = True
         thread.join(30)

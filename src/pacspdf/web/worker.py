@@ -27,6 +27,13 @@ class _Stopping(Exception):
     """Raised between two messages when the worker was asked to stop."""
 
 
+class _Turn(Exception):
+    """Raised after a slice of copies, so new visitors' confirmation mails never wait for a backlog."""
+
+
+COPIES_PER_TURN = 10
+
+
 class Worker:
     """Sends what the intake and ``pacspdf send`` left to send; safe to run beside other workers."""
 
@@ -49,10 +56,13 @@ class Worker:
         self._thread: threading.Thread | None = None
         self.sent = 0
         self._next_expiry = 0.0
+        self._drain_after = 0.0   # monotonic time before which a failing outbox is left alone
+        self._backoff = 0.0
 
     # ------------------------------------------------------------------ control
 
     def wake(self) -> None:
+        self._drain_after = 0.0  # something new: try the outbox again now
         self._wake.set()
 
     def stop(self, timeout: float | None = 60.0) -> None:
@@ -106,8 +116,14 @@ class Worker:
             done += 1
             if self._stop.is_set():
                 raise _Stopping
-        if outbox.pending():
-            done += self._drain(outbox)
+        if time.monotonic() >= self._drain_after and outbox.pending():
+            sent = self._drain(outbox)
+            if sent:
+                self._backoff = 0.0
+            else:  # nothing went through (server down, every copy failing): back off, up to a minute
+                self._backoff = min(60.0, max(1.0, self._backoff * 2))
+                self._drain_after = time.monotonic() + self._backoff
+            done += sent
         return done
 
     # ------------------------------------------------------------------ web mails
@@ -169,23 +185,28 @@ class Worker:
         return self._bindings[entry.report_dir]
 
     def _drain(self, outbox: core.Outbox) -> int:
-        handled = 0
+        """One turn of the outbox; the number of copies that went out."""
+        sent = 0
 
         def progress(done: int, total: int, result: object) -> None:
-            nonlocal handled
-            handled = done
+            nonlocal sent
+            sent += str(getattr(result, "outcome", "")) == "sent"
             log.info("copy %s: %s", getattr(result, "key", "?"), getattr(result, "outcome", "?"))
             if self._stop.is_set():
                 raise _Stopping
+            if done >= COPIES_PER_TURN and done < total:
+                raise _Turn
 
         options = core.SendOptions(retry=self.retry, sleep=self._sleep)
         try:
             core.retry_pending(outbox=outbox, bindings=self._binding, transports=self._transport,
                                options=options, progress=progress)
+        except _Turn:
+            pass
         except core.UsageError as exc:  # another sender holds the outbox: its turn
             log.info("outbox busy: %s", exc)
-        self.sent += handled
-        return handled
+        self.sent += sent
+        return sent
 
     def _sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)

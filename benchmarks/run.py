@@ -179,9 +179,9 @@ def _chart_times(folder: Path) -> dict[str, Any]:
     try:
         from pacspdf.build import check
         from pacspdf.charts import render_chart
-        from pacspdf.derive import derive
-        from pacspdf.figures import chart_input
-        from pacspdf.theme import make_theme
+        from pacspdf.derive.frames import derive
+        from pacspdf.document.tables import chart_input
+        from pacspdf.document.theme import make_theme
 
         content, _problems = check(folder)
         assert content is not None
@@ -192,7 +192,7 @@ def _chart_times(folder: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
         import matplotlib.pyplot  # noqa: F401  (already loaded by the cold build; ~0 here)
 
-        from pacspdf.charts import kinds  # noqa: F401
+        from pacspdf.charts import figure  # noqa: F401
 
         out: dict[str, Any] = {"import_s": time.perf_counter() - t0, "render_s": {}}
         for cid, (spec, data) in inputs.items():

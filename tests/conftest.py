@@ -1,7 +1,13 @@
-"""Shared fixtures: the PACS sample built once per session, and throw-away content copies."""
+"""Shared fixtures: the PACS sample built once per session, and throw-away content copies.
+
+Also the test selection: tests marked ``slow`` are deselected in the default run (the
+developer's ``pytest -q``) unless ``PACSPDF_ALL_TESTS=1`` is set (CI) or a ``-m`` expression is
+given; and a run that collects or selects no test fails (exit 1) instead of exit code 5.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,6 +17,7 @@ import pypdf
 import pytest
 
 from pacspdf.build import BuildResult, build
+from pdf_reading import Doc, close_doc, open_doc
 from smtp_server import LoopbackController, ScriptedHandler, Server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,3 +86,30 @@ def server() -> Iterator[Server]:
         yield controller, handler
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="session")
+def doc(sample_pdf: BuiltSample) -> Iterator[Doc]:
+    """The session's sample PDF read back once with pypdf and pypdfium2 (see pdf_reading.py)."""
+    opened = open_doc(sample_pdf.path, sample_pdf.reader)
+    yield opened
+    close_doc(opened)
+
+
+def run_everything() -> bool:
+    return os.environ.get("PACSPDF_ALL_TESTS", "") not in ("", "0")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if run_everything() or config.getoption("markexpr"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No test run is never a pass: exit code 5 ("no tests collected") becomes a failure."""
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

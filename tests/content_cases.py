@@ -3,7 +3,7 @@
 Every case lists the exact problems it must produce (file, line, column, field, message,
 severity), on top of the problems the unmodified sample already has (its illustrative
 warnings). Lines are found by the text on them in the mutated file, so the table survives
-edits elsewhere in the sample; ``tests/test_validation.py`` runs the table through
+edits elsewhere in the sample; ``tests/validate/test_validation.py`` runs the table through
 ``load()`` + ``validate()`` and through the command line.
 """
 

@@ -1,24 +1,28 @@
-"""Orchestrate a build: load -> validate -> derive -> charts -> compose -> layout -> write."""
+"""A report folder -> its sample PDF: load+check -> derive -> charts -> compose -> layout -> write."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 import logging
+import sys
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from pacspdf.content import DEFAULT_REPORT
 from pacspdf.content.load import Content
-from pacspdf.errors import BuildError, ContentError, Problem
+from pacspdf.errors import ContentError, Problem
 from pacspdf.validate import check
+
+if TYPE_CHECKING:
+    from pacspdf.charts import VectorDrawing
+    from pacspdf.derive.model import Derived
+    from pacspdf.document.theme import Theme
 
 log = logging.getLogger("pacspdf.build")
 
-DEFAULT_REPORT = Path("content/pacs")
 DEFAULT_OUT = Path("out")
 CACHE_DIR = Path(".cache")  # charts/, derived/, layout/ and logo/ caches, all safe to delete
 
@@ -38,124 +42,106 @@ def default_output(content: Content, out_dir: Path = DEFAULT_OUT) -> Path:
     return out_dir / f"{content.report.slug}-sample.pdf"
 
 
-def template_context(content: Content, derived: Any) -> dict[str, Any]:
-    return {"report": content.report, "brand": content.brand, "size": derived.size,
-            "segments": derived.segments, "players": derived.players, "leader": derived.leader}
-
-
 def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
-          cache_dir: Path | None = CACHE_DIR, personal: dict[str, Any] | None = None,
+          cache_dir: Path | None = CACHE_DIR,
           progress: Callable[[str], None] | None = None) -> BuildResult:
-    """Build the sample PDF of the report in ``folder``; raise ContentError on bad content."""
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-    mark = started
+    """Build the sample PDF of the report in ``folder``; raise ContentError on bad content.
 
-    def step(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        timings[name] = now - mark
-        mark = now
-        if progress:
-            progress(name)
-
-    content, problems = check(Path(folder))
-    errors = [p for p in problems if p.is_error]
-    if content is None or errors:
-        raise ContentError(problems)
-    step("load+validate")
-
-    from pacspdf.derive import cached_derive
+    One line per stage; each stage's modules are imported only when it runs, so bad content
+    fails before pandas, matplotlib or ReportLab load.
+    """
+    clock = _Clock(progress)
+    content, warnings = _checked(Path(folder))
+    clock.step("load+validate")
+    from pacspdf.derive.frames import cached_derive
 
     derived = cached_derive(content, _sub(cache_dir, "derived"))
-    step("derive")
-
-    from pacspdf.charts import cached_render
-    from pacspdf.figures import chart_input
-    from pacspdf.theme import make_theme
+    clock.step("derive")
+    from pacspdf.document.theme import make_theme
 
     theme = make_theme(content.brand, content.brand_dir, content.brand_file)
+    drawings = _draw_charts(content, derived, theme, _sub(cache_dir, "charts"))
+    clock.step("charts")
+    from pacspdf.document.assemble import assemble
+
+    assembly = assemble(content, derived, theme, drawings, _sub(cache_dir, "logo"), _sub(cache_dir, "layout"))
+    clock.step("compose")
+    pdf, passes = assembly.lay_out()
+    clock.step("layout")
+    path = _write(content, theme, pdf, assembly.pages, Path(output) if output else default_output(content))
+    assembly.save_hints()
+    clock.step("write")
+    return BuildResult(path=path, pages=assembly.pages, size=len(pdf), seconds=clock.total(),
+                       warnings=warnings, timings=clock.timings, passes=passes)
+
+
+class _Clock:
+    """Per-stage timings, reported to ``progress`` as each stage ends."""
+
+    def __init__(self, progress: Callable[[str], None] | None) -> None:
+        self.progress = progress
+        self.started = self.mark = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def step(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = now - self.mark
+        self.mark = now
+        if self.progress:
+            self.progress(name)
+
+    def total(self) -> float:
+        return time.perf_counter() - self.started
+
+
+def _checked(folder: Path) -> tuple[Content, list[Problem]]:
+    """LOAD + CHECK: the content and its warnings; ContentError when anything is an error."""
+    content, problems = check(folder)
+    if content is None or any(p.is_error for p in problems):
+        raise ContentError(problems)
+    return content, [p for p in problems if not p.is_error]
+
+
+def _draw_charts(content: Content, derived: Derived, theme: Theme,
+                 cache_dir: Path | None) -> dict[str, VectorDrawing]:
+    """CHARTS: every chart of the report as a vector drawing (from the cache when it can)."""
+    from pacspdf.charts import cached_render
+    from pacspdf.document.tables import chart_input
+
     drawings = {}
     for chart in content.report.charts:
         spec, data = chart_input(chart, content.report, derived, theme.frame_width)
-        drawings[chart.id] = cached_render(spec, data, theme.chart, _sub(cache_dir, "charts"))
-    step("charts")
+        drawings[chart.id] = cached_render(spec, data, theme.chart, cache_dir)
+    return drawings
 
-    from pacspdf.charts._replay import VectorFlowable
-    from pacspdf.compose import Composer, key_figures
-    from pacspdf.cover import make_cover
-    from pacspdf.doctemplate import PageDecor, ReportDocTemplate, layout_hints, seed_layout
-    from pacspdf.text import TemplateRenderer, make_env
 
-    r, b = content.report, content.brand
-    renderer = TemplateRenderer(make_env(r.currency, r.unit), template_context(content, derived))
-    decor = PageDecor(header_left=r.short_title, header_right=b.publisher,
-                      footer_left=f"{r.code}  ·  {renderer.render(b.copyright, _brand_where(content))}",
-                      show_watermark=b.watermark, personal=dict(personal or {}))
-    buffer = io.BytesIO()
-    doc = ReportDocTemplate(buffer, theme, decor, title=r.title, author=b.publisher,
-                            subject=r.subtitle, keywords=list(r.keywords), creator="pacspdf",
-                            producer="pacspdf (ReportLab)", lang=r.language,
-                            date=r.edition)
-    decor.cover = make_cover(content, theme, key_figures(content, derived, renderer.env.filters["money"]),
-                             cache_dir=_sub(cache_dir, "logo"))
-    fontmap = dict(theme.fonts)
-    composer = Composer(content, derived, theme, renderer,
-                        lambda cid: VectorFlowable(drawings[cid], fontmap), doc.page_count)
-    story = composer.story()
-    hints_path = _sub(cache_dir, "layout")
-    if hints_path is not None:
-        hints_path = hints_path / f"{r.slug}.json"
-        seed_layout(_read_json(hints_path), composer.lists, doc.page_count)
-    step("compose")
-    from reportlab.platypus.doctemplate import LayoutError
+def _write(content: Content, theme: Theme, pdf: bytes, pages: int, path: Path) -> Path:
+    """WRITE: the PDF and its sidecar for personalisation, each atomically."""
+    from pacspdf.content.brand import link_urls
+    from pacspdf.document.personal import sidecar, write_sidecar
+    from pacspdf.write import folders_key, write_atomic
 
-    try:
-        passes = doc.multiBuild(story)
-    except LayoutError as exc:  # content that no page can hold; a clean message, no traceback
-        first = str(exc).splitlines()[0][:200]
-        raise BuildError(f"{content.report_file}: layout failed: {first}") from None
-    pdf = buffer.getvalue()
-    step("layout")
-
-    from pacspdf.base import base_meta, write_meta
-    from pacspdf.compose import brand_links
-    from pacspdf.write import write_atomic
-
-    path = Path(output) if output else default_output(content)
-    meta = base_meta(content, theme, pdf, doc.page_count.total, brand_links(content))
+    r = content.report
+    meta = sidecar(content, theme, pdf, pages, link_urls(content.brand, r.publisher_id),
+                   folders_key(content.folder, content.brand_dir))
     write_atomic(path, pdf)
-    write_meta(path, meta)
-    if hints_path is not None:
-        _write_json(hints_path, layout_hints(composer.lists, doc.page_count))
-    step("write")
-    return BuildResult(path=path, pages=doc.page_count.total, size=len(pdf),
-                       seconds=time.perf_counter() - started,
-                       warnings=[p for p in problems if not p.is_error], timings=timings, passes=passes)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Best effort: a cache that cannot be written only costs time."""
-    from pacspdf.write import write_atomic
-
-    with contextlib.suppress(BuildError):
-        write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    write_sidecar(path, meta)
+    return path
 
 
 def _sub(cache_dir: Path | None, name: str) -> Path | None:
     return None if cache_dir is None else Path(cache_dir) / name
 
 
-def _brand_where(content: Content) -> Any:
-    from pacspdf.text import Where
+class _CallableModule(types.ModuleType):
+    """``pacspdf.build`` names both this module and the public API's ``build`` function; once the
+    module is imported, Python binds the package attribute to the module, so the module itself
+    is callable and does what the function does."""
 
-    line, _ = content.brand_located.where(("copyright",))
-    return Where(content.brand_file, line, "copyright")
+    def __call__(self, folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
+                 cache_dir: Path | None = CACHE_DIR,
+                 progress: Callable[[str], None] | None = None) -> BuildResult:
+        return build(folder, output, cache_dir=cache_dir, progress=progress)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,4 +1,4 @@
-"""Build every report folder under a root on N worker processes: ``pacspdf build --all``.
+"""A root folder of reports -> every report built on N worker processes (``pacspdf build --all``).
 
 Each worker process imports the build stack once (in the pool initializer) and then builds
 many reports, so a catalogue pays the import floor once per worker, not once per report.
@@ -7,8 +7,8 @@ and the exit code says whether anything failed. If a worker process dies outrigh
 crash, not an exception), the reports it may have been holding are retried one at a time
 on a fresh single worker, so the culprit is identified and the rest still get built.
 
-All output goes through :class:`Reporter` (to ``sys.stdout`` unless a stream is given):
-a ``rich`` progress bar on a terminal, plain one-line-per-report text when piped.
+Nothing here prints: progress goes to a :class:`Listener` (the CLI's prints it, see
+:mod:`pacspdf.cli.catalogue`), and the result comes back as a :class:`CatalogueResult`.
 """
 
 from __future__ import annotations
@@ -25,19 +25,21 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Protocol
 
 from pacspdf.errors import UsageError
-from pacspdf.owned import own_process, settle
+from pacspdf.runtime import own_process, settle
 
 REPORT_FILE = "report.yaml"
-EXIT_OK, EXIT_FAILED, EXIT_NO_REPORTS = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 
 #: Modules each worker imports once, before its first report (the whole layout stack;
 #: matplotlib stays lazy: it is only needed on a chart-cache miss).
-WORKER_PRELOAD = ("pacspdf.build", "pacspdf.derive", "pacspdf.compose", "pacspdf.cover",
-                  "pacspdf.doctemplate", "pacspdf.text", "pacspdf.theme", "pacspdf.figures",
-                  "pacspdf.base", "pacspdf.charts._replay", "reportlab.platypus")
+WORKER_PRELOAD = ("pacspdf.build", "pacspdf.derive.frames", "pacspdf.document.story",
+                  "pacspdf.document.cover", "pacspdf.document.pages", "pacspdf.templates.environment",
+                  "pacspdf.document.theme", "pacspdf.document.tables", "pacspdf.base",
+                  "pacspdf.charts.replay",
+                  "reportlab.platypus")
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ def one_line(exc: BaseException) -> str:
 
 
 #: A worker collects its garbage and freezes what survives after this many reports: the
-#: raised collector thresholds (pacspdf.owned) would otherwise let a long catalogue's worker
+#: raised collector thresholds (pacspdf.runtime) would otherwise let a long catalogue's worker
 #: grow by ~0.35 MB a report; a collection costs ~20 ms, so it is batched.
 SETTLE_EVERY = 10
 _built = 0
@@ -205,91 +207,34 @@ def build_one(folder: str, output: str | None, label: str, cache_dir: str | None
                    seconds=result.seconds, warnings=len(result.warnings), worker=os.getpid())
 
 
-# -- output ----------------------------------------------------------------------------
+# -- progress --------------------------------------------------------------------------
 
-class Reporter:
-    """The one place catalogue output is written: a rich bar on a terminal, else plain lines."""
+class Listener(Protocol):
+    """What a catalogue tells its caller as it goes (the CLI prints it: pacspdf.cli.catalogue)."""
 
-    def __init__(self, stream: TextIO | None, total: int, workers: int, fancy: bool | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stdout
-        self.total = total
-        self.workers = workers
-        self.done = 0
-        self._progress: Any = None
-        self._task: Any = None
-        if fancy is None:
-            fancy = _isatty(self.stream)
-        if fancy:
-            try:
-                from rich.console import Console
-                from rich.progress import (
-                    BarColumn,
-                    MofNCompleteColumn,
-                    Progress,
-                    TextColumn,
-                    TimeElapsedColumn,
-                )
-            except ImportError:  # rich is optional: fall back to plain lines
-                return
-            console = Console(file=self.stream)
-            self._progress = Progress(TextColumn("[bold]building[/]"), BarColumn(), MofNCompleteColumn(),
-                                      TimeElapsedColumn(), TextColumn("{task.description}"),
-                                      console=console, transient=True)
+    def start(self, total: int, workers: int) -> None: ...
 
-    def __enter__(self) -> Reporter:
-        if self._progress is not None:
-            self._progress.start()
-            self._task = self._progress.add_task("", total=self.total)
-        else:
-            self._write(f"building {self.total} report{'s' * (self.total != 1)} on "
-                        f"{self.workers} worker{'s' * (self.workers != 1)}")
-        return self
+    def outcome(self, outcome: Outcome) -> None: ...
 
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+    def stop(self) -> None: ...
 
-    def report(self, outcome: Outcome) -> None:
-        self.done += 1
-        if outcome.ok:
-            warn = f", {outcome.warnings} warning{'s' * (outcome.warnings != 1)}" if outcome.warnings else ""
-            line = (f"ok     {outcome.label} -> {outcome.path} ({outcome.pages} pages, "
-                    f"{outcome.size / 1024:.0f} KB, {outcome.seconds:.2f} s{warn})")
-        else:
-            line = f"FAILED {outcome.label}: {outcome.error}"
-        if self._progress is not None:
-            from rich.markup import escape
+    def summary(self, result: CatalogueResult) -> None: ...
 
-            style = "green" if outcome.ok else "bold red"
-            self._progress.console.print(f"[{style}]{escape(line)}[/]", highlight=False)
-            self._progress.update(self._task, advance=1, description=escape(outcome.label))
-        else:
-            self._write(f"[{self.done}/{self.total}] {line}")
+
+class Silent:
+    """A listener that tells no one (for programs that only want the result)."""
+
+    def start(self, total: int, workers: int) -> None:
+        pass
+
+    def outcome(self, outcome: Outcome) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
 
     def summary(self, result: CatalogueResult) -> None:
-        built = len(result.outcomes) - len(result.failures)
-        rate = 60.0 * built / result.seconds if result.seconds > 0 else 0.0
-        lines = [f"built {built} of {len(result.outcomes)} reports in {result.seconds:.1f} s on "
-                 f"{result.workers} worker{'s' * (result.workers != 1)} ({rate:.1f} reports/min)"]
-        if result.failures:
-            lines.append(f"{len(result.failures)} failed:")
-            lines += [f"  {o.label}: {o.error}" for o in result.failures]
-        for line in lines:
-            self._write(line)
-
-    def message(self, text: str) -> None:
-        self._write(text)
-
-    def _write(self, text: str) -> None:
-        self.stream.write(text + "\n")
-        self.stream.flush()
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
+        pass
 
 
 # -- orchestration ---------------------------------------------------------------------
@@ -325,7 +270,7 @@ def start_pool(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
-def build_jobs(jobs: list[Job], workers: int, reporter: Reporter, cache_dir: Path | None = None,
+def build_jobs(jobs: list[Job], workers: int, listener: Listener, cache_dir: Path | None = None,
                pool: ProcessPoolExecutor | None = None) -> list[Outcome]:
     """Run the jobs on ``workers`` processes (or ``pool``), reporting each outcome as it arrives."""
     outcomes: list[Outcome] = []
@@ -340,13 +285,13 @@ def build_jobs(jobs: list[Job], workers: int, reporter: Reporter, cache_dir: Pat
                 orphans.append(futures[future])
                 continue
             outcomes.append(outcome)
-            reporter.report(outcome)
+            listener.outcome(outcome)
     except BaseException:  # Ctrl-C or a bug here: do not leave workers building
         _stop(pool)
         raise
     pool.shutdown(wait=True)
     if orphans:  # a worker died: retry those reports one by one to isolate the culprit
-        outcomes += _isolate(sorted(orphans, key=lambda j: j.label), reporter, cache_dir)
+        outcomes += _isolate(sorted(orphans, key=lambda j: j.label), listener, cache_dir)
     return outcomes
 
 
@@ -359,7 +304,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
             process.terminate()
 
 
-def _isolate(jobs: list[Job], reporter: Reporter, cache_dir: Path | None) -> list[Outcome]:
+def _isolate(jobs: list[Job], listener: Listener, cache_dir: Path | None) -> list[Outcome]:
     outcomes: list[Outcome] = []
     pool = _pool(1)
     try:
@@ -372,7 +317,7 @@ def _isolate(jobs: list[Job], reporter: Reporter, cache_dir: Path | None) -> lis
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = _pool(1)
             outcomes.append(outcome)
-            reporter.report(outcome)
+            listener.outcome(outcome)
     except BaseException:
         _stop(pool)
         raise
@@ -380,16 +325,15 @@ def _isolate(jobs: list[Job], reporter: Reporter, cache_dir: Path | None) -> lis
     return outcomes
 
 
-def build_all(root: Path, jobs: int = 0, out_dir: Path | None = None, *, stream: TextIO | None = None,
-              fancy: bool | None = None, cache_dir: Path | None = None) -> CatalogueResult | None:
-    """Build every report under ``root``; None when there is none. Output goes to ``stream``."""
+def build_all(root: Path, jobs: int = 0, out_dir: Path | None = None, *, listener: Listener | None = None,
+              cache_dir: Path | None = None) -> CatalogueResult | None:
+    """Build every report under ``root``, telling ``listener`` as it goes; None when there is none."""
     started = time.perf_counter()
+    listener = listener if listener is not None else Silent()
     root = Path(root)
     workers = worker_count(jobs)
     folders = find_reports(root)
     if not folders:
-        Reporter(stream, 0, 0, fancy=False).message(
-            f"pacspdf: no report folders (a folder holding {REPORT_FILE}) under {root}")
         return None
     workers = max(1, min(workers, len(folders)))
     pool = start_pool(workers)  # the workers import the stack while the report folders are read
@@ -399,21 +343,15 @@ def build_all(root: Path, jobs: int = 0, out_dir: Path | None = None, *, stream:
         _stop(pool)
         raise
     result = CatalogueResult(workers=workers)
-    with Reporter(stream, len(folders), workers, fancy) as reporter:
+    listener.start(len(folders), workers)
+    try:
         for outcome in clashes:
-            reporter.report(outcome)
-        built = build_jobs(planned, workers, reporter, cache_dir, pool)
+            listener.outcome(outcome)
+        built = build_jobs(planned, workers, listener, cache_dir, pool)
+    finally:
+        listener.stop()
     order = {_label(f): i for i, f in enumerate(folders)}
     result.outcomes = sorted(clashes + built, key=lambda o: order.get(o.label, len(order)))
     result.seconds = time.perf_counter() - started
-    reporter.summary(result)
+    listener.summary(result)
     return result
-
-
-def run_all(root: Path, jobs: int, out_dir: Path | None, *, stream: TextIO | None = None,
-            fancy: bool | None = None, cache_dir: Path | None = None) -> int:
-    """``pacspdf build --all``: 0 when every report built, 1 when any failed, 2 when there were none."""
-    result = build_all(root, jobs, out_dir, stream=stream, fancy=fancy, cache_dir=cache_dir)
-    if result is None:
-        return EXIT_NO_REPORTS
-    return result.exit_code

@@ -19,6 +19,8 @@ from pacspdf.web.store import WebStore
 from pacspdf.web.tokens import Purpose, sign
 from web_server import FIELDS, SECRET, Served, confirm_link, hidden_fields, serve, wait_until
 
+pytestmark = pytest.mark.slow  # a server per test: about a minute in all
+
 LOW_CAPS = {"PACSPDF_LIMIT_PER_EMAIL": "2", "PACSPDF_LIMIT_PER_IP": "3", "PACSPDF_LIMIT_PER_NETWORK": "4",
             "PACSPDF_LIMIT_PER_DOMAIN": "3", "PACSPDF_TRUSTED_PROXIES": "127.0.0.1"}
 

@@ -60,6 +60,7 @@ def _get(port: int, path: str) -> int:
         conn.close()
 
 
+@pytest.mark.slow
 def test_serve_and_worker_stop_on_sigterm(tmp_path: Path) -> None:
     copy_content(tmp_path)
     port = free_port()

@@ -147,6 +147,7 @@ def test_health_access_log_and_outbox_listing(served: Served, caplog: pytest.Log
     assert "script-src 'none'" in headers["content-security-policy"]
 
 
+@pytest.mark.slow
 def test_stop_finishes_the_message_in_flight(folder: Path, tmp_path: Path) -> None:
     """A stop asked for while the copy is on the wire waits for it, and the outbox records it sent."""
     out = folder.parents[1] / "out"
@@ -194,6 +195,7 @@ def test_served_forms_are_labelled(served: Served) -> None:
     assert actions == {"/reports/pacs/sample", "/reports/pacs/enquiry"}
 
 
+@pytest.mark.slow
 def test_a_backlog_of_copies_does_not_hold_up_confirmation_mails(folder: Path, tmp_path: Path) -> None:
     """With 25 copies being sent, a new visitor's confirmation mail goes out within a turn of 10 copies."""
     from pacspdf.web.worker import COPIES_PER_TURN, Worker

@@ -20,8 +20,7 @@ from urllib.parse import urlencode, urlsplit
 
 import uvicorn
 
-from pacspdf.web.app import Intake, make_app
-from pacspdf.web.commands import server_config
+from pacspdf.web.app import Intake, make_app, server_config
 from pacspdf.web.settings import load_settings
 from pacspdf.web.site import prepare_report, write_site
 from pacspdf.web.worker import Worker

@@ -12,9 +12,6 @@ loaded when a chart actually has to be rendered (a cache miss), ReportLab only w
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +27,7 @@ from pacspdf.charts.spec import (
 )
 
 if TYPE_CHECKING:
-    from pacspdf.charts._replay import VectorFlowable
+    from pacspdf.charts.replay import VectorFlowable
 
 __all__ = [
     "BACKEND_VERSION",
@@ -49,11 +46,11 @@ __all__ = [
 
 def render_chart(spec: ChartSpec, data: ChartData, style: ChartStyle) -> VectorDrawing:
     """Draw the chart with matplotlib and return the recorded vector drawing."""
-    from pacspdf.matplotlib_import import import_matplotlib
+    from pacspdf.runtime import import_matplotlib
 
     import_matplotlib()
-    from pacspdf.charts import kinds
-    from pacspdf.charts._recorder import RecordingCanvas
+    from pacspdf.charts import figure as kinds
+    from pacspdf.charts.recorder import RecordingCanvas
 
     with kinds.chart_rc(style):
         figure = kinds.build_figure(spec, data, style)
@@ -62,8 +59,12 @@ def render_chart(spec: ChartSpec, data: ChartData, style: ChartStyle) -> VectorD
 
 
 def cache_key(spec: ChartSpec, data: ChartData, style: ChartStyle) -> str:
-    """sha256 of the canonical JSON of spec, data, style and the backend version."""
-    return hashlib.sha256(canonical_json(spec, data, style).encode("utf-8")).hexdigest()
+    """The drawing's key: spec, data, style, the font files' bytes, the code and the library
+    versions (matplotlib draws, the fonts measure; see :func:`pacspdf.write.cache_key`)."""
+    from pacspdf.write import cache_key as key
+
+    return key("chart", canonical_json(spec, data, style),
+               files=[Path(style.fonts[k]) for k in sorted(style.fonts)])
 
 
 #: Drawings already read from the cache in this process, by path, with the file's stamp.
@@ -94,15 +95,9 @@ def cached_render(spec: ChartSpec, data: ChartData, style: ChartStyle,
     except (OSError, ValueError, KeyError, TypeError):
         pass
     drawing = render_chart(spec, data, style)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.stem, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(drawing.to_json())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from pacspdf.write import write_atomic
+
+    write_atomic(path, drawing.to_json().encode("utf-8"))
     stat = path.stat()
     _remember(path, drawing, (stat.st_mtime_ns, stat.st_size))
     return drawing
@@ -116,7 +111,7 @@ def _remember(path: Path, drawing: VectorDrawing, stamp: tuple[int, int]) -> Non
 
 def __getattr__(name: str) -> Any:
     if name == "VectorFlowable":
-        from pacspdf.charts._replay import VectorFlowable
+        from pacspdf.charts.replay import VectorFlowable
 
         return VectorFlowable
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,11 +6,8 @@ drawings loaded without paying for either import.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 #: Bumped whenever the op format changes, so that stale cache entries are never replayed.
@@ -107,17 +104,7 @@ class VectorDrawing:
 
 def canonical_json(spec: ChartSpec, data: ChartData, style: ChartStyle) -> str:
     """Stable JSON of everything that determines a drawing (the cache key source)."""
-    payload = {"backend": BACKEND_VERSION, "code": _drawing_code(), "spec": asdict(spec),
+    payload = {"backend": BACKEND_VERSION, "spec": asdict(spec),
                "data": asdict(data), "style": asdict(style)}
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
-
-@cache
-def _drawing_code() -> str:
-    """A hash of the modules that draw and record charts, so that editing them (and forgetting
-    to bump BACKEND_VERSION) never replays a drawing the old code made."""
-    here = Path(__file__).parent
-    h = hashlib.sha256()
-    for name in ("kinds.py", "_recorder.py"):
-        h.update((here / name).read_bytes())
-    return h.hexdigest()[:16]

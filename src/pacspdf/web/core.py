@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pacspdf.assets import resolve_asset
 from pacspdf.base import ensure_base
-from pacspdf.build import DEFAULT_OUT, default_output, template_context
+from pacspdf.build import DEFAULT_OUT, default_output
 from pacspdf.charts.spec import ChartData, ChartSpec, ChartStyle
-from pacspdf.compose import brand_links, key_figures
+from pacspdf.content.brand import link_urls, resolve_asset
 from pacspdf.content.load import Content, load
 from pacspdf.delivery.commands import default_binding, personaliser_for
 from pacspdf.delivery.enquiries import Enquiry, check_field, normalise_email, validate_row
@@ -26,11 +25,20 @@ from pacspdf.delivery.message import (
 from pacspdf.delivery.outbox import Entry, NewEntry, Outbox, State, message_id_for, now_utc
 from pacspdf.delivery.send import ReportBinding, RetryPolicy, SendOptions, enquiry_of, retry_pending
 from pacspdf.delivery.transport import DeliveryError, Transport, make_transport
-from pacspdf.derive import derive
+from pacspdf.derive.frames import derive
+from pacspdf.derive.model import template_context
+from pacspdf.document.markup import blocks
+from pacspdf.document.story import key_figures
+from pacspdf.document.tables import chart_input
+from pacspdf.document.theme import Theme, make_theme
 from pacspdf.errors import ContentError, PacspdfError, UsageError
-from pacspdf.figures import chart_input
-from pacspdf.text import TemplateRenderer, Where, blocks, fmt_pct, long_date, make_env
-from pacspdf.theme import Theme, make_theme
+from pacspdf.templates.environment import TemplateRenderer, Where, fmt_pct, long_date, make_env
+
+
+def brand_links(content: Content) -> dict[str, str]:
+    """The brand's website, sample, enquiry and purchase URLs for this report."""
+    return link_urls(content.brand, content.report.publisher_id)
+
 
 __all__ = [
     "DEFAULT_OUT",
@@ -88,10 +96,10 @@ __all__ = [
 
 def chart_figure(spec: ChartSpec, data: ChartData, style: ChartStyle, write: Callable[[Any], None]) -> None:
     """Draw a chart with the PDF's own matplotlib code and hand the figure to ``write``."""
-    from pacspdf.matplotlib_import import import_matplotlib
+    from pacspdf.runtime import import_matplotlib
 
     import_matplotlib()
-    from pacspdf.charts import kinds
+    from pacspdf.charts import figure as kinds
 
     with kinds.chart_rc(style):
         write(kinds.build_figure(spec, data, style))

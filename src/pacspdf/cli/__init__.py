@@ -1,0 +1,122 @@
+"""The command line: arguments, exit codes and messages (the only module that prints)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from pacspdf import __version__
+from pacspdf.content import CATALOGUE_ROOT, DEFAULT_REPORT
+from pacspdf.errors import ContentError, PacspdfError, Problem
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _summary(problems: list[Problem]) -> str:
+    counts = {kind: sum(p.severity == kind for p in problems) for kind in ("error", "warning", "note")}
+    parts = [f"{counts['error']} error{'s' * (counts['error'] != 1)}",
+             f"{counts['warning']} warning{'s' * (counts['warning'] != 1)}"]
+    if counts["note"]:
+        parts.append(f"{counts['note']} note{'s' * (counts['note'] != 1)}")
+    return ", ".join(parts)
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for p in problems:
+        print(p, file=sys.stderr)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from pacspdf.validate import check
+
+    _content, problems = check(Path(args.report))
+    _print_problems(problems)
+    print(_summary(problems), file=sys.stderr)
+    errors = any(p.is_error for p in problems)
+    if errors or (args.strict and any(p.severity == "warning" for p in problems)):
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    if args.all:
+        from pacspdf.cli.catalogue import run_all
+
+        return run_all(Path(args.report or CATALOGUE_ROOT), jobs=args.jobs,
+                       out_dir=Path(args.output) if args.output else None)
+    from pacspdf.build import build
+
+    try:
+        result = build(Path(args.report or DEFAULT_REPORT), Path(args.output) if args.output else None)
+    except ContentError as exc:
+        _print_problems(exc.problems)
+        print(f"{_summary(exc.problems)}; no PDF written", file=sys.stderr)
+        return EXIT_USAGE
+    for w in result.warnings:
+        if not args.quiet:
+            print(w, file=sys.stderr)
+    print(f"{result.path}: {result.pages} pages, {result.size / 1024:.0f} KB, {result.seconds:.2f} s")
+    return EXIT_OK
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pacspdf", description="Build branded sample-report PDFs and mail "
+                                                 "personalised copies to enquirers.")
+    parser.add_argument("--version", action="version", version=f"pacspdf {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    p = sub.add_parser("build", help="build a report's sample PDF")
+    p.add_argument("report", nargs="?", default=None,
+                   help=f"content folder (default: {DEFAULT_REPORT}; with --all: {CATALOGUE_ROOT})")
+    p.add_argument("-o", "--output", help="PDF path (default: out/<slug>-sample.pdf)")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not list content warnings")
+    p.add_argument("--all", action="store_true",
+                   help="build every report folder under REPORT (default: content/) in parallel")
+    p.add_argument("-j", "--jobs", type=int, default=0, help="worker processes for --all (default: cores)")
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("check", help="validate a report's content without writing anything")
+    p.add_argument("report", nargs="?", default=str(DEFAULT_REPORT),
+                   help=f"content folder (default: {DEFAULT_REPORT})")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.set_defaults(func=cmd_check)
+    try:
+        from pacspdf.delivery.args import add_parsers
+    except ImportError:
+        pass
+    else:
+        add_parsers(sub)
+    from pacspdf.cli.web import add_parsers as add_web_parsers
+
+    add_web_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pacspdf.runtime import own_process
+
+    own_process()  # this interpreter is pacspdf's (see pacspdf.runtime)
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ContentError as exc:
+        _print_problems(exc.problems)
+        return EXIT_USAGE
+    except PacspdfError as exc:
+        print(f"pacspdf: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("pacspdf: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""Brand -> what its fields point at: the report's link URLs and the files of its assets.
+
+A brand's links are URL patterns whose ``{id}`` is the report's ``publisher_id``; its logo and
+font references are plain paths (relative to the brand file's folder) or ``pkg:<package>/<path>``
+inside an installed package. Both are resolved here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from pacspdf.content.model import Brand
+from pacspdf.content.schema import fields_of
+
+
+def link_urls(brand: Brand, publisher_id: str) -> dict[str, str]:
+    """Every brand link with ``{id}`` replaced by the report's ``publisher_id``."""
+    return {key: url.replace("{id}", publisher_id) for key, url in fields_of(brand.links).items()}
+
+
+def locate_asset(spec: str, base_dir: Path) -> Path | str:
+    """The file ``spec`` names (relative paths are taken from ``base_dir``, the brand's folder),
+    or a message saying which package of a ``pkg:`` reference is not installed."""
+    if not spec.startswith("pkg:"):
+        return base_dir / spec
+    package, _, rest = spec[4:].partition("/")
+    try:
+        found = importlib.util.find_spec(package) if package else None
+    except (ImportError, ValueError):
+        found = None
+    if found is None or not found.submodule_search_locations:
+        return f'package "{package}" is not installed (in "{spec}")'
+    return Path(next(iter(found.submodule_search_locations))) / rest
+
+
+def resolve_asset(spec: str, base_dir: Path) -> Path:
+    """Like :func:`locate_asset`, for content that passed the checks: always a path (a missing
+    package gives a path that does not exist, which the caller reports)."""
+    found = locate_asset(spec, base_dir)
+    return Path(spec[4:]) if isinstance(found, str) else found

@@ -1,0 +1,1 @@
+"""Content + Derived + charts -> a laid-out PDF: theme, markup, tables, story, cover, pages, personal."""

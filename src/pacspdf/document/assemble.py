@@ -1,0 +1,100 @@
+"""Content + Derived + theme + chart drawings -> a composed document, laid out into PDF bytes.
+
+This is the COMPOSE stage's entry point: the template renderer, the page decoration, the
+cover, the story and the layout hints of the previous build, then ReportLab's multi-pass
+layout (a LayoutError becomes a clean BuildError naming the report file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reportlab.platypus import Flowable
+
+from pacspdf.charts import VectorDrawing
+from pacspdf.charts.replay import VectorFlowable
+from pacspdf.content.load import Content
+from pacspdf.derive.model import Derived, template_context
+from pacspdf.document.cover import make_cover
+from pacspdf.document.pages import PageDecor, ReportDocTemplate, layout_hints, seed_layout
+from pacspdf.document.story import Composer, key_figures
+from pacspdf.document.theme import Theme
+from pacspdf.errors import BuildError
+from pacspdf.templates.environment import TemplateRenderer, Where, make_env
+from pacspdf.write import write_atomic
+
+
+@dataclass
+class Assembly:
+    """A composed document, ready for layout: the doc template, its story and where hints go."""
+
+    content: Content
+    doc: ReportDocTemplate
+    buffer: io.BytesIO
+    story: list[Flowable]
+    composer: Composer
+    hints_path: Path | None
+
+    @property
+    def pages(self) -> int:
+        return self.doc.page_count.total
+
+    def lay_out(self) -> tuple[bytes, int]:
+        """The PDF's bytes and the number of layout passes multiBuild needed."""
+        from reportlab.platypus.doctemplate import LayoutError
+
+        try:
+            passes = self.doc.multiBuild(self.story)
+        except LayoutError as exc:  # content that no page can hold; a clean message, no traceback
+            first = str(exc).splitlines()[0][:200]
+            raise BuildError(f"{self.content.report_file}: layout failed: {first}") from None
+        return self.buffer.getvalue(), int(passes)
+
+    def save_hints(self) -> None:
+        """Best effort: layout hints that cannot be written only cost time on the next build."""
+        if self.hints_path is not None:
+            data = json.dumps(layout_hints(self.composer.lists, self.doc.page_count), ensure_ascii=False)
+            with contextlib.suppress(BuildError):
+                write_atomic(self.hints_path, data.encode("utf-8"))
+
+
+def assemble(content: Content, derived: Derived, theme: Theme, drawings: dict[str, VectorDrawing],
+             logo_cache: Path | None, hints_dir: Path | None) -> Assembly:
+    r, b = content.report, content.brand
+    renderer = TemplateRenderer(make_env(r.currency, r.unit), template_context(content, derived))
+    decor = PageDecor(header_left=r.short_title, header_right=b.publisher,
+                      footer_left=f"{r.code}  ·  {renderer.render(b.copyright, _brand_where(content))}",
+                      show_watermark=b.watermark)
+    buffer = io.BytesIO()
+    doc = ReportDocTemplate(buffer, theme, decor, title=r.title, author=b.publisher,
+                            subject=r.subtitle, keywords=list(r.keywords), creator="pacspdf",
+                            producer="pacspdf (ReportLab)", lang=r.language,
+                            date=r.edition)
+    decor.cover = make_cover(content, theme, key_figures(content, derived, renderer.env.filters["money"]),
+                             cache_dir=logo_cache)
+    fontmap = dict(theme.fonts)
+    composer = Composer(content, derived, theme, renderer,
+                        lambda cid: VectorFlowable(drawings[cid], fontmap), doc.page_count)
+    story = composer.story()
+    hints_path = None if hints_dir is None else hints_dir / f"{r.slug}.json"
+    if hints_path is not None:
+        seed_layout(_read_json(hints_path), composer.lists, doc.page_count)
+    return Assembly(content, doc, buffer, story, composer, hints_path)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _brand_where(content: Content) -> Where:
+    line, _ = content.brand_located.where(("copyright",))
+    return Where(content.brand_file, line, "copyright")

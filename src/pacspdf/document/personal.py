@@ -1,0 +1,186 @@
+"""Theme -> the one PersonalLayout: where the base PDF reserves the personal text, and its sidecar.
+
+The base build reserves two form XObjects: the cover's "Prepared for" block and a footer line
+shared by every page. :mod:`pacspdf.personalise` later replaces both in an incremental update,
+reading their geometry from the sidecar ``<pdf>.json`` this module writes. The geometry is
+defined once, here, as a typed :class:`PersonalLayout`: the cover and the footer draw from it,
+and the sidecar is written from it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypedDict
+
+from reportlab.lib import colors
+from reportlab.pdfgen.canvas import Canvas
+
+from pacspdf.document.theme import Theme
+from pacspdf.personalise import locate_objects, sidecar_path
+from pacspdf.reportlab_surface import canvas_flag, set_canvas_flag
+from pacspdf.write import write_atomic
+
+#: Names of the two reserved form XObjects (personalise.py finds them by these names).
+PERSONAL_COVER = "PersonalCover"
+PERSONAL_FOOTER = "PersonalFooter"
+
+
+@dataclass(frozen=True)
+class PersonalLayout:
+    """The personal block's geometry and type sizes, in points."""
+
+    page: tuple[float, float]
+    box_x: float  # the tinted panel on the cover
+    box_y: float
+    box_w: float
+    box_h: float
+    text_x: float
+    footer_x: float  # the personal footer line, under the footer's first row
+    footer_y: float
+    footer_width: float
+    footer_form_height: float
+    label: str = "PREPARED FOR"
+    label_size: float = 7.4
+    name_size: float = 15.0
+    detail_size: float = 9.0
+    footer_size: float = 6.8
+    #: What the base (unpersonalised) PDF shows in the reserved block.
+    base_name: str = "Complimentary sample edition"
+    base_detail: str = "Personalised copies are sent on request."
+
+    @classmethod
+    def of(cls, theme: Theme) -> PersonalLayout:
+        w, h = theme.page_size
+        left = theme.margin_left
+        return cls(page=(w, h), box_x=left, box_y=h * 0.40 - 178, box_w=w - left - theme.margin_right,
+                   box_h=84, text_x=left + 18, footer_x=theme.margin_left, footer_y=theme.margin_bottom - 41,
+                   footer_width=theme.frame_width, footer_form_height=theme.margin_bottom)
+
+    @property
+    def top(self) -> float:
+        return self.box_y + self.box_h
+
+    @property
+    def label_y(self) -> float:
+        return self.top - 22
+
+    @property
+    def name_y(self) -> float:
+        return self.top - 42
+
+    @property
+    def detail_y(self) -> float:
+        return self.top - 60
+
+    @property
+    def text_width(self) -> float:
+        return self.box_w - 36
+
+
+def draw_cover_block(canv: Canvas, theme: Theme) -> None:
+    """The cover's personal text as one form XObject (drawn once per canvas, then reused)."""
+    lay = PersonalLayout.of(theme)
+    if not canvas_flag(canv, "_pp_cover_form"):
+        canv.beginForm(PERSONAL_COVER, lowerx=0, lowery=0, upperx=lay.page[0], uppery=lay.page[1])
+        canv.setFillColor(theme.colour["muted"])
+        canv.setFont(theme.fonts["semibold"], lay.label_size)
+        canv.drawString(lay.text_x, lay.label_y, lay.label)
+        canv.setFillColor(theme.colour["primary"])
+        canv.setFont(theme.fonts["semibold"], lay.name_size)
+        canv.drawString(lay.text_x, lay.name_y, lay.base_name)
+        canv.setFillColor(theme.colour["text"])
+        canv.setFont(theme.fonts["regular"], lay.detail_size)
+        canv.drawString(lay.text_x, lay.detail_y, lay.base_detail)
+        canv.endForm()
+        set_canvas_flag(canv, "_pp_cover_form")
+    canv.doForm(PERSONAL_COVER)
+
+
+def draw_footer_line(canv: Canvas, theme: Theme) -> None:
+    """Reserve the footer's personal line: one empty form XObject shared by every page."""
+    lay = PersonalLayout.of(theme)
+    if not canvas_flag(canv, "_pp_footer_form"):
+        canv.beginForm(PERSONAL_FOOTER, lowerx=0, lowery=0, upperx=lay.page[0],
+                       uppery=lay.footer_form_height)
+        canv.endForm()
+        set_canvas_flag(canv, "_pp_footer_form")
+    canv.doForm(PERSONAL_FOOTER)
+
+
+# ---------------------------------------------------------------- the sidecar
+
+class CoverSpec(TypedDict):
+    x: float
+    width: float
+    label: str
+    label_size: float
+    label_y: float
+    label_rgb: str
+    name_size: float
+    name_y: float
+    name_rgb: str
+    detail_size: float
+    detail_y: float
+    detail_rgb: str
+
+
+class FooterSpec(TypedDict):
+    x: float
+    y: float
+    size: float
+    width: float
+    form_height: float
+    rgb: str
+
+
+class LayoutSpec(TypedDict):
+    page: list[float]
+    cover: CoverSpec
+    footer: FooterSpec
+
+
+def _rgb(colour: colors.Color) -> str:
+    return " ".join(f"{v:.4f}" for v in colour.rgb())
+
+
+def layout_spec(theme: Theme) -> LayoutSpec:
+    """The sidecar's ``layout``: what personalise.py needs to write inside the reserved forms."""
+    lay, c = PersonalLayout.of(theme), theme.colour
+    return {
+        "page": list(lay.page),
+        "cover": {"x": round(lay.text_x, 3), "width": round(lay.text_width, 3),
+                  "label": lay.label, "label_size": lay.label_size, "label_y": round(lay.label_y, 3),
+                  "label_rgb": _rgb(c["muted"]),
+                  "name_size": lay.name_size, "name_y": round(lay.name_y, 3), "name_rgb": _rgb(c["primary"]),
+                  "detail_size": lay.detail_size, "detail_y": round(lay.detail_y, 3),
+                  "detail_rgb": _rgb(c["text"])},
+        "footer": {"x": round(lay.footer_x, 3), "y": round(lay.footer_y, 3), "size": lay.footer_size,
+                   "width": round(lay.footer_width, 3), "form_height": round(lay.footer_form_height, 3),
+                   "rgb": _rgb(c["muted"])},
+    }
+
+
+def sidecar(content: Any, theme: Theme, pdf: bytes, pages: int, links: dict[str, str],
+            inputs_hash: str) -> dict[str, Any]:
+    """Everything personalisation and mail read about a built base PDF (see personalise.BaseArtifact)."""
+    b = content.brand
+    return {
+        "slug": content.report.slug,
+        "title": content.report.title,
+        "pages": pages,
+        "links": links,
+        "brand": {"publisher": b.publisher, "email": b.contact.email, "sales_email": b.contact.sales_email,
+                  "phone": b.contact.phone, "website": b.links.website,
+                  "colours": {"primary": b.colours.primary, "accent": b.colours.accent,
+                              "text": b.colours.text, "muted": b.colours.muted, "tint": b.colours.tint}},
+        "fonts": {k: str(v) for k, v in theme.font_files.items()},
+        "layout": layout_spec(theme),
+        "objects": locate_objects(pdf, PERSONAL_COVER, PERSONAL_FOOTER),
+        "content_hash": inputs_hash,
+    }
+
+
+def write_sidecar(pdf_path: Path, meta: dict[str, Any]) -> None:
+    write_atomic(sidecar_path(pdf_path), json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))

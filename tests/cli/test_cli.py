@@ -1,0 +1,98 @@
+"""The command line: help, usage errors, check's summary and --strict, build's report line."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pacspdf import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help exits 0 and names build, check, send and outbox."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("build", "check", "send", "outbox"):
+        assert command in out
+
+
+def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown command exits 2 with argparse's one-line error, no traceback."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(["publish"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice" in err and "Traceback" not in err
+
+
+def test_check_summarises_and_passes_on_the_sample(capsys: pytest.CaptureFixture[str]) -> None:
+    """check on the PACS content exits 0 and ends with an 'N errors, M warnings' summary."""
+    assert cli.main(["check", "content/pacs"]) == 0
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert re.fullmatch(r"0 errors, \d+ warnings?(, \d+ notes?)?", last), last
+
+
+def test_strict_fails_on_warnings_but_not_on_notes(content_copy: Callable[..., Path],
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """--strict turns warnings into failure; a note (an '&' shown literally) alone does not fail."""
+    folder = content_copy()
+    monkeypatch.chdir(folder.parent.parent)
+    assert cli.main(["check", "content/pacs", "--strict"]) == 2  # illustrative figures warn
+    report = folder / "report.yaml"
+    text = report.read_text(encoding="utf-8")
+    for key in ("market_size", "players"):
+        text = re.sub(rf"(\n{key}:\n(?:  .*\n)*?)  illustrative: .*\n", r"\1", text, count=1)
+    text = re.sub(r"\n    illustrative: .*", "", text)
+    text = text.replace("**Demand for efficient imaging.**", "**Demand for efficient imaging & reads.**", 1)
+    report.write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    code = cli.main(["check", "content/pacs", "--strict"])
+    err = capsys.readouterr().err
+    assert "warning" not in err.replace("0 warnings", ""), err
+    assert ": note: " in err and err.strip().endswith("1 note"), err
+    assert code == 0, err
+
+
+def test_build_prints_path_pages_size_and_time(content_copy: Callable[..., Path],
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """build writes out/<slug>-sample.pdf and prints its path, page count, size and time."""
+    folder = content_copy()
+    monkeypatch.chdir(folder.parent.parent)
+    assert cli.main(["build", "content/pacs", "-q"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert re.fullmatch(r"out/pacs-sample\.pdf: \d+ pages, \d+ KB, \d+\.\d\d s", line), line
+    assert Path("out/pacs-sample.pdf").is_file()
+
+
+def test_python_dash_m_matches_the_entry_point() -> None:
+    """`python -m pacspdf --version` runs the same program as the console script."""
+    done = subprocess.run([sys.executable, "-m", "pacspdf", "--version"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0
+    assert done.stdout.startswith("pacspdf ")
+
+
+@pytest.mark.slow
+def test_only_an_interpreter_pacspdf_owns_has_its_collector_tuned() -> None:
+    """The CLI raises the garbage collector's thresholds (a cold build spent ~0.2 s in it);
+    importing pacspdf as a library leaves the host program's settings alone."""
+    from pacspdf.runtime import GC_THRESHOLDS
+
+    code = ("import gc, sys; from pacspdf.cli import main; main(['check', 'content/pacs']); "
+            "print(gc.get_threshold(), file=sys.stdout)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert run.stdout.strip() == str(GC_THRESHOLDS), run.stderr[-500:]
+    code = "import gc; before = gc.get_threshold(); import pacspdf.build; print(gc.get_threshold() == before)"
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert run.stdout.strip() == "True", run.stderr[-500:]

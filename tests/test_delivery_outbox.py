@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pacspdf.delivery.outbox import NewEntry, Outbox, State, message_id_for, new_copy_id
+from pacspdf.delivery.outbox import NewEntry, Outbox, OutboxError, State, message_id_for, new_copy_id
 from pacspdf.errors import UsageError
 
 
@@ -55,7 +55,7 @@ def test_states_move_through_sending_to_sent_with_attempts_counted(tmp_path: Pat
         assert (done.state, done.attempts, done.server_reply, done.reason) == (State.SENT, 2, "250 OK", "")
         assert done.prepared_at == "2026-01-02T03:04:05Z"  # the first attempt's date is kept
         assert done.sent_at is not None
-        with pytest.raises(ValueError, match="sent"):
+        with pytest.raises(OutboxError, match="sent"):
             ob.claim("k", "2026-01-02T03:04:05Z")
 
 

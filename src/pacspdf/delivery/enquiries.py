@@ -43,6 +43,7 @@ MULTILINE = frozenset({"message"})
 # Characters that change how text is displayed without being visible: bidirectional overrides
 # and isolates (a name could make an address look like another) and the BOM.
 _INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
+_SPACES = re.compile(" {2,}")
 _ENQUIRY_ID = re.compile(r"[!-~]+")  # visible ASCII, no spaces: it is a key, not prose
 
 
@@ -156,6 +157,14 @@ def normalise_email(value: str) -> str:
     return valid.ascii_email or valid.normalized
 
 
+def single_spaced(value: str) -> str:
+    """Runs of spaces as one: mail readers collapse them in a display name, so the data does too.
+
+    Everything else in a name (quotes, commas, ``=?``, angle brackets, any script) is kept as typed.
+    """
+    return _SPACES.sub(" ", value) if "  " in value else value
+
+
 def validate_row(values: dict[str, str], row: int, source: str = "") -> Row:
     """Validate one row's values (already stripped); report every problem of the row at once."""
     reasons = [r for name in COLUMNS if (r := check_field(name, values.get(name, ""))) is not None]
@@ -171,8 +180,10 @@ def validate_row(values: dict[str, str], row: int, source: str = "") -> Row:
         reasons.append("enquiry_id: use visible ASCII characters only, without spaces")
     if reasons:
         return RejectedRow(row, tuple(reasons), values, source)
-    return Enquiry(name=values["name"], email=email, company=values.get("company", ""),
-                   job_title=values.get("job_title", ""), country=values.get("country", ""),
+    return Enquiry(name=single_spaced(values["name"]), email=email,
+                   company=single_spaced(values.get("company", "")),
+                   job_title=single_spaced(values.get("job_title", "")),
+                   country=single_spaced(values.get("country", "")),
                    enquiry_id=enquiry_id, message=values.get("message", ""), row=row, source=source)
 
 

@@ -16,12 +16,13 @@ from typing import Any
 import jinja2
 
 from pacspdf.content.schema import fields_of
+from pacspdf.delivery import headers
 from pacspdf.delivery.enquiries import Enquiry, normalise_email, unsafe_char
+from pacspdf.delivery.settings import ENV_MAIL_FROM
 from pacspdf.errors import PacspdfError, UsageError
 
 DEFAULT_MAX_ATTACHMENT = 7 * 1024 * 1024  # 7 MiB of PDF is about 9.6 MiB once base64-encoded
 TEMPLATE_NAMES = ("subject.txt", "body.txt", "body.html")
-ENV_MAIL_FROM = "PACSPDF_MAIL_FROM"
 
 
 class MessageRejected(PacspdfError):
@@ -79,10 +80,24 @@ class MailContext:
 
 
 def parse_address(value: str, what: str) -> Address:
-    """``Name <addr>`` or ``addr`` -> Address; raises UsageError naming ``what`` when unusable."""
+    """``Name <addr>`` or ``addr`` -> Address; raises UsageError naming ``what`` when unusable.
+
+    Exactly one mailbox: ``a@x, b@y``, a group, or trailing text is refused rather than cut
+    to its first address.
+    """
     if unsafe_char(value) is not None:
         raise UsageError(f"{what}: contains a line break or control character")
-    name, addr = email.utils.parseaddr(value)
+    try:
+        header = email.policy.default.header_factory("From", value)
+        found = list(header.addresses)
+        defects = [str(d) for d in header.defects]
+    except (ValueError, IndexError, TypeError) as exc:  # the parser's own failures
+        raise UsageError(f"{what}: {value!r} is not an email address ({exc})") from None
+    if len(found) != 1:
+        raise UsageError(f"{what}: {value!r} holds {len(found)} addresses; give exactly one")
+    if defects:
+        raise UsageError(f"{what}: {value!r} is not one address ({defects[0]})")
+    name, addr = found[0].display_name, found[0].addr_spec
     if not addr or "@" not in addr:
         raise UsageError(f"{what}: {value!r} is not an email address")
     try:
@@ -184,16 +199,19 @@ def build_message(ctx: MailContext, templates: MailTemplates, enquiry: Enquiry, 
                               f"{max_attachment / 1048576:.1f} MiB limit")
     subject, text, html = templates.render(ctx, enquiry, copy_id)
     local, _, domain = enquiry.email.rpartition("@")
-    msg = EmailMessage(policy=email.policy.SMTP)
+    msg = EmailMessage(policy=headers.POLICY)
     try:
-        msg["From"] = ctx.sender
-        msg["To"] = Address(display_name=enquiry.name, username=local, domain=domain)
-        msg["Reply-To"] = ctx.reply_to
-        msg["Subject"] = subject
-        msg["Date"] = email.utils.format_datetime(date)
-        msg["Message-ID"] = message_id
-        msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies, please
-        msg["X-Pacspdf-Copy-Id"] = copy_id
+        # Each value is written once by pacspdf.delivery.headers and never parsed again, so a
+        # name decodes to exactly what was typed (see that module for why not msg["To"] = ...).
+        headers.set_header(msg, "From", headers.address_list([ctx.sender]))
+        headers.set_header(msg, "To", headers.address_list(
+            [Address(display_name=enquiry.name, username=local, domain=domain)]))
+        headers.set_header(msg, "Reply-To", headers.address_list([ctx.reply_to]))
+        headers.set_header(msg, "Subject", headers.unstructured(subject))
+        headers.set_header(msg, "Date", email.utils.format_datetime(date))
+        headers.set_header(msg, "Message-ID", _token(message_id, "Message-ID"))
+        headers.set_header(msg, "Auto-Submitted", "auto-generated")  # RFC 3834: no out-of-office replies
+        headers.set_header(msg, "X-Pacspdf-Copy-Id", _token(copy_id, "copy ID"))
     except (ValueError, TypeError) as exc:
         raise MessageRejected(f"cannot form the message headers: {exc}") from None
     msg.set_content(text)
@@ -203,6 +221,13 @@ def build_message(ctx: MailContext, templates: MailTemplates, enquiry: Enquiry, 
     return msg
 
 
+def _token(value: str, what: str) -> str:
+    """A value pacspdf made itself (Message-ID, copy ID): visible ASCII, no spaces, or refused."""
+    if not value or not all("!" <= c <= "~" for c in value):
+        raise ValueError(f"{what} {value!r} is not visible ASCII")
+    return value
+
+
 def as_bytes(msg: EmailMessage) -> bytes:
-    """The message as it goes on the wire (CRLF line ends)."""
-    return msg.as_bytes(policy=email.policy.SMTP)
+    """The message as it goes on the wire (CRLF line ends, headers exactly as written)."""
+    return msg.as_bytes(policy=headers.POLICY)

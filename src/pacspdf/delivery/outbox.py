@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import logging
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
-from pacspdf.errors import UsageError
+from pacspdf.errors import PacspdfError, UsageError
 
 try:
     import fcntl
@@ -164,38 +167,167 @@ class NewEntry:
     reason: str = ""
 
 
-class Outbox:
-    """The delivery record in one SQLite file (created on first use, WAL mode)."""
+class OutboxError(PacspdfError):
+    """The outbox database cannot be used or written (damaged, read-only, locked, or changed under us)."""
 
-    def __init__(self, path: Path | str, *, create: bool = True) -> None:
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _explain(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return f"the database is damaged ({text}); move it aside and restore a backup"
+    if "readonly" in text or "read-only" in text:
+        return f"the database is read-only ({text})"
+    if "locked" in text or "busy" in text:
+        return f"the database is busy, another process holds it ({text})"
+    if "disk" in text and "full" in text:
+        return f"the disk is full ({text})"
+    return text
+
+
+def _guarded(method: Callable[Concatenate[Outbox, _P], _R]) -> Callable[Concatenate[Outbox, _P], _R]:
+    """Turn any SQLite failure inside ``method`` into an :class:`OutboxError` naming the file."""
+
+    @functools.wraps(method)
+    def run(self: Outbox, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise OutboxError(f"{self.path}: {_explain(exc)}") from None
+
+    return run
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` 0600 if missing; take group and other bits off one we own (names, emails)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
+    for p in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        with contextlib.suppress(OSError):
+            st = p.stat()
+            if st.st_mode & 0o077 and st.st_uid == os.geteuid():
+                p.chmod(0o600)
+
+
+def is_writable(path: Path) -> bool:
+    """Whether this process may write the file (root included: an immutable file says no)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY))
+    except OSError:
+        return False
+    return True
+
+
+class Outbox:
+    """The delivery record in one SQLite file (created 0600 on first use, WAL mode).
+
+    ``readonly=True`` opens an existing outbox for reading only, also when the file, its
+    folder or the whole file system is read-only or the file is immutable (``pacspdf outbox``).
+    """
+
+    def __init__(self, path: Path | str, *, create: bool = True, readonly: bool = False,
+                 busy_timeout: float = 10.0) -> None:
         self.path = Path(path)
-        if not create and not self.path.exists():
+        self.readonly = readonly
+        self._lock_fd: int | None = None
+        self._locked = False
+        if (readonly or not create) and not self.path.exists():
             raise UsageError(f"{self.path}: no outbox here yet (run `pacspdf send` first)")
+        if self.path.exists() and not self.path.is_file():
+            raise UsageError(f"{self.path}: not a file (the outbox database is a file)")
+        if readonly:
+            self._db = self._open_readonly()
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0,
+            _private_file(self.path)
+            # The lock is taken on this descriptor, i.e. on the file itself, whatever path
+            # (symlink, hard link, bind mount) reached it. It stays open until the database
+            # connection is closed: closing a descriptor of a SQLite file early would drop
+            # SQLite's own POSIX locks.
+            self._lock_fd = os.open(self.path, os.O_RDONLY)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout,
                                        check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
-            raise UsageError(f"{self.path}: cannot open the outbox database ({exc})") from None
+            self._close_fd()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise UsageError(f"{self.path}: cannot open the outbox database ({reason})") from None
         try:
+            self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss, not just a crash
-            self._db.execute("PRAGMA busy_timeout=10000")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise UsageError(f"{self.path}: outbox written by a newer pacspdf (schema {version})")
+            self._check_version()
             self._db.executescript(_SCHEMA)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._check_columns()
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise UsageError(f"{self.path}: not a pacspdf outbox database ({exc})") from None
-        self._lock_fd: int | None = None
+            self._close_fd()
+            raise UsageError(f"{self.path}: cannot use it as the outbox: {_explain(exc)}") from None
+        except UsageError:
+            self._db.close()
+            self._close_fd()
+            raise
+        _private_file(self.path)  # -wal and -shm now exist; SQLite gives them the file's mode
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        uri = "file:" + urllib.parse.quote(str(self.path.resolve()))
+        last: sqlite3.Error | None = None
+        # mode=ro reads the WAL too; immutable=1 is for a file nobody may write (no -shm possible)
+        for suffix in ("?mode=ro", "?mode=ro&immutable=1"):
+            try:
+                db = sqlite3.connect(uri + suffix, uri=True, isolation_level=None,
+                                     check_same_thread=False)
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            try:
+                self._db = db
+                self._check_version()
+                self._check_columns()
+                return db
+            except sqlite3.Error as exc:
+                db.close()
+                last = exc
+            except UsageError:
+                db.close()
+                raise
+        raise UsageError(f"{self.path}: cannot read the outbox database: "
+                         f"{_explain(last) if last else 'unknown error'}")
+
+    def _check_version(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise UsageError(f"{self.path}: outbox written by a newer pacspdf (schema {version})")
+
+    def _check_columns(self) -> None:
+        found = tuple(r[1] for r in self._db.execute("PRAGMA table_info(outbox)"))
+        if found != _COLUMNS:
+            raise UsageError(f"{self.path}: not a pacspdf outbox (its outbox table has other columns)")
+
+    @property
+    def writable(self) -> bool:
+        """Whether sends could record anything here (False for a read-only or immutable file)."""
+        return not self.readonly and is_writable(self.path)
 
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
         self.unlock()
         self._db.close()
+        self._close_fd()
+
+    def _close_fd(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def __enter__(self) -> Outbox:
         return self
@@ -205,10 +337,11 @@ class Outbox:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[Outbox]:
-        """Hold the sender's lock: one ``send`` or ``retry`` per outbox at a time.
+        """Hold the sender's lock: one ``send`` or ``retry`` per outbox file at a time.
 
-        The lock is an ``flock`` on ``<db>.lock``, released by the kernel when the process
-        dies, so a ``sending`` row found while holding it belongs to a run that stopped.
+        The lock is an ``flock`` on the database file itself (not on a path), released by the
+        kernel when the process dies, so a ``sending`` row found while holding it belongs to
+        a run that stopped, and two paths to one file (a symlink, a hard link) share one lock.
         """
         self.lock()
         try:
@@ -217,25 +350,25 @@ class Outbox:
             self.unlock()
 
     def lock(self) -> None:
-        if self._lock_fd is not None or fcntl is None:
+        if self._locked or fcntl is None:
             return
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        if self._lock_fd is None:
+            raise OutboxError(f"{self.path}: opened read-only, cannot send from it")
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(fd)
             raise UsageError(f"{self.path}: another pacspdf send is using this outbox "
-                             f"(lock held on {lock_path}); wait for it to finish") from None
-        self._lock_fd = fd
+                             "(it holds the lock on the database file); wait for it to finish") from None
+        self._locked = True
 
     def unlock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # closing the descriptor releases the flock
-            self._lock_fd = None
+        if self._locked and self._lock_fd is not None and fcntl is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)  # not close(): see __init__
+        self._locked = False
 
     # ------------------------------------------------------------------ writing
 
+    @_guarded
     def record(self, entries: Iterable[NewEntry]) -> list[tuple[Entry, bool]]:
         """Insert each entry unless its key is already there; return (entry, newly recorded).
 
@@ -260,6 +393,7 @@ class Outbox:
                 out.append((entry, created))
         return out
 
+    @_guarded
     def claim(self, key: str, prepared_at: str) -> Entry:
         """Mark the entry ``sending`` (one more attempt) just before it goes to the transport.
 
@@ -275,40 +409,58 @@ class Outbox:
         finally:
             self._db.execute("PRAGMA synchronous=FULL")
 
+    @_guarded
     def mark_sent(self, key: str, server_reply: str) -> Entry:
         return self._update(key, "state = 'sent', reason = '', server_reply = ?, sent_at = ?",
                             server_reply, now_utc())
 
+    @_guarded
     def mark_queued(self, key: str, reason: str) -> Entry:
         """A temporary failure: back to ``queued`` with the reason, for a later retry."""
         return self._update(key, "state = 'queued', reason = ?", reason)
 
+    @_guarded
     def mark_failed(self, key: str, reason: str) -> Entry:
         return self._update(key, "state = 'failed', reason = ?", reason)
 
+    @_guarded
     def mark_rejected(self, key: str, reason: str) -> Entry:
         return self._update(key, "state = 'rejected', reason = ?", reason)
 
+    @_guarded
+    def note_queued(self, reasons: Iterable[tuple[str, str]]) -> None:
+        """Record why rows still ``queued`` were not attempted (``(key, reason)`` pairs), in one commit."""
+        now = now_utc()
+        with self._transaction():
+            self._db.executemany("UPDATE outbox SET reason = ?, updated_at = ?"
+                                 " WHERE key = ? AND state = 'queued'",
+                                 [(reason, now, key) for key, reason in reasons])
+
+    @_guarded
     def set_warnings(self, key: str, warnings: Iterable[str]) -> None:
         self._update(key, "warnings = ?", "\n".join(warnings))
 
     # ------------------------------------------------------------------ reading
 
+    @_guarded
     def get(self, key: str) -> Entry | None:
         return self._get(key)
 
+    @_guarded
     def pending(self) -> list[Entry]:
         """Entries still to send (``queued``, or ``sending`` left by a run that stopped)."""
         rows = self._db.execute(
             f"SELECT {', '.join(_COLUMNS)} FROM outbox WHERE state IN ('queued', 'sending') ORDER BY id")
         return [Entry.from_row(r) for r in rows]
 
+    @_guarded
     def counts(self) -> dict[State, int]:
         counts: dict[State, int] = dict.fromkeys(State, 0)
         for state, n in self._db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
             counts[State(state)] = n
         return counts
 
+    @_guarded
     def recent(self, states: Iterable[State], limit: int = 10) -> list[Entry]:
         """The last ``limit`` entries in ``states``, newest first."""
         names = [State(s).value for s in states]
@@ -317,6 +469,7 @@ class Outbox:
             " ORDER BY updated_at DESC, id DESC LIMIT ?", (*names, limit))
         return [Entry.from_row(r) for r in rows]
 
+    @_guarded
     def all(self) -> list[Entry]:
         rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM outbox ORDER BY id")
         return [Entry.from_row(r) for r in rows]
@@ -346,7 +499,8 @@ class Outbox:
                                (*params, now_utc(), key))
         entry = self._get(key)
         if entry is None:
-            raise KeyError(key)
+            raise OutboxError(f"{self.path}: outbox entry {key!r} has gone (changed by another process)")
         if cur.rowcount != 1:
-            raise ValueError(f"outbox entry {key!r} is {entry.state}, cannot change it")
+            raise OutboxError(f"{self.path}: outbox entry {key!r} is {entry.state}, cannot change it "
+                              "(changed by another process?)")
         return entry

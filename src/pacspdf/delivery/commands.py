@@ -80,6 +80,30 @@ def personaliser_for(base: BaseArtifact) -> Personaliser:
 # ---------------------------------------------------------------------------- commands
 
 
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell shows for a program stopped by SIGPIPE
+
+
+def _pipe_safe(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """End quietly when the reader of stdout goes away (``pacspdf outbox | head``)."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            code = command(args)
+            sys.stdout.flush()
+            return code
+        except BrokenPipeError:
+            # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            return EXIT_BROKEN_PIPE
+
+    run.__name__ = command.__name__
+    run.__doc__ = command.__doc__
+    return run
+
+
+@_pipe_safe
 def cmd_send(args: argparse.Namespace) -> int:
     with stop_on_signals() as stop:
         code = run_send(args, default_binding, options=SendOptions(stop=stop.reason, sleep=stop.sleep))
@@ -148,6 +172,7 @@ def run_send(args: argparse.Namespace, make_binding: BindingFactory, *,
     return report.exit_code
 
 
+@_pipe_safe
 def cmd_outbox(args: argparse.Namespace) -> int:
     return show_outbox(Path(args.db), sys.stdout)
 
@@ -175,6 +200,7 @@ def show_outbox(db: Path, out: TextIO, limit: int = 10) -> int:
     return 0
 
 
+@_pipe_safe
 def cmd_retry(args: argparse.Namespace) -> int:
     with stop_on_signals() as stop:
         code = run_retry(args, default_binding, options=SendOptions(stop=stop.reason, sleep=stop.sleep))

@@ -102,6 +102,14 @@ def message_id_for(key: str, domain: str) -> str:
     return f"<{digest}@{domain}>"
 
 
+def _state(value: str) -> State:
+    """A stored state; one no pacspdf wrote is reported as a damaged database."""
+    try:
+        return State(value)
+    except ValueError:
+        raise sqlite3.DatabaseError(f"a row has the unknown state {value!r}") from None
+
+
 @dataclass(frozen=True)
 class Entry:
     """One row of the outbox."""
@@ -135,7 +143,7 @@ class Entry:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Entry:
         values = dict(zip(_COLUMNS, row, strict=True))
-        values["state"] = State(values["state"])
+        values["state"] = _state(values["state"])
         return cls(**values)
 
     @property
@@ -245,6 +253,9 @@ class Outbox:
         if readonly:
             self._db = self._open_readonly()
             return
+        if self.path.exists() and not is_writable(self.path):
+            raise UsageError(f"{self.path}: the outbox database is read-only, so nothing sent could be "
+                             "recorded (`pacspdf outbox` can still show it)")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _private_file(self.path)
@@ -311,6 +322,10 @@ class Outbox:
         found = tuple(r[1] for r in self._db.execute("PRAGMA table_info(outbox)"))
         if found != _COLUMNS:
             raise UsageError(f"{self.path}: not a pacspdf outbox (its outbox table has other columns)")
+        known = ", ".join(repr(s.value) for s in State)
+        odd = self._db.execute(f"SELECT state FROM outbox WHERE state NOT IN ({known}) LIMIT 1").fetchone()
+        if odd is not None:
+            raise UsageError(f"{self.path}: damaged outbox: a row has the unknown state {odd[0]!r}")
 
     @property
     def writable(self) -> bool:
@@ -457,7 +472,7 @@ class Outbox:
     def counts(self) -> dict[State, int]:
         counts: dict[State, int] = dict.fromkeys(State, 0)
         for state, n in self._db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
-            counts[State(state)] = n
+            counts[_state(state)] = n
         return counts
 
     @_guarded

@@ -166,6 +166,11 @@ class SmtpSettings:
                 raise UsageError(f"environment: {ENV_PORT}={port_text!r} is not a port number")
         else:
             port = DEFAULT_PORTS[security]
+        for name in (ENV_HOST, ENV_USER, ENV_PASSWORD):
+            if any(0xD800 <= ord(c) <= 0xDFFF or ord(c) < 32 or ord(c) == 127 for c in env.get(name, "")):
+                # never quote the value: it may be a secret
+                raise UsageError(f"environment: {name} holds bytes that are not UTF-8 text, or a "
+                                 "control character")
         user = env.get(ENV_USER, "")
         password = env.get(ENV_PASSWORD, "")
         if bool(user) != bool(password):

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 
 SCHEMA_VERSION = 1
+_CHECKPOINT_BYTES = 4 * 1024 * 1024  # fold the WAL into the database once it is this large
 
 
 class State(StrEnum):
@@ -245,6 +246,7 @@ class Outbox:
         self.path = Path(path)
         self.readonly = readonly
         self._lock_fd: int | None = None
+        self._wal_fd: int | None = None
         self._locked = False
         if (readonly or not create) and not self.path.exists():
             raise UsageError(f"{self.path}: no outbox here yet (run `pacspdf send` first)")
@@ -274,6 +276,7 @@ class Outbox:
             self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss, not just a crash
+            self._db.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints only in sync(); see there
             self._check_version()
             self._db.executescript(_SCHEMA)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -336,6 +339,12 @@ class Outbox:
 
     def close(self) -> None:
         self.unlock()
+        if self._wal_fd is not None:
+            os.close(self._wal_fd)  # (SQLite keeps no lock on the WAL file itself)
+            self._wal_fd = None
+        if not self.readonly:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self._db.close()
         self._close_fd()
 
@@ -425,9 +434,47 @@ class Outbox:
             self._db.execute("PRAGMA synchronous=FULL")
 
     @_guarded
-    def mark_sent(self, key: str, server_reply: str) -> Entry:
-        return self._update(key, "state = 'sent', reason = '', server_reply = ?, sent_at = ?",
-                            server_reply, now_utc())
+    def mark_sent(self, key: str, server_reply: str, *, durable: bool = True) -> Entry:
+        """Record the server's acceptance, in two steps that shrink the duplicate window.
+
+        The commit is first written to the WAL without waiting for the disk
+        (``synchronous=NORMAL``): from that ``write`` on, a crash or SIGKILL of this process
+        cannot lose it. Then, with ``durable``, the WAL is fsynced (:meth:`sync`), so a power
+        cut cannot lose it either. ``durable=False`` leaves that to a later :meth:`sync` (the
+        file transport syncs its files and the outbox together, every few dozen messages).
+        """
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            entry = self._update(key, "state = 'sent', reason = '', server_reply = ?, sent_at = ?",
+                                 server_reply, now_utc())
+        finally:
+            self._db.execute("PRAGMA synchronous=FULL")
+        if durable:
+            self.sync()
+        return entry
+
+    def sync(self) -> None:
+        """Make every commit so far durable: fsync the WAL (what ``synchronous=FULL`` does at commit).
+
+        Also the only place a checkpoint runs while this outbox is open (automatic ones are
+        off), so the database file never holds a ``sent`` the caller has not made durable first.
+        """
+        wal = self.path.with_name(self.path.name + "-wal")
+        try:
+            if self._wal_fd is not None and os.fstat(self._wal_fd).st_ino != wal.stat().st_ino:
+                os.close(self._wal_fd)
+                self._wal_fd = None
+            if self._wal_fd is None:
+                self._wal_fd = os.open(wal, os.O_RDONLY)
+            os.fsync(self._wal_fd)
+            size = os.fstat(self._wal_fd).st_size
+        except OSError as exc:
+            raise OutboxError(f"{self.path}: cannot make the outbox durable ({exc.strerror})") from None
+        if size > _CHECKPOINT_BYTES:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as exc:
+                raise OutboxError(f"{self.path}: {_explain(exc)}") from None
 
     @_guarded
     def mark_queued(self, key: str, reason: str) -> Entry:

@@ -33,7 +33,7 @@ from pacspdf.delivery.message import (
     build_message,
 )
 from pacspdf.delivery.outbox import Entry, NewEntry, Outbox, OutboxError, State, message_id_for, now_utc
-from pacspdf.delivery.transport import DeliveryError, Transport
+from pacspdf.delivery.transport import DeliveryError, Transport, flush, sync_every
 from pacspdf.errors import PacspdfError
 
 log = logging.getLogger(__name__)
@@ -254,6 +254,7 @@ class _Runner:
         self.halted = ""                     # why nothing more is sent in this run
         self.temporary_run = 0               # temporary failures in a row (the circuit breaker)
         self.skipped: list[tuple[str, str]] = []   # (key, reason) of rows left queued unattempted
+        self.unsynced: dict[str, int] = {}          # transport -> messages delivered, not yet synced
 
     @property
     def stopped_reason(self) -> str:
@@ -296,8 +297,25 @@ class _Runner:
         self.skipped.append((entry.key, f"not attempted: {why}"))
         return result(Outcome.QUEUED, f"not attempted: {why}")
 
+    def sync(self) -> None:
+        """Make what the transports delivered durable, then the outbox records that say so."""
+        if not self.unsynced:
+            return
+        try:
+            for name in list(self.unsynced):
+                flush(self.transports(name))
+        except DeliveryError as exc:
+            raise OutboxError(exc.reason) from None
+        self.outbox.sync()
+        self.unsynced.clear()
+
     def finish(self) -> None:
-        """Store why each row left queued was not attempted (one transaction for all of them)."""
+        """Make everything durable; store why each row left queued was not attempted (one commit)."""
+        try:
+            self.sync()
+        except OutboxError as exc:
+            self.halted = self.halted or f"what was sent could not be made durable: {exc}"
+            log.warning("%s", exc)
         if self.skipped:
             try:
                 self.outbox.note_queued(self.skipped)
@@ -382,9 +400,16 @@ class _Runner:
         """
         policy = self.options.commit_retry
         failure: OutboxError | None = None
+        transport = self.transports(entry.transport)
+        group = sync_every(transport)
         for attempt in range(1, max(1, policy.attempts) + 1):
             try:
-                return self.outbox.mark_sent(entry.key, receipt)
+                done = self.outbox.mark_sent(entry.key, receipt, durable=not group)
+                if group:
+                    self.unsynced[entry.transport] = self.unsynced.get(entry.transport, 0) + 1
+                    if self.unsynced[entry.transport] >= group:
+                        self.sync()
+                return done
             except OutboxError as exc:
                 failure = exc
                 if attempt < policy.attempts:

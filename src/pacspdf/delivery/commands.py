@@ -157,18 +157,19 @@ def run_send(args: argparse.Namespace, make_binding: BindingFactory, *,
              options: SendOptions | None = None, out: TextIO | None = None,
              err: TextIO | None = None, environ: dict[str, str] | None = None) -> int:
     """``pacspdf send``: the testable body, with the report binding and options injectable."""
-    from pacspdf.delivery.enquiries import read_enquiries
+    from pacspdf.delivery.enquiries import iter_enquiries, scan_enquiries
 
     out, err = out or sys.stdout, err or sys.stderr
-    batch = read_enquiries(Path(args.enquiries), args.enquiries)   # exit 2 on an unusable file
+    total = scan_enquiries(Path(args.enquiries), args.enquiries)   # exit 2 on an unusable file
     db = Path(args.db)
     transport = make_transport(args.transport, outbox_dir=db.parent / "outbox", environ=environ)
     with Outbox(db) as outbox, contextlib.closing(transport):   # exit 2 on an unusable outbox
         binding = make_binding(Path(args.report))
-        with _progress(len(batch.rows), out, err) as tick:
-            report = send_rows(batch.rows, binding=binding, outbox=outbox, transport=transport,
-                               options=options, progress=tick)
-    _print_summary(report, f"{len(batch.rows)} row{'s' * (len(batch.rows) != 1)}", transport, out)
+        with _progress(total, out, err) as tick:   # rows are streamed: memory stays flat
+            report = send_rows(iter_enquiries(Path(args.enquiries), args.enquiries), binding=binding,
+                               outbox=outbox, transport=transport, options=options, progress=tick,
+                               total=total, keep_results=False)
+    _print_summary(report, f"{total} row{'s' * (total != 1)}", transport, out)
     return report.exit_code
 
 
@@ -274,9 +275,12 @@ def _print_summary(report: BatchReport, what: str, transport: Transport | None, 
 
 @contextlib.contextmanager
 def _progress(total: int, out: TextIO, err: TextIO) -> Iterator[Callable[[int, int, RowResult], None]]:
-    """Print each row's result; on a terminal and for long batches, draw a bar on stderr as well."""
+    """Print each row's result as it happens; on a terminal, for long batches, keep a bar on stderr.
+
+    Nothing is held back (a 100,000-row batch keeps no list of results): the bar line is
+    cleared, the row printed, and the bar drawn again below it.
+    """
     bar = total >= PROGRESS_MIN_ROWS and err.isatty() and os.environ.get("TERM") != "dumb"
-    held: list[RowResult] = []
     counts = dict.fromkeys(Outcome, 0)
 
     def tick(done: int, total: int, result: RowResult) -> None:
@@ -284,13 +288,15 @@ def _progress(total: int, out: TextIO, err: TextIO) -> Iterator[Callable[[int, i
         if not bar:
             _print_row(result, out)
             return
-        held.append(result)
+        err.write("\r\x1b[K")
+        err.flush()
+        _print_row(result, out)
+        out.flush()
         width = 30
         filled = int(width * done / max(total, 1))
         ok = counts[Outcome.SENT] + counts[Outcome.ALREADY_SENT]
-        bad = done - ok
         err.write(f"\rsending [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  "
-                  f"{ok} ok, {bad} not")
+                  f"{ok} ok, {done - ok} not")
         err.flush()
 
     try:
@@ -299,8 +305,6 @@ def _progress(total: int, out: TextIO, err: TextIO) -> Iterator[Callable[[int, i
         if bar:
             err.write("\n")
             err.flush()
-            for r in held:
-                _print_row(r, out)
 
 
 def _print_row(r: RowResult, out: TextIO) -> None:

@@ -23,8 +23,6 @@ import base64
 import email.policy
 import re
 from collections.abc import Sequence
-from email.charset import QP, Charset
-from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 
@@ -36,8 +34,6 @@ _PLAIN_WORD = r"[A-Za-z0-9!#$%&'*+/^_`{|}~-]+"
 _PLAIN_PHRASE = re.compile(rf"{_PLAIN_WORD}(?: {_PLAIN_WORD})*")
 _PLAIN_TEXT = re.compile(r"[ -~]*")
 _MAX_LINE = 998  # RFC 5322's hard limit, CRLF excluded
-_UTF8_Q = Charset("utf-8")
-_UTF8_Q.header_encoding = QP
 
 
 class HeaderError(ValueError):
@@ -88,7 +84,18 @@ def unstructured(text: str) -> str:
     _no_breaks(text, "header text")
     if _PLAIN_TEXT.fullmatch(text) and "=?" not in text and len(text) <= 900:
         return text
-    return Header(text, _UTF8_Q, maxlinelen=76, header_name="Subject").encode(linesep="\r\n")
+    words: list[str] = []
+    chunk = ""
+    for ch in text:  # each word's UTF-8 at most 45 bytes: 60 base64 characters, 72 with the frame
+        if len((chunk + ch).encode("utf-8")) > 45:
+            words.append(encoded_word(chunk))
+            chunk = ""
+        chunk += ch
+    if chunk or not words:
+        words.append(encoded_word(chunk))
+    # Adjacent encoded words in unstructured text: the folding white space between them is
+    # not part of the text (RFC 2047 6.2), and every decoder, the stdlib's included, agrees.
+    return "\r\n ".join(words)
 
 
 def set_header(msg: EmailMessage, name: str, value: str) -> None:

@@ -218,7 +218,8 @@ def _private_file(path: Path) -> None:
         pass
     else:
         os.close(fd)
-    for p in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+    real = Path(os.path.realpath(path))  # SQLite names its side files after the resolved path
+    for p in (real, *(real.with_name(real.name + s) for s in ("-wal", "-shm", "-journal"))):
         with contextlib.suppress(OSError):
             st = p.stat()
             if st.st_mode & 0o077 and st.st_uid == os.geteuid():
@@ -247,7 +248,6 @@ class Outbox:
         self.readonly = readonly
         self._lock_fd: int | None = None
         self._wal_fd: int | None = None
-        self._locked = False
         if (readonly or not create) and not self.path.exists():
             raise UsageError(f"{self.path}: no outbox here yet (run `pacspdf send` first)")
         if self.path.exists() and not self.path.is_file():
@@ -261,33 +261,30 @@ class Outbox:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _private_file(self.path)
-            # The lock is taken on this descriptor, i.e. on the file itself, whatever path
-            # (symlink, hard link, bind mount) reached it. It stays open until the database
-            # connection is closed: closing a descriptor of a SQLite file early would drop
-            # SQLite's own POSIX locks.
-            self._lock_fd = os.open(self.path, os.O_RDONLY)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout,
                                        check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
-            self._close_fd()
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise UsageError(f"{self.path}: cannot open the outbox database ({reason})") from None
         try:
-            self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}").fetchall()
+            self._db.execute("PRAGMA journal_mode=WAL").fetchall()
             self._db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss, not just a crash
-            self._db.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints only in sync(); see there
-            self._check_version()
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            self._check_columns()
+            self._db.execute("PRAGMA wal_autocheckpoint=0").fetchall()  # checkpoints only in sync()
+            version = self._check_version()
+            exists = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                                      " AND name = 'outbox'").fetchall()
+            if exists:
+                self._check_columns()  # before writing anything into a file that is not ours
+            if version < SCHEMA_VERSION:  # a new file; an existing outbox is opened without a write
+                self._db.executescript(_SCHEMA)
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self._check_columns()
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            self._close_fd()
             raise UsageError(f"{self.path}: cannot use it as the outbox: {_explain(exc)}") from None
         except UsageError:
             self._db.close()
-            self._close_fd()
             raise
         _private_file(self.path)  # -wal and -shm now exist; SQLite gives them the file's mode
 
@@ -316,10 +313,11 @@ class Outbox:
         raise UsageError(f"{self.path}: cannot read the outbox database: "
                          f"{_explain(last) if last else 'unknown error'}")
 
-    def _check_version(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+    def _check_version(self) -> int:
+        version = int(self._db.execute("PRAGMA user_version").fetchall()[0][0])
         if version > SCHEMA_VERSION:
             raise UsageError(f"{self.path}: outbox written by a newer pacspdf (schema {version})")
+        return version
 
     def _check_columns(self) -> None:
         found = tuple(r[1] for r in self._db.execute("PRAGMA table_info(outbox)"))
@@ -344,14 +342,8 @@ class Outbox:
             self._wal_fd = None
         if not self.readonly:
             with contextlib.suppress(sqlite3.Error):
-                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         self._db.close()
-        self._close_fd()
-
-    def _close_fd(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
 
     def __enter__(self) -> Outbox:
         return self
@@ -363,9 +355,13 @@ class Outbox:
     def locked(self) -> Iterator[Outbox]:
         """Hold the sender's lock: one ``send`` or ``retry`` per outbox file at a time.
 
-        The lock is an ``flock`` on the database file itself (not on a path), released by the
-        kernel when the process dies, so a ``sending`` row found while holding it belongs to
-        a run that stopped, and two paths to one file (a symlink, a hard link) share one lock.
+        An ``flock`` on ``<db>.lock`` beside the database *file*: the path is resolved first,
+        so a symlink to the database, a linked folder or a path through ``..`` all find the
+        same lock file (the same name in the same folder), and two senders can never both
+        hold it. (A hard link to a SQLite file is refused by SQLite itself.) The kernel
+        releases the lock when the process dies, so a ``sending`` row found while holding
+        it belongs to a run that stopped. The lock is a separate file on purpose: closing a
+        descriptor of the database file itself would drop SQLite's own POSIX locks.
         """
         self.lock()
         try:
@@ -373,22 +369,32 @@ class Outbox:
         finally:
             self.unlock()
 
+    @property
+    def lock_path(self) -> Path:
+        real = Path(os.path.realpath(self.path))
+        return real.with_name(real.name + ".lock")
+
     def lock(self) -> None:
-        if self._locked or fcntl is None:
+        if self._lock_fd is not None or fcntl is None:
             return
-        if self._lock_fd is None:
+        if self.readonly:
             raise OutboxError(f"{self.path}: opened read-only, cannot send from it")
         try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise UsageError(f"{self.lock_path}: cannot create the sender's lock ({exc.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            os.close(fd)
             raise UsageError(f"{self.path}: another pacspdf send is using this outbox "
-                             "(it holds the lock on the database file); wait for it to finish") from None
-        self._locked = True
+                             f"(lock held on {self.lock_path}); wait for it to finish") from None
+        self._lock_fd = fd
 
     def unlock(self) -> None:
-        if self._locked and self._lock_fd is not None and fcntl is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)  # not close(): see __init__
-        self._locked = False
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
 
     # ------------------------------------------------------------------ writing
 
@@ -459,7 +465,8 @@ class Outbox:
         Also the only place a checkpoint runs while this outbox is open (automatic ones are
         off), so the database file never holds a ``sent`` the caller has not made durable first.
         """
-        wal = self.path.with_name(self.path.name + "-wal")
+        real = Path(os.path.realpath(self.path))  # SQLite names the WAL after the resolved path
+        wal = real.with_name(real.name + "-wal")
         try:
             if self._wal_fd is not None and os.fstat(self._wal_fd).st_ino != wal.stat().st_ino:
                 os.close(self._wal_fd)
@@ -472,7 +479,7 @@ class Outbox:
             raise OutboxError(f"{self.path}: cannot make the outbox durable ({exc.strerror})") from None
         if size > _CHECKPOINT_BYTES:
             try:
-                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             except sqlite3.Error as exc:
                 raise OutboxError(f"{self.path}: {_explain(exc)}") from None
 

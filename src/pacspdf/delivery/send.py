@@ -15,9 +15,10 @@ commit long, is the only place a duplicate can come from (see docs/delivery.md).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -126,16 +127,29 @@ class RowResult:
 
 @dataclass
 class BatchReport:
+    """Counts per outcome, and each row's result unless ``keep`` is off (a long streamed batch)."""
+
     results: list[RowResult] = field(default_factory=list)
     stopped: str = ""          # why the run stopped early (rows left queued), if it did
+    keep: bool = True
+    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+
+    def add(self, result: RowResult) -> None:
+        self.counts[result.outcome] += 1
+        if self.keep:
+            self.results.append(result)
 
     def count(self, outcome: Outcome) -> int:
-        return sum(1 for r in self.results if r.outcome is outcome)
+        return self.counts[outcome]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
     @property
     def exit_code(self) -> int:
         """0 when every row is delivered (now or before), else 1."""
-        return 0 if all(r.outcome in OK_OUTCOMES for r in self.results) else 1
+        return 0 if all(n == 0 or o in OK_OUTCOMES for o, n in self.counts.items()) else 1
 
 
 Progress = Callable[[int, int, RowResult], None]
@@ -157,35 +171,58 @@ class _Halt(Exception):
 # ---------------------------------------------------------------------------- public entry points
 
 
-def send_rows(rows: Sequence[Row], *, binding: ReportBinding, outbox: Outbox, transport: Transport,
-              options: SendOptions | None = None, progress: Progress | None = None) -> BatchReport:
-    """Send a batch of CSV rows for one report; rows already delivered are not sent again."""
+CHUNK = 500  # rows recorded per transaction before any of them is sent
+
+
+def send_rows(rows: Iterable[Row], *, binding: ReportBinding, outbox: Outbox, transport: Transport,
+              options: SendOptions | None = None, progress: Progress | None = None,
+              total: int | None = None, keep_results: bool = True) -> BatchReport:
+    """Send a batch of CSV rows for one report; rows already delivered are not sent again.
+
+    Rows are taken ``CHUNK`` at a time: each chunk is recorded (one committed transaction)
+    before any of its messages goes out, so memory stays flat however long the file is.
+    ``total`` is only for progress (default: ``len(rows)`` when it has one).
+    """
     options = options or SendOptions()
     ctx = binding.context
     slug = ctx.report.slug
+    if total is None:
+        total = len(rows) if isinstance(rows, Sized) else 0
     with outbox.locked():
-        recorded = outbox.record(_new_entry(row, ctx, transport.name) for row in rows)
         runner = _Runner(outbox, options, lambda _entry: binding, lambda _name: transport)
-        report = BatchReport()
-        total = len(rows)
-        for i, (row, (entry, _created)) in enumerate(zip(rows, recorded, strict=True), 1):
-            if isinstance(row, RejectedRow):
-                result = RowResult(row.where, row.email, Outcome.REJECTED, row.reason, entry.key)
-            elif entry.email.casefold() != row.email.casefold():
-                first = f" ({entry.where})" if entry.where else ""
-                result = RowResult(row.where, row.email, Outcome.CONFLICT,
-                                   f"enquiry_id {row.enquiry_id} is already recorded for {entry.email}"
-                                   f"{first}; this row has another address, so it is not sent",
-                                   entry.key)
-            else:
-                current = outbox.get(entry.key) or entry
-                result = runner.process(current, where=row.where, slug=slug)
-            report.results.append(result)
-            if progress:
-                progress(i, total, result)
-        runner.finish()
+        report = BatchReport(keep=keep_results)
+        try:
+            for i, (row, entry) in enumerate(_recorded(rows, outbox, ctx, transport.name), 1):
+                result = _row_result(row, entry, runner, outbox, slug)
+                report.add(result)
+                if progress:
+                    progress(i, max(total, i), result)
+        finally:
+            runner.finish()
         report.stopped = runner.stopped_reason
         return report
+
+
+def _recorded(rows: Iterable[Row], outbox: Outbox, ctx: MailContext,
+              transport: str) -> Iterator[tuple[Row, Entry]]:
+    """Each row with its outbox entry, recording the rows a chunk at a time."""
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, CHUNK)):
+        recorded = outbox.record(_new_entry(row, ctx, transport) for row in chunk)
+        for row, (entry, _created) in zip(chunk, recorded, strict=True):
+            yield row, entry
+
+
+def _row_result(row: Row, entry: Entry, runner: _Runner, outbox: Outbox, slug: str) -> RowResult:
+    if isinstance(row, RejectedRow):
+        return RowResult(row.where, row.email, Outcome.REJECTED, row.reason, entry.key)
+    if entry.email.casefold() != row.email.casefold():
+        first = f" ({entry.where})" if entry.where else ""
+        return RowResult(row.where, row.email, Outcome.CONFLICT,
+                         f"enquiry_id {row.enquiry_id} is already recorded for {entry.email}"
+                         f"{first}; this row has another address, so it is not sent", entry.key)
+    current = outbox.get(entry.key) or entry
+    return runner.process(current, where=row.where, slug=slug)
 
 
 def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
@@ -197,12 +234,14 @@ def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
         pending = outbox.pending()
         runner = _Runner(outbox, options, bindings, transports)
         report = BatchReport()
-        for i, entry in enumerate(pending, 1):
-            result = runner.process(entry, where=entry.where, slug=entry.report_slug)
-            report.results.append(result)
-            if progress:
-                progress(i, len(pending), result)
-        runner.finish()
+        try:
+            for i, entry in enumerate(pending, 1):
+                result = runner.process(entry, where=entry.where, slug=entry.report_slug)
+                report.add(result)
+                if progress:
+                    progress(i, len(pending), result)
+        finally:
+            runner.finish()
         report.stopped = runner.stopped_reason
         return report
 

@@ -225,6 +225,8 @@ def build_message(ctx: MailContext, templates: MailTemplates, enquiry: Enquiry, 
     headers.set_header(msg, "Content-Type", f'multipart/mixed; boundary="{mixed}"')
     alt = EmailMessage(policy=headers.POLICY)
     headers.set_header(alt, "Content-Type", f'multipart/alternative; boundary="{alternative}"')
+    setattr(msg, _BOUNDARY_ATTR, mixed)   # so that writing it need not parse Content-Type again
+    setattr(alt, _BOUNDARY_ATTR, alternative)
     alt.attach(_text_part(text, "plain"))
     alt.attach(_text_part(html, "html"))
     msg.attach(alt)
@@ -233,6 +235,7 @@ def build_message(ctx: MailContext, templates: MailTemplates, enquiry: Enquiry, 
 
 
 _LINE_ENDS = re.compile(r"\r\n?")
+_BOUNDARY_ATTR = "_pacspdf_boundary"  # the boundary a multipart was built with, kept on the part
 
 
 def _text_part(text: str, subtype: str) -> EmailMessage:
@@ -256,8 +259,7 @@ def _pdf_part(pdf: bytes, filename: str) -> EmailMessage:
     headers.set_header(part, "Content-Type", "application/pdf")
     headers.set_header(part, "Content-Transfer-Encoding", "base64")
     headers.set_header(part, "Content-Disposition", f'attachment; filename="{safe}"')
-    encoded = base64.b64encode(pdf).decode("ascii")
-    part.set_payload("\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76)) + "\n")
+    part.set_payload(base64.encodebytes(pdf).decode("ascii"))  # 76-character lines, in C per line
     return part
 
 
@@ -293,7 +295,7 @@ def _write(part: Message, out: list[bytes]) -> None:
         out.append(policy.fold_binary(name, value))
     out.append(b"\r\n")
     if part.is_multipart():
-        boundary = part.get_boundary()
+        boundary = getattr(part, _BOUNDARY_ATTR, None) or part.get_boundary()
         if boundary is None:  # pragma: no cover - build_message always sets one
             raise ValueError("multipart message without a boundary")
         for sub in part.get_payload():
@@ -306,5 +308,7 @@ def _write(part: Message, out: list[bytes]) -> None:
     payload = part.get_payload()
     if not isinstance(payload, str):  # pragma: no cover - our parts always hold text
         raise TypeError("unexpected payload type")
-    body = payload.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+    if "\r" in payload:
+        payload = payload.replace("\r\n", "\n").replace("\r", "\n")
+    body = payload.replace("\n", "\r\n")
     out.append(body.encode("ascii", "surrogateescape"))

@@ -295,7 +295,7 @@ class _Update:
         self.bodies[num] = body
 
     def _stream(self, data: bytes, extra: str) -> bytes:
-        packed = zlib.compress(data, 6)
+        packed = zlib.compress(data, 1)  # level 1: half the time of 6 for about 0.5 KB more per copy
         head = f"<< {extra} /Filter /FlateDecode /Length {len(packed)} >>\nstream\n".encode("latin-1")
         return head + packed + b"\nendstream"
 

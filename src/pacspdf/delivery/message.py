@@ -259,7 +259,9 @@ def _pdf_part(pdf: bytes, filename: str) -> EmailMessage:
     headers.set_header(part, "Content-Type", "application/pdf")
     headers.set_header(part, "Content-Transfer-Encoding", "base64")
     headers.set_header(part, "Content-Disposition", f'attachment; filename="{safe}"')
-    part.set_payload(base64.encodebytes(pdf).decode("ascii"))  # 76-character lines, in C per line
+    encoded = base64.b64encode(pdf)  # in C, in one go (encodebytes loops in Python per 57 bytes)
+    lines = [encoded[i:i + 76] for i in range(0, len(encoded), 76)]
+    part.set_payload((b"\n".join(lines) + b"\n").decode("ascii"))
     return part
 
 

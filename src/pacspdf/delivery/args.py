@@ -7,6 +7,7 @@ The commands' code (email, SQLite, SMTP, Jinja2) is imported only when one of th
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,14 @@ from pacspdf.delivery.settings import TRANSPORTS
 
 DEFAULT_REPORT = Path("content/pacs")
 DEFAULT_DB = Path("out/pacspdf.db")
+DATABASE_URL_ENV = "PACSPDF_DATABASE_URL"
+DB_HELP = (f"outbox database: a SQLite file or a postgresql:// URL "
+           f"(default: ${DATABASE_URL_ENV}, else {DEFAULT_DB})")
+
+
+def default_db() -> str:
+    """``PACSPDF_DATABASE_URL`` when set (a ``postgresql://`` URL), else the SQLite file."""
+    return os.environ.get(DATABASE_URL_ENV) or str(DEFAULT_DB)
 
 
 def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
@@ -40,17 +49,17 @@ def add_parsers(subparsers: Any) -> None:
     p.add_argument("--transport", choices=TRANSPORTS, default="file",
                    help="file: .eml files under out/outbox/ (default); smtp: the server in "
                         "PACSPDF_SMTP_HOST/PORT/SECURITY/USER/PASSWORD")
-    p.add_argument("--db", default=str(DEFAULT_DB), help=f"outbox database (default: {DEFAULT_DB})")
+    p.add_argument("--db", default=default_db(), help=DB_HELP)
     p.set_defaults(func=_lazy("cmd_send"))
 
     p = subparsers.add_parser("outbox", help="show what was queued, sent, failed or rejected, and why",
                               description="Show the outbox: counts per state and the latest problems. "
                                           "`outbox retry` sends what is still queued.")
-    p.add_argument("--db", default=str(DEFAULT_DB), help=f"outbox database (default: {DEFAULT_DB})")
+    p.add_argument("--db", default=default_db(), help=DB_HELP)
     p.set_defaults(func=_lazy("cmd_outbox"))
     sub = p.add_subparsers(dest="outbox_command", metavar="ACTION")
     r = sub.add_parser("retry", help="send every queued message again (after temporary failures)")
-    r.add_argument("--db", default=argparse.SUPPRESS, help=f"outbox database (default: {DEFAULT_DB})")
+    r.add_argument("--db", default=argparse.SUPPRESS, help=DB_HELP)
     r.add_argument("--transport", choices=TRANSPORTS, default=None,
                    help="override the transport each message was queued for")
     r.set_defaults(func=_lazy("cmd_retry"))

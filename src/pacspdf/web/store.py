@@ -87,6 +87,9 @@ class WebStore:
     """The web tables of one database file; one SQLite connection per thread."""
 
     def __init__(self, path: Path | str) -> None:
+        if str(path).lower().startswith(("postgresql:", "postgres:")):
+            raise UsageError("the web intake keeps its tokens and counters in SQLite only so far: "
+                             "give `serve` and `worker` a --db file, not a postgresql:// URL")
         self.path = Path(path)
         self._local = threading.local()
         self._conn()  # create the tables now, and fail early on an unusable file

@@ -1,0 +1,54 @@
+"""Turn ``pacspdf db upgrade`` into the outbox's schema migrations, applied explicitly."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+DATABASE_URL_ENV = "PACSPDF_DATABASE_URL"  # (also in pacspdf.delivery.store; this module stays cheap)
+DEFAULT_DB = "out/pacspdf.db"
+
+
+def default_db() -> str:
+    """``PACSPDF_DATABASE_URL`` when set (a ``postgresql://`` URL), else the SQLite file."""
+    return os.environ.get(DATABASE_URL_ENV) or DEFAULT_DB
+
+
+def add_parsers(subparsers: Any) -> None:
+    """Register ``db upgrade`` on the CLI's subparsers."""
+    p = subparsers.add_parser("db", help="manage the outbox database (schema migrations)",
+                              description="Manage the outbox database. Migrations are also applied "
+                                          "when any command opens it.")
+    sub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    u = sub.add_parser("upgrade", help="apply the schema migrations this pacspdf knows")
+    u.add_argument("--db", default=None,
+                   help=f"SQLite file or postgresql:// URL (default: ${DATABASE_URL_ENV}, else {DEFAULT_DB})")
+    u.set_defaults(func=cmd_upgrade)
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from pacspdf.delivery.store import interface
+    from pacspdf.delivery.store.postgres import SCHEMA_VERSION as PG_VERSION
+    from pacspdf.delivery.store.postgres import connect, redacted, schema_version, upgrade
+    from pacspdf.delivery.store.sqlite import SCHEMA_VERSION as SQLITE_VERSION
+
+    target = args.db or default_db()
+    if interface.is_database_url(target):
+        url = interface.database_url(target)
+        with connect(url) as conn:
+            before = schema_version(conn)
+            applied = upgrade(conn)
+        where, now = redacted(url), PG_VERSION
+    else:
+        from pacspdf.delivery.store.sqlite import SqliteOutbox
+
+        SqliteOutbox(target).close()  # opening it migrates it (schema 1 -> 2), as every command does
+        before = now = SQLITE_VERSION
+        applied = []
+        where = target
+    if applied:
+        print(f"{where}: schema {before} -> {now} (applied {', '.join(map(str, applied))})")
+    else:
+        print(f"{where}: schema {now}, up to date")
+    return 0

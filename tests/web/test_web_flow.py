@@ -35,6 +35,17 @@ def served(folder: Path, tmp_path: Path) -> Iterator[Served]:
         yield s
 
 
+@pytest.fixture
+def served_on_each_store(folder: Path, tmp_path: Path, outbox_target: str) -> Iterator[Served]:
+    """The service with its outbox and web tables in a SQLite file, then in PostgreSQL."""
+    out = folder.parents[1] / "out"
+    if out.exists():
+        (tmp_path / "out").symlink_to(out, target_is_directory=True)
+    db = outbox_target if outbox_target.startswith("postgresql:") else None
+    with serve(tmp_path, [folder], db=db) as s:
+        yield s
+
+
 def page_one_text(pdf: bytes) -> str:
     return pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
 
@@ -58,9 +69,10 @@ def confirm(s: Served, client: object, index: int = 0) -> str:
     return str(done.text)
 
 
-def test_sample_request_end_to_end(served: Served) -> None:
-    """Only a confirmation mail (no typed text in it) until the click; then the copy by mail and download."""
-    s = served
+def test_sample_request_end_to_end(served_on_each_store: Served) -> None:
+    """Only a confirmation mail (no typed text in it) until the click; then the copy by mail and download
+    (on either store: the tokens, counters and mails live beside the outbox)."""
+    s = served_on_each_store
     fields = {**FIELDS, "name": "Zebedee Quattlebaum", "company": "Quillfeather Imaging Ltd",
               "job_title": "Chief Radiology Officer", "country": "Iceland"}
     client = s.client()

@@ -63,8 +63,11 @@ class Served:
 
 @contextmanager
 def serve(root: Path, folders: list[Path], *, env: Mapping[str, str] | None = None, worker: bool = True,
-          sink: ScriptedHandler | None = None, transport: str = "smtp") -> Iterator[Served]:
-    """Start the sink, prepare the pages, start uvicorn and (optionally) the worker; stop all after."""
+          sink: ScriptedHandler | None = None, transport: str = "smtp",
+          db: str | None = None) -> Iterator[Served]:
+    """Start the sink, prepare the pages, start uvicorn and (optionally) the worker; stop all after.
+
+    ``db``: a postgresql:// URL to keep the outbox and the web tables in (default: a SQLite file)."""
     handler = sink or ScriptedHandler()
     controller = LoopbackController(handler)
     controller.start()
@@ -74,7 +77,8 @@ def serve(root: Path, folders: list[Path], *, env: Mapping[str, str] | None = No
                "PACSPDF_SMTP_HOST": "127.0.0.1", "PACSPDF_SMTP_PORT": str(controller.port),
                "PACSPDF_SMTP_SECURITY": "none", **(env or {})}
     settings = load_settings(environ, require_key=True)
-    site_dir, db = root / "site", root / "db" / "pacspdf.db"
+    site_dir = root / "site"
+    db = Path(db) if db else root / "db" / "pacspdf.db"  # Path(): as the CLI passes it
     reports = [prepare_report(f, site_dir, root / "out") for f in folders]
     write_site(reports, site_dir, settings.public_url)
     the_worker = Worker(db, settings, pdf_dir=root / "out", environ=environ, poll=0.2) if worker else None

@@ -1,10 +1,11 @@
-"""Keep the intake's own records in the outbox's SQLite file: requests, their mails, and daily counters.
+"""Keep the intake's own records beside the outbox (SQLite file or PostgreSQL): requests, mails, counters.
 
 The enquiry itself (who, for which report, its state) lives in the outbox; these tables add
 what only the web intake needs: the random request id that confirmation links carry, the
 confirmation and sales mails the worker still has to send, and the per-day counters behind
 the abuse limits. Every write is its own short transaction, so several ``serve`` and
-``worker`` processes can share the file.
+``worker`` processes can share the file, or, given a ``postgresql://`` URL, one PostgreSQL
+database from many hosts (the tables come with the outbox's schema migration 2 there).
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from pacspdf.delivery.store.interface import database_url, is_database_url
 from pacspdf.web.core import UsageError, now_utc
+
+if TYPE_CHECKING:
+    import psycopg
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS web_request (
@@ -83,37 +89,71 @@ def later(seconds: float) -> str:
         "+00:00", "Z")
 
 
+class _Postgres:
+    """A psycopg connection that takes this module's SQLite-style ``?`` placeholders."""
+
+    def __init__(self, url: str) -> None:
+        from pacspdf.delivery.store.postgres import connect
+
+        self.conn = connect(url)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        return self.conn.execute(sql.replace("?", "%s").encode(), params)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __del__(self) -> None:
+        """A thread's connection dropped unclosed, like a SQLite one: close it quietly."""
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+_Db = sqlite3.Connection | _Postgres
+
+
 class WebStore:
-    """The web tables of one database file; one SQLite connection per thread."""
+    """The web tables of one database file, or of a PostgreSQL database; one connection per thread."""
 
     def __init__(self, path: Path | str) -> None:
-        if str(path).lower().startswith(("postgresql:", "postgres:")):
-            raise UsageError("the web intake keeps its tokens and counters in SQLite only so far: "
-                             "give `serve` and `worker` a --db file, not a postgresql:// URL")
+        self.url = database_url(path) if is_database_url(path) else ""
         self.path = Path(path)
         self._local = threading.local()
         self._conn()  # create the tables now, and fail early on an unusable file
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    def _conn(self) -> _Db:
+        conn: _Db | None = getattr(self._local, "conn", None)
+        if conn is None and self.url:
+            from pacspdf.delivery.store.postgres import PostgresOutbox
+
+            PostgresOutbox(self.url).close()  # opening it applies the migrations, web tables included
+            conn = self._local.conn = _Postgres(self.url)
         if conn is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA busy_timeout=30000")
+                lite = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+                lite.execute("PRAGMA journal_mode=WAL")
+                lite.execute("PRAGMA busy_timeout=30000")
                 # Counters and request records: a commit survives a crash of the process; after a
                 # power loss the last few may be gone, which costs nothing but a recount.
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.executescript(SCHEMA)
+                lite.execute("PRAGMA synchronous=NORMAL")
+                lite.executescript(SCHEMA)
             except (OSError, sqlite3.Error) as exc:
                 raise UsageError(f"{self.path}: cannot open the database ({exc})") from None
-            self._local.conn = conn
+            conn = self._local.conn = lite
         return conn
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, lock: bool = False) -> Iterator[_Db]:
+        """One write transaction; ``lock`` also serialises it against every other ``lock`` one
+        (SQLite's BEGIN IMMEDIATE does that anyway; on PostgreSQL an advisory lock does)."""
         db = self._conn()
+        if isinstance(db, _Postgres):
+            with db.conn.transaction():
+                if lock:
+                    db.execute("SELECT pg_advisory_xact_lock(7061637370646603)")
+                yield db
+            return
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
@@ -138,7 +178,7 @@ class WebStore:
         one write transaction, so concurrent requests from many processes never overshoot a cap.
         """
         day = day or today()
-        with self._transaction() as db:
+        with self._transaction(lock=True) as db:  # check-then-count must not interleave
             for kind, key in buckets.items():
                 row = db.execute("SELECT n FROM web_counter WHERE bucket = ? AND day = ?",
                                  (key, day)).fetchone()
@@ -146,7 +186,7 @@ class WebStore:
                     return kind
             for key in buckets.values():
                 db.execute("INSERT INTO web_counter (bucket, day, n) VALUES (?, ?, 1)"
-                           " ON CONFLICT (bucket, day) DO UPDATE SET n = n + 1", (key, day))
+                           " ON CONFLICT (bucket, day) DO UPDATE SET n = web_counter.n + 1", (key, day))
             db.execute("DELETE FROM web_counter WHERE day < ?",
                        ((datetime.fromisoformat(day) - timedelta(days=2)).date().isoformat(),))
         return None
@@ -180,8 +220,10 @@ class WebStore:
             db.execute("UPDATE web_request SET confirmed_at = COALESCE(confirmed_at, ?) WHERE id = ?",
                        (now, request.id))
             if request.kind == "question":
-                transport = db.execute("SELECT transport FROM web_mail WHERE request_id = ? AND"
-                                       " purpose = 'confirm'", (request.id,)).fetchone()[0]
+                found = db.execute("SELECT transport FROM web_mail WHERE request_id = ? AND"
+                                   " purpose = 'confirm'", (request.id,)).fetchone()
+                assert found is not None  # add_request wrote it in the same transaction as the request
+                transport = found[0]
                 db.execute("INSERT INTO web_mail (request_id, purpose, state, transport, next_at, created_at,"
                            " updated_at) VALUES (?, 'sales', 'pending', ?, ?, ?, ?)"
                            " ON CONFLICT (request_id, purpose) DO NOTHING",

@@ -11,6 +11,7 @@ advisory lock, so many processes starting at once migrate it once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -72,6 +73,38 @@ CREATE TABLE outbox (
     claimed_by    TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX outbox_state ON outbox (state, updated_at);
+"""),
+    # 2: the web intake's requests, mails and daily counters (pacspdf.web.store), beside the outbox
+    (2, """
+CREATE TABLE web_request (
+    id                TEXT PRIMARY KEY,
+    outbox_key        TEXT NOT NULL UNIQUE,
+    kind              TEXT NOT NULL CHECK (kind IN ('sample', 'question')),
+    report_slug       TEXT NOT NULL,
+    marketing_consent INTEGER NOT NULL DEFAULT 0,
+    created_at        TEXT NOT NULL,
+    confirmed_at      TEXT
+);
+CREATE TABLE web_mail (
+    id          BIGSERIAL PRIMARY KEY,
+    request_id  TEXT NOT NULL REFERENCES web_request (id),
+    purpose     TEXT NOT NULL CHECK (purpose IN ('confirm', 'sales')),
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+    transport   TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    reason      TEXT NOT NULL DEFAULT '',
+    next_at     TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    UNIQUE (request_id, purpose)
+);
+CREATE INDEX web_mail_due ON web_mail (state, next_at);
+CREATE TABLE web_counter (
+    bucket TEXT NOT NULL,
+    day    TEXT NOT NULL,
+    n      INTEGER NOT NULL,
+    PRIMARY KEY (bucket, day)
+);
 """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -183,6 +216,13 @@ class PostgresOutbox(Outbox):
 
     def close(self) -> None:
         self._db.close()  # ends the session: its advisory locks go with it
+
+    def __del__(self) -> None:
+        """Dropped unclosed (a thread's outbox in the web app), like a SQLite connection: close quietly."""
+        db = getattr(self, "_db", None)
+        if db is not None and not db.closed:
+            with contextlib.suppress(Exception):
+                db.close()
 
     def lock(self) -> None:
         """The sender's lock as a session advisory lock: released when the connection ends (crash too)."""

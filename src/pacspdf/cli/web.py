@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -65,7 +66,9 @@ def add_parsers(subparsers: Any) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--content", default=CATALOGUE, help=f"folder of report folders (default: {CATALOGUE}/)")
-    p.add_argument("--db", default=DEFAULT_DB, help=f"outbox database (default: {DEFAULT_DB})")
+    p.add_argument("--db", default=os.environ.get("PACSPDF_DATABASE_URL") or DEFAULT_DB,
+                   help=f"outbox database: a SQLite file or a postgresql:// URL "
+                        f"(default: $PACSPDF_DATABASE_URL, else {DEFAULT_DB})")
 
 
 def _logging() -> None:

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from pacspdf import __version__
 from pacspdf.content import CATALOGUE_ROOT, DEFAULT_REPORT
-from pacspdf.errors import ContentError, PacspdfError, Problem
+from pacspdf.errors import ContentError, PacspdfError, Problem, UsageError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -47,6 +47,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    if args.queue:
+        return _queue_all(args)
     if args.all:
         from pacspdf.cli.catalogue import run_all
 
@@ -68,6 +70,29 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _queue_all(args: argparse.Namespace) -> int:
+    import os
+
+    from pacspdf.delivery.store.interface import is_database_url
+
+    url = args.db or os.environ.get("PACSPDF_DATABASE_URL", "")
+    if not args.all:
+        raise UsageError("--queue goes with --all (it enqueues a whole catalogue)")
+    if not is_database_url(url):
+        raise UsageError("build --queue needs PostgreSQL: --db postgresql://… or PACSPDF_DATABASE_URL")
+    from pacspdf.buildqueue import enqueue
+    from pacspdf.catalogue import find_reports, plan
+
+    root = Path(args.report or CATALOGUE_ROOT)
+    jobs, clashes = plan(find_reports(root), Path(args.output) if args.output else None)
+    for c in clashes:
+        print(f"{c.label}: {c.error}", file=sys.stderr)
+    done = enqueue(url, jobs)
+    print(f"{done.added} build job{'s' * (done.added != 1)} queued, {done.unchanged} unchanged "
+          f"(already queued or built)")
+    return EXIT_USAGE if clashes else EXIT_OK
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pacspdf", description="Build branded sample-report PDFs and mail "
                                                  "personalised copies to enquirers.")
@@ -84,6 +109,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true",
                    help="build every report folder under REPORT (default: content/) in parallel")
     p.add_argument("-j", "--jobs", type=int, default=0, help="worker processes for --all (default: cores)")
+    p.add_argument("--queue", action="store_true",
+                   help="with --all: enqueue one job per report in PostgreSQL for `pacspdf worker --builds` "
+                        "instead of building here (unchanged content is not enqueued again)")
+    p.add_argument("--db", default=None,
+                   help="with --queue: the postgresql:// URL (default: $PACSPDF_DATABASE_URL)")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("check", help="validate a report's content without writing anything")
     p.add_argument("report", nargs="?", default=str(DEFAULT_REPORT),

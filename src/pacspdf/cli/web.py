@@ -61,6 +61,9 @@ def add_parsers(subparsers: Any) -> None:
                                           "SIGINT or SIGTERM.")
     _common(p)
     p.add_argument("--once", action="store_true", help="send what is due now, then exit")
+    p.add_argument("--builds", action="store_true",
+                   help="build queued catalogue jobs (`pacspdf build --all --queue`) instead of mailing; "
+                        "needs a postgresql:// --db")
     p.set_defaults(func=cmd_worker)
 
 
@@ -152,6 +155,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    if args.builds:
+        return cmd_build_worker(args)
     from pacspdf.web import core
     from pacspdf.web.settings import load_settings
     from pacspdf.web.store import WebStore
@@ -178,3 +183,19 @@ def cmd_worker(args: argparse.Namespace) -> int:
     run_forever(worker, install)
     print(f"stopped after {worker.sent} message{'s' * (worker.sent != 1)}", flush=True)
     return 0
+
+
+def cmd_build_worker(args: argparse.Namespace) -> int:
+    """``worker --builds``: build queued catalogue jobs; with ``--once`` until none is left."""
+    from pacspdf.delivery.store.interface import database_url, is_database_url
+
+    if not is_database_url(args.db):
+        raise UsageError("worker --builds needs PostgreSQL: --db postgresql://… or PACSPDF_DATABASE_URL")
+    from pacspdf.buildqueue import run_builds
+
+    outcomes = run_builds(database_url(args.db), once=args.once)
+    failed = [o for o in outcomes if not o.ok]
+    for o in failed:
+        print(f"{o.label}: {o.error}", file=sys.stderr)
+    print(f"{len(outcomes) - len(failed)} built, {len(failed)} failed")
+    return 1 if failed else 0

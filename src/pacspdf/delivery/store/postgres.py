@@ -106,6 +106,28 @@ CREATE TABLE web_counter (
     PRIMARY KEY (bucket, day)
 );
 """),
+    # 3: catalogue builds as jobs (pacspdf.buildqueue), keyed by content hash and output
+    (3, """
+CREATE TABLE build_job (
+    id            BIGSERIAL PRIMARY KEY,
+    content_hash  TEXT NOT NULL,
+    output        TEXT NOT NULL DEFAULT '',
+    folder        TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    state         TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'building', 'built', 'failed')),
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    lease_until   TIMESTAMPTZ,
+    claimed_by    TEXT NOT NULL DEFAULT '',
+    result_path   TEXT NOT NULL DEFAULT '',
+    error         TEXT NOT NULL DEFAULT '',
+    pages         INTEGER NOT NULL DEFAULT 0,
+    seconds       DOUBLE PRECISION NOT NULL DEFAULT 0,
+    created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+    finished_at   TIMESTAMPTZ,
+    UNIQUE (content_hash, output)
+);
+CREATE INDEX build_job_state ON build_job (state, id);
+"""),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("pacspdf.build",),
     ("pacspdf.catalogue",),
     ("pacspdf.delivery", "pacspdf.personalise", "pacspdf.base"),
+    ("pacspdf.buildqueue",),  # catalogue builds as jobs in the PostgreSQL store (issue 15)
     ("pacspdf.web",),
     ("pacspdf.cli", "pacspdf.__main__"),
 )

@@ -210,10 +210,14 @@ def main() -> int:
 
 
 def _reopen(outbox_cls: type, url: str) -> object:
+    """The supervisor's own connection again, once the database is back (a minute at most)."""
+    deadline = time.time() + 60
     while True:
         try:
             return outbox_cls(url)
-        except Exception:
+        except Exception as exc:
+            if time.time() > deadline:
+                raise RuntimeError(f"the database did not come back: {exc}") from None
             time.sleep(0.2)
 
 

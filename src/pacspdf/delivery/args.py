@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-DEFAULT_REPORT = Path("content/pacs")
 DEFAULT_DB = Path("out/pacspdf.db")
 TRANSPORTS = ("file", "smtp")
 
@@ -34,8 +33,8 @@ def add_parsers(subparsers: Any) -> None:
     p.add_argument("enquiries", metavar="ENQUIRIES.csv",
                    help="CSV with columns name,email,company,job_title,country "
                         "(optional: enquiry_id,message)")
-    p.add_argument("--report", default=str(DEFAULT_REPORT),
-                   help=f"report content folder (default: {DEFAULT_REPORT})")
+    p.add_argument("--report", default=None,
+                   help="report content folder (default: the only report under content/)")
     p.add_argument("--transport", choices=TRANSPORTS, default="file",
                    help="file: .eml files under out/outbox/ (default); smtp: the server in "
                         "PACSPDF_SMTP_HOST/PORT/SECURITY/USER/PASSWORD")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from pacspdf.content import choose_report
 from pacspdf.delivery.enquiries import Enquiry
 from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.outbox import Entry, Outbox, State
@@ -90,7 +91,7 @@ def run_send(args: argparse.Namespace, make_binding: BindingFactory, *,
     batch = read_enquiries(Path(args.enquiries), args.enquiries)   # exit 2 on an unusable file
     db = Path(args.db)
     transport = make_transport(args.transport, outbox_dir=db.parent / "outbox", environ=environ)
-    binding = make_binding(Path(args.report))
+    binding = make_binding(choose_report(args.report))  # the only report, or exit 2 listing them
     with Outbox(db) as outbox, contextlib.closing(transport), _progress(len(batch.rows), out, err) as tick:
         report = send_rows(batch.rows, binding=binding, outbox=outbox, transport=transport,
                            options=options, progress=tick)

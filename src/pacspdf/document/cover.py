@@ -14,6 +14,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from pacspdf.content.brand import resolve_asset
 from pacspdf.content.load import Content
+from pacspdf.document import fit
 from pacspdf.document.markup import escape
 from pacspdf.document.pages import ReportDocTemplate
 from pacspdf.document.paragraph import Paragraph
@@ -56,7 +57,20 @@ def _svg(path: str, family_fonts: tuple[tuple[str, str, str], ...]) -> Drawing:
         raise ValueError("not a readable SVG file")
     # The renderer's starting font would otherwise be Helvetica (an unembedded base font).
     set_initial_font(drawing, family_fonts[0][2])
+    _brand_strings(drawing, {rl for _, _, rl in family_fonts}, family_fonts[0][2],
+                   next((rl for _, w, rl in family_fonts if w == "bold"), family_fonts[0][2]))
     return drawing
+
+
+def _brand_strings(node: object, ours: set[str], regular: str, bold: str) -> None:
+    """Set every text of the logo in the brand's fonts: a family svglib does not know
+    ("sans-serif", "Arial") would otherwise become Helvetica, a font the PDF cannot embed."""
+    from reportlab.graphics.shapes import String
+
+    for child in getattr(node, "contents", ()):
+        if isinstance(child, String) and child.fontName not in ours:
+            child.fontName = bold if "Bold" in child.fontName else regular
+        _brand_strings(child, ours, regular, bold)
 
 
 def _cached_svg(path: Path, fonts: tuple[tuple[str, str, str], ...], cache_dir: Path | None) -> Drawing:
@@ -113,15 +127,20 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         canv.setFillColor(c["primary"])
         canv.rect(0, band_bottom, w, h - band_bottom, stroke=0, fill=1)
         # The title block is measured first: the motif stays below it, however long the title.
-        title_style = ParagraphStyle("ct", fontName=f["bold"], fontSize=26, leading=30.5,
-                                     textColor=colors.white)
-        sub_style = ParagraphStyle("cs", fontName=f["light"], fontSize=13, leading=17.5, textColor=light_blue)
-        title = Paragraph(escape(r.title), title_style)
-        subtitle = Paragraph(escape(r.subtitle), sub_style)
-        title_h = title.wrap(width, 1000)[1]
-        sub_h = subtitle.wrap(width * 0.9, 1000)[1]
         title_top = h * 0.80 - 16
-        block_bottom = title_top - title_h - 14 - sub_h
+        # A long title and subtitle are set smaller until they fit above the band's foot.
+        for size in (26.0, 23.0, 20.0, 18.0, 16.0, 14.0):
+            title_style = ParagraphStyle("ct", fontName=f["bold"], fontSize=size,
+                                         leading=size * 1.17, textColor=colors.white)
+            sub_style = ParagraphStyle("cs", fontName=f["light"], fontSize=size / 2,
+                                       leading=size / 2 * 1.35, textColor=light_blue)
+            title = Paragraph(escape(r.title), title_style)
+            subtitle = Paragraph(escape(r.subtitle), sub_style)
+            title_h = title.wrap(width, 1000)[1]
+            sub_h = subtitle.wrap(width * 0.9, 1000)[1]
+            block_bottom = title_top - title_h - 14 - sub_h
+            if block_bottom >= band_bottom + 24:
+                break
         fracs = (0.18, 0.28, 0.40, 0.55)
         room = max(block_bottom - 18 - band_bottom, 0.0)
         scale = min(1.0, room / ((h - band_bottom) * fracs[-1]))
@@ -164,12 +183,16 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         fy = band_bottom - 44
         for i, (label, value, note) in enumerate(facts):
             x = left + i * col_w
+            room = col_w - 16  # each fact stays left of the next column's rule
             canv.setFillColor(c["muted"])
             canv.setFont(f["semibold"], 7.4)
-            canv.drawString(x, fy + 14, label)
+            canv.drawString(x, fy + 14, fit.ellipsize(label, f["semibold"], 7.4, room))
             canv.setFillColor(c["primary"])
-            canv.setFont(f["semibold"], 10.5)
-            canv.drawString(x, fy, value)
+            size = fit.fit_size(value, f["semibold"], 10.5, room, 7.5)
+            lines = fit.wrap(value, f["semibold"], size, room, 1 if note else 3)
+            canv.setFont(f["semibold"], size)
+            for k, line in enumerate(lines):
+                canv.drawString(x, fy - k * (size + 1.2), line)
             if note:
                 canv.setFillColor(c["muted"])
                 canv.setFont(f["regular"], 7.6)
@@ -193,15 +216,17 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         # Publisher footer.
         canv.setFillColor(c["primary"])
         canv.setFont(f["bold"], 9)
-        canv.drawString(left, 52, b.publisher)
+        canv.drawString(left, 52, fit.ellipsize(b.publisher, f["bold"], 9, width))
         canv.setFont(f["regular"], 8)
         canv.setFillColor(c["muted"])
         site = b.links.website
         bare_site = site.removeprefix("https://").removeprefix("http://")
-        canv.drawString(left, 40, f"{bare_site}  ·  {b.contact.email}")
+        contact = fit.ellipsize(f"{bare_site}  ·  {b.contact.email}", f["regular"], 8, width * 0.6)
+        canv.drawString(left, 40, contact)
         canv.linkURL(site, (left, 36, left + 240, 62), relative=0, thickness=0)
         if b.tagline:
-            canv.drawRightString(left + width, 40, b.tagline)
+            room = width - fit.width(contact, f["regular"], 8) - 24
+            canv.drawRightString(left + width, 40, fit.ellipsize(b.tagline, f["regular"], 8, room))
         canv.restoreState()
 
     return draw
@@ -218,11 +243,13 @@ def _highlights(canv: Canvas, theme: Theme, items: list[tuple[str, str]], left: 
     for i, (value, label) in enumerate(items):
         x = left + i * col_w + (10 if i else 0)
         canv.setFillColor(c["primary"])
-        canv.setFont(f["bold"], 14)
-        canv.drawString(x, y + 12, value)
+        box = col_w - 14
+        size = fit.fit_size(value, f["bold"], 14, box, 9)
+        canv.setFont(f["bold"], size)
+        canv.drawString(x, y + 12, fit.ellipsize(value, f["bold"], size, box))
         canv.setFillColor(c["muted"])
         canv.setFont(f["regular"], 7.8)
-        canv.drawString(x, y, label)
+        canv.drawString(x, y, fit.ellipsize(label, f["regular"], 7.8, box))
         if i:
             canv.setStrokeColor(c["rule"])
             canv.setLineWidth(0.6)

@@ -116,7 +116,7 @@ def _draw_charts(content: Content, derived: Derived, theme: Theme,
                  cache_dir: Path | None) -> dict[str, VectorDrawing]:
     """CHARTS: every chart of the report as a vector drawing (from the cache when it can)."""
     from pacspdf.charts import cached_render
-    from pacspdf.charts.recorder import MissingGlyph
+    from pacspdf.charts.spec import MissingGlyph
     from pacspdf.document.tables import chart_input
 
     drawings = {}

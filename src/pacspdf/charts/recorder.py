@@ -21,6 +21,8 @@ from matplotlib.ft2font import LoadFlags
 from matplotlib.path import Path
 from matplotlib.transforms import Affine2D, Transform
 
+from pacspdf.charts.spec import MissingGlyph
+
 _CAPS = {"butt": 0, "round": 1, "projecting": 2}
 _JOINS = {"miter": 0, "round": 1, "bevel": 2}
 _NO_HINTING = LoadFlags.NO_HINTING
@@ -37,10 +39,6 @@ def _r(value: float) -> float:
 def _rgba(rgb: Any, alpha: float) -> RGBA:
     return (round(float(rgb[0]), 4), round(float(rgb[1]), 4), round(float(rgb[2]), 4),
             round(float(alpha), 4))
-
-
-class MissingGlyph(ValueError):
-    """A chart label has a character the brand's font file has no glyph for."""
 
 
 @lru_cache(maxsize=256)

@@ -18,6 +18,10 @@ KINDS = ("bar", "stacked_bar", "grouped_bar", "line", "donut", "hbar")
 FONT_KEYS = ("regular", "semibold", "bold", "light")
 
 
+class MissingGlyph(ValueError):
+    """A chart label has a character the brand's font file has no glyph for."""
+
+
 @dataclass(frozen=True)
 class ChartStyle:
     """Brand styling: fonts (logical key -> TTF path), colours and base text size."""

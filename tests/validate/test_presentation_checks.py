@@ -81,6 +81,13 @@ def test_decimals_override_is_printed_in_the_pdf(optics: Path, tmp_path: Path) -
     assert "0.4210" in text and "2.49" in text
 
 
+def test_column_decimals_must_name_a_column_of_the_table(optics: Path) -> None:
+    _edit(optics, 'title: "Marktgrösse und Wachstum (CHF million)"',
+          'title: "Marktgrösse und Wachstum (CHF million)"\n    column_decimals: {"Wachstum": 2}')
+    found = _messages(optics)
+    assert any('"Wachstum" is not a column of this table' in m and '"Growth"' in m for m in found), found
+
+
 @pytest.mark.parametrize("name", ["東洋モートン株式会社", "مجموعة الخليج"])
 def test_characters_the_brand_fonts_lack_are_named_at_check(optics: Path, name: str) -> None:
     path = optics / "tables" / "players.csv"

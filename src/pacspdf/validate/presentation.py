@@ -72,6 +72,14 @@ class PresentationChecks(Reporter):
 
     # -- printed precision ------------------------------------------------------------
     def precision(self, derived: Derived) -> None:
+        r = self.content.report
+        for i, table in enumerate(r.tables):
+            known = _column_names(table, r.base_year, r.forecast.end)
+            for name in table.column_decimals:
+                if name not in known:
+                    shown = ", ".join(f'"{k}"' for k in known) or "none"
+                    self.at(("tables", i, "column_decimals", name),
+                            f'"{name}" is not a column of this table (its number columns: {shown})')
         for i, table in enumerate(self.content.report.tables):
             for column, values, places in _table_columns(table, derived, self.content.report.base_year,
                                                          self.content.report.forecast.end):
@@ -117,6 +125,17 @@ class PresentationChecks(Reporter):
                             self.row(table, row.line, 0, name,
                                      f"{describe(lost)} not in {fonts}: it would print "
                                      "as an empty box", ERROR)
+
+
+def _column_names(table: Table, base_year: int, end: int) -> list[str]:
+    """The number columns a table prints, by the first line of their heading."""
+    if table.data == "market_size":
+        return ["Market size", "Change on prior year", "Growth"]
+    if table.data == "players":
+        return ["Share"]
+    if table.data.startswith("segment:"):
+        return [str(y) for y in (table.years or [base_year, end])] + (["CAGR"] if table.cagr else [])
+    return []
 
 
 def _table_columns(table: Table, derived: Derived, base_year: int, end: int,

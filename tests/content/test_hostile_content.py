@@ -71,6 +71,29 @@ def test_a_brand_font_outside_the_brand_folder_is_refused(report: Path, tmp_path
     assert "fonts.regular" in out and "outside the brand folder" in out
 
 
+def test_a_brand_file_outside_the_report_folder_is_refused(report: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(report / "brand", tmp_path / "elsewhere")
+    text = (report / "report.yaml").read_text(encoding="utf-8")
+    text = text.replace("brand: brand/brand.yaml", "brand: ../../elsewhere/brand.yaml")
+    (report / "report.yaml").write_text(text, encoding="utf-8")
+    code, out = _run(["check", str(report)], capsys)
+    assert code == 2
+    assert "brand: " in out and "leads outside the report folder" in out
+
+
+def test_a_package_font_path_cannot_climb_out_of_its_package(report: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    brand = report / "brand" / "brand.yaml"
+    brand.write_text(brand.read_text(encoding="utf-8").replace(
+        "regular: fonts/Regular.ttf", "regular: pkg:font_source_sans_pro/../../../../etc/passwd"),
+        encoding="utf-8")
+    code, out = _run(["check", str(report)], capsys)
+    assert code == 2
+    assert "fonts.regular" in out and 'leads outside the package "font_source_sans_pro"' in out
+    assert "root:" not in out
+
+
 def test_an_oversized_table_is_refused_at_check_before_it_is_read(
         report: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = report / "tables" / "players.csv"

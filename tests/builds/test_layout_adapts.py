@@ -157,3 +157,24 @@ def test_force_writes_the_pdf_and_still_lists_what_is_wrong(
     assert main(["build", str(crowded), "-o", str(out), "--force"]) == 0
     assert out.is_file() and len(pypdf.PdfReader(out).pages) > 1
     assert "written because of --force" in capsys.readouterr().err
+
+
+def test_a_very_long_title_code_and_subtitle_fit_the_cover_header_and_notice(tmp_path: Path) -> None:
+    """The cover title shrinks, the code wraps at its hyphens, the header ends with an ellipsis;
+    the preflight (run by build) finds nothing, and the code is printed whole on the cover."""
+    folder = tmp_path / "content" / "long"
+    shutil.copytree(REPORTS / "swiss-precision-optics", folder)
+    code = "OPTIKUM-MARKTFORSCHUNG-SCHWEIZ-PRAEZISIONSOPTIK-2020-REV-C-2026-DRAFT-FINAL"
+    title = ("Schweizer Präzisionsoptik-Markt für Objektive, Prismen und Spiegel in Industrie, "
+             "Medizin, Forschung, Raumfahrt und Verteidigung — Volumen, Wert, Preise und Wettbewerb ") * 2
+    text = (folder / "report.yaml").read_text(encoding="utf-8")
+    text = text.replace("title: Schweizer Präzisionsoptik-Markt\n", f"title: {title.strip()}\n")
+    text = text.replace("code: OPT-7", f"code: {code}")
+    text = text.replace("short_title: Präzisionsoptik, 2020–2026", f"short_title: {title.strip()}")
+    (folder / "report.yaml").write_text(text, encoding="utf-8")
+    from pacspdf.build import build
+
+    result = build(folder, tmp_path / "long.pdf", cache_dir=None)
+    assert result.preflight == []
+    cover = pypdf.PdfReader(result.path).pages[0].extract_text()
+    assert code in "".join(cover.split())

@@ -88,6 +88,16 @@ def test_the_cover_may_use_the_whole_page_but_not_more() -> None:
     assert found[0].element.startswith("cover text")
 
 
+def test_an_italic_overhang_at_the_margin_is_not_past_the_margin() -> None:
+    def page(c: Canvas) -> None:
+        c.setFont("Helvetica-Oblique", 10)
+        c.drawString(60, 500, "für Objektive, an italic line starting at the margin")
+        c.setFont("Times-Italic", 10)
+        c.drawString(60, 480, "fjord, another italic line at the margin")
+
+    assert preflight(_pdf(_cover, page), margins=MARGINS) == []
+
+
 def test_a_large_faint_watermark_across_the_text_is_not_a_collision() -> None:
     def page(c: Canvas) -> None:
         c.setFont("Helvetica", 10)

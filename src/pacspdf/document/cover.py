@@ -179,11 +179,16 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
                  ("EDITION", long_date(r.edition), ""),
                  ("PAGES", f"{doc.page_count.total} in this sample",
                   f"Full report: {r.pages_in_full_report} pages" if r.pages_in_full_report else "")]
-        col_w = width / len(facts)
+        # The report code's column widens (to at most 45 %) when the code needs it; the
+        # other facts share the rest.
+        first = min(max(width / len(facts), fit.width(r.code, f["semibold"], 10.5) + 16), width * 0.45)
+        widths = [first] + [(width - first) / (len(facts) - 1)] * (len(facts) - 1)
         fy = band_bottom - 44
+        x = left
         for i, (label, value, note) in enumerate(facts):
-            x = left + i * col_w
-            room = col_w - 16  # each fact stays left of the next column's rule
+            if i:
+                x += widths[i - 1]
+            room = widths[i] - 16  # each fact stays left of the next column's rule
             canv.setFillColor(c["muted"])
             canv.setFont(f["semibold"], 7.4)
             canv.drawString(x, fy + 14, fit.ellipsize(label, f["semibold"], 7.4, room))

@@ -19,6 +19,9 @@ DECORATION_PT = 60.0
 OVERLAP = 0.2
 #: Slack (points) before a glyph counts as outside the frame or the page.
 SLACK = 1.0
+#: At the margins a glyph may overhang its origin (an italic "f" reaches left of where its
+#: line starts), so text counts as past a margin only beyond this (points).
+MARGIN_SLACK = 3.0
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ def preflight(pdf: bytes, *, margins: tuple[float, float, float, float],
             boxes = sorted(b for b, size in _objects(page) if size < DECORATION_PT)
             width, height = page.get_size()
             lo, hi = (-SLACK, width + SLACK) if number <= cover_pages else (
-                margins[0] - SLACK, width - margins[1] + SLACK)
+                margins[0] - MARGIN_SLACK, width - margins[1] + MARGIN_SLACK)
             outside = any(b[0] < lo or b[2] > hi or b[1] < -SLACK or b[3] > height + SLACK
                           for b in boxes)
             meeting = outside or any(_meet(boxes[i], boxes[j]) for i in range(len(boxes))
@@ -189,7 +192,7 @@ def _page_findings(page: object, number: int, width: float, height: float,
     where = [region(number, r.bounds()[1], height, margins[2], margins[3], cover_pages)
              for r in runs]
     lo, hi = (-SLACK, width + SLACK) if number <= cover_pages else (
-        margins[0] - SLACK, width - margins[1] + SLACK)
+        margins[0] - MARGIN_SLACK, width - margins[1] + MARGIN_SLACK)
     for run, place in zip(runs, where, strict=True):
         x0, y0, x1, y1 = run.bounds()
         if x0 < -SLACK or y0 < -SLACK or x1 > width + SLACK or y1 > height + SLACK:

@@ -140,6 +140,9 @@ def make_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_parsers(sub)
+    from pacspdf.cli.web import add_parsers as add_web_parsers
+
+    add_web_parsers(sub)
     return parser
 
 

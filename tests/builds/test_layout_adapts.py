@@ -178,3 +178,16 @@ def test_a_very_long_title_code_and_subtitle_fit_the_cover_header_and_notice(tmp
     assert result.preflight == []
     cover = pypdf.PdfReader(result.path).pages[0].extract_text()
     assert code in "".join(cover.split())
+
+
+def test_a_brand_without_a_white_logo_gets_its_logo_on_a_white_panel(tmp_path: Path) -> None:
+    """swiss-precision-optics has only a red logo: on the red cover band it sits on white."""
+    import pypdfium2
+
+    from pacspdf.build import build
+
+    pdf = build(REPORTS / "swiss-precision-optics", tmp_path / "o.pdf", cache_dir=None).path
+    image = pypdfium2.PdfDocument(pdf)[0].render(scale=1).to_pil().convert("RGB")
+    left = 22 * 72 / 25.4  # the brand's left margin, where the logo starts
+    assert image.getpixel((int(left - 4), 48)) == (255, 255, 255)  # the panel, just left of it
+    assert image.getpixel((int(left - 20), 48)) != (255, 255, 255)  # the red band beyond it

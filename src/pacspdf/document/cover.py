@@ -156,6 +156,13 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         # Logo and sample badge.
         if logo is not None:
             scale = 170 / logo.width
+            if not b.logo_white:
+                # Only the logo for light backgrounds: set it on a white panel, so that it
+                # never disappears into the brand colour of the band.
+                pad = 7.0
+                canv.setFillColor(colors.white)
+                canv.roundRect(left - pad, h - 44 - logo.height * scale - pad, 170 + 2 * pad,
+                               logo.height * scale + 2 * pad, 4, stroke=0, fill=1)
             canv.saveState()
             canv.translate(left, h - 44 - logo.height * scale)
             canv.scale(scale, scale)

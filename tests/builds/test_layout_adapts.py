@@ -122,7 +122,9 @@ def crowded(tmp_path: Path) -> Path:
     text = text.replace("      - name: Objektive\n      - name: Prismen\n      - name: Spiegel\n", items)
     text = text.replace("charts:\n", "charts:\n  - id: product-share\n    kind: donut\n"
                                      "    data: segment:product\n    years: [2019]\n"
-                                     "    title: Share by product (%)\n")
+                                     "    title: Share by product (%)\n"
+                                     "    alt: Twenty-five product families, each with four percent"
+                                     " of the market.\n")
     text = text.replace("      - figure: market-size\n",
                         "      - figure: market-size\n      - figure: product-share\n")
     (folder / "report.yaml").write_text(text, encoding="utf-8")

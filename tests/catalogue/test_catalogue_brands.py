@@ -45,7 +45,8 @@ def test_one_worker_keeps_each_brands_fonts_and_reports_a_refused_layout(tmp_pat
     text = text.replace("      - name: Objektive\n      - name: Prismen\n      - name: Spiegel\n", items)
     text = text.replace("charts:\n", "charts:\n  - id: market-size-2\n    kind: donut\n"
                                      "    data: segment:product\n    years: [2019]\n"
-                                     "    title: Share (%)\n")
+                                     "    title: Share (%)\n"
+                                     "    alt: Twenty-five series, each with four percent of the market.\n")
     (crowded / "report.yaml").write_text(text, encoding="utf-8")
     out = io.StringIO()
     result = build_all(root, jobs=1, out_dir=tmp_path / "out", listener=Reporter(out),

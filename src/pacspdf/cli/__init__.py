@@ -75,7 +75,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     args.report = str(choose_report(args.report))
     try:
         result = build(Path(args.report), Path(args.output) if args.output else None,
-                       force=args.force)
+                       force=args.force, pdfa=args.pdfa)
     except ContentError as exc:
         shown = [p for p in exc.problems if p.severity != "note"]  # notes are for `check`
         _print_problems(shown)
@@ -116,6 +116,8 @@ def make_parser() -> argparse.ArgumentParser:
                         f"with --all: {CATALOGUE_ROOT}/)")
     p.add_argument("-o", "--output", help="PDF path (default: out/<slug>-sample.pdf)")
     p.add_argument("-q", "--quiet", action="store_true", help="do not list content warnings")
+    p.add_argument("--pdfa", choices=("2b", "3b", "none"), default=None,
+                   help="PDF/A conformance (default: the brand's pdfa, else 2b)")
     p.add_argument("--all", action="store_true",
                    help="build every report folder under REPORT (default: content/) in parallel")
     p.add_argument("-j", "--jobs", type=int, default=0, help="worker processes for --all (default: cores)")

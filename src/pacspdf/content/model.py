@@ -72,6 +72,8 @@ class Brand(Strict):
     logo_white: str = field("", doc="Logo variant for dark backgrounds (optional).")
     page_size: Literal["A4", "Letter"] = field(default="A4", doc="Paper size.")
     watermark: bool = field(default=True, doc="A faint \"SAMPLE\" across body pages.")
+    pdfa: Literal["2b", "3b", "none"] = field(
+        default="2b", doc="PDF/A conformance the sample declares and meets: 2b (default), 3b or none.")
     fonts: Fonts = field(doc="The TrueType fonts of text and charts.")
     colours: Colours = field(doc="The brand's colours.")
     links: Links = field(doc="URL patterns of the calls to action.")
@@ -191,6 +193,9 @@ class Chart(Strict):
     kind: ChartKind = field(doc="The chart kind (see \"Which chart fits which data\").")
     data: DataRef = field(doc="market_size | segment:<id> | players")
     title: Text = field(doc="Caption after 'Figure N:'.")
+    alt: Text = field(doc="Alternative text read by screen readers instead of the chart: what it "
+                          "shows (the trend, the largest and smallest values) in a sentence or two, "
+                          "not the title.")
     years: list[Year] = field(factory=list, doc="Years shown (donut: one).")
     callout: Literal["cagr"] | None = field(
         default=None, doc="`cagr`: a CAGR badge (bar and line of market_size).")

@@ -61,6 +61,8 @@ charts:
     title: "{{{{ report.market }}}} market size, {{{{ size.years[0] }}}}–{{{{ size.years[-1] }}}} \\
       (USD million)"
     callout: cagr
+    alt: "Bars of the market size by year: it grows from {{{{ size.at(size.years[0]) | money }}}} in \\
+      {{{{ size.years[0] }}}} to {{{{ size.at(size.years[-1]) | money }}}} in {{{{ size.years[-1] }}}}."
 
 tables:
   - id: market-size

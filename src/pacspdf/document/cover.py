@@ -19,6 +19,8 @@ from pacspdf.document.markup import escape
 from pacspdf.document.pages import ReportDocTemplate
 from pacspdf.document.paragraph import Paragraph
 from pacspdf.document.personal import PersonalLayout, draw_cover_block
+from pacspdf.document.tagcanvas import link_description
+from pacspdf.document.tags import tagger_of
 from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError
 from pacspdf.reportlab_surface import font_face_attribute, set_initial_font
@@ -62,6 +64,7 @@ def _svg(path: str, family_fonts: tuple[tuple[str, str, str], ...]) -> Drawing:
     return drawing
 
 
+
 def _brand_strings(node: object, ours: set[str], regular: str, bold: str) -> None:
     """Set every text of the logo in the brand's fonts: a family svglib does not know
     ("sans-serif", "Arial") would otherwise become Helvetica, a font the PDF cannot embed."""
@@ -71,7 +74,6 @@ def _brand_strings(node: object, ours: set[str], regular: str, bold: str) -> Non
         if isinstance(child, String) and child.fontName not in ours:
             child.fontName = bold if "Bold" in child.fontName else regular
         _brand_strings(child, ours, regular, bold)
-
 
 def _cached_svg(path: Path, fonts: tuple[tuple[str, str, str], ...], cache_dir: Path | None) -> Drawing:
     """The parsed logo, from a pickle keyed by the SVG's bytes, the font map, the code and svglib's
@@ -118,12 +120,15 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
     light_blue = colors.HexColor("#BFD6EA")
 
     def draw(canv: Canvas, doc: ReportDocTemplate) -> None:
+        """Paint the cover; decoration is a Layout artifact, text and logo are tagged in reading order."""
+        tag = tagger_of(canv)
         w, h = theme.page_size
         left = theme.margin_left
         width = w - left - theme.margin_right
         band_bottom = h * 0.40
         canv.saveState()
         # Brand band with a quiet rising-bars motif.
+        decoration = tag.open_artifact(canv, "Layout")
         canv.setFillColor(c["primary"])
         canv.rect(0, band_bottom, w, h - band_bottom, stroke=0, fill=1)
         # The title block is measured first: the motif stays below it, however long the title.
@@ -153,32 +158,39 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         canv.setFillAlpha(1)
         canv.setFillColor(c["accent"])
         canv.rect(0, band_bottom - 5, w, 5, stroke=0, fill=1)
-        # Logo and sample badge.
-        if logo is not None:
-            scale = 170 / logo.width
-            if not b.logo_white:
-                # Only the logo for light backgrounds: set it on a white panel, so that it
-                # never disappears into the brand colour of the band.
-                pad = 7.0
-                canv.setFillColor(colors.white)
-                canv.roundRect(left - pad, h - 44 - logo.height * scale - pad, 170 + 2 * pad,
-                               logo.height * scale + 2 * pad, 4, stroke=0, fill=1)
-            canv.saveState()
-            canv.translate(left, h - 44 - logo.height * scale)
-            canv.scale(scale, scale)
-            renderPDF.draw(logo, canv, 0, 0)
-            canv.restoreState()
         badge_w, badge_h = 92, 22
         bx, by = w - theme.margin_right - badge_w, h - 60
         canv.setFillColor(c["accent"])
         canv.roundRect(bx, by, badge_w, badge_h, 3, stroke=0, fill=1)
-        canv.setFillColor(colors.white)
-        canv.setFont(f["bold"], 9.5)
-        canv.drawCentredString(bx + badge_w / 2, by + 7.2, "FREE SAMPLE")
+        tag.close(canv, decoration)
+        # Logo and sample badge.
+        if logo is not None:
+            scale = 170 / logo.width
+            top = h - 44
+            if not b.logo_white:
+                # Only the logo for light backgrounds: set it on a white panel, so that it
+                # never disappears into the brand colour of the band.
+                pad = 7.0
+                with tag.artifact(canv, "Layout"):
+                    canv.setFillColor(colors.white)
+                    canv.roundRect(left - pad, top - logo.height * scale - pad, 170 + 2 * pad,
+                                   logo.height * scale + 2 * pad, 4, stroke=0, fill=1)
+            with tag.begin(canv, "Figure", Alt=f"{b.publisher} logo",
+                           BBox=(left, top - logo.height * scale, left + 170, top)):
+                canv.saveState()
+                canv.translate(left, top - logo.height * scale)
+                canv.scale(scale, scale)
+                renderPDF.draw(logo, canv, 0, 0)
+                canv.restoreState()
+        with tag.begin(canv, "P"):
+            canv.setFillColor(colors.white)
+            canv.setFont(f["bold"], 9.5)
+            canv.drawCentredString(bx + badge_w / 2, by + 7.2, "FREE SAMPLE")
         # Title block.
-        canv.setFillColor(colors.HexColor(b.colours.accent))
-        canv.setFont(f["semibold"], 9)
-        canv.drawString(left, h * 0.80, "MARKET RESEARCH REPORT")
+        with tag.begin(canv, "P"):
+            canv.setFillColor(colors.HexColor(b.colours.accent))
+            canv.setFont(f["semibold"], 9)
+            canv.drawString(left, h * 0.80, "MARKET RESEARCH REPORT")
         title.drawOn(canv, left, title_top - title_h)
         subtitle.drawOn(canv, left, title_top - title_h - 14 - sub_h)
         # Key facts under the band.
@@ -192,53 +204,66 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         widths = [first] + [(width - first) / (len(facts) - 1)] * (len(facts) - 1)
         fy = band_bottom - 44
         x = left
-        for i, (label, value, note) in enumerate(facts):
-            if i:
-                x += widths[i - 1]
-            room = widths[i] - 16  # each fact stays left of the next column's rule
-            canv.setFillColor(c["muted"])
-            canv.setFont(f["semibold"], 7.4)
-            canv.drawString(x, fy + 14, fit.ellipsize(label, f["semibold"], 7.4, room))
-            canv.setFillColor(c["primary"])
-            size = fit.fit_size(value, f["semibold"], 10.5, room, 7.5)
-            lines = fit.wrap(value, f["semibold"], size, room, 1 if note else 3)
-            canv.setFont(f["semibold"], size)
-            for k, line in enumerate(lines):
-                canv.drawString(x, fy - k * (size + 1.2), line)
-            if note:
-                canv.setFillColor(c["muted"])
-                canv.setFont(f["regular"], 7.6)
-                canv.drawString(x, fy - 11, note)
-            if i:
-                canv.setStrokeColor(c["rule"])
-                canv.setLineWidth(0.6)
-                canv.line(x - 10, fy - 12, x - 10, fy + 24)
-        canv.setStrokeColor(c["rule"])
-        canv.line(left, fy - 24, left + width, fy - 24)
+        with tag.element("L"):  # the key facts: a list of label and value
+            for i, (label, value, note) in enumerate(facts):
+                if i:
+                    x += widths[i - 1]
+                room = widths[i] - 16  # each fact stays left of the next column's rule
+                with tag.element("LI"):
+                    with tag.begin(canv, "Lbl"):
+                        canv.setFillColor(c["muted"])
+                        canv.setFont(f["semibold"], 7.4)
+                        canv.drawString(x, fy + 14, fit.ellipsize(label, f["semibold"], 7.4, room))
+                    with tag.begin(canv, "LBody"):
+                        canv.setFillColor(c["primary"])
+                        size = fit.fit_size(value, f["semibold"], 10.5, room, 7.5)
+                        canv.setFont(f["semibold"], size)
+                        for k, line in enumerate(fit.wrap(value, f["semibold"], size, room,
+                                                          1 if note else 3)):
+                            canv.drawString(x, fy - k * (size + 1.2), line)
+                        if note:
+                            canv.setFillColor(c["muted"])
+                            canv.setFont(f["regular"], 7.6)
+                            canv.drawString(x, fy - 11, note)
+                if i:
+                    with tag.artifact(canv, "Layout"):
+                        canv.setStrokeColor(c["rule"])
+                        canv.setLineWidth(0.6)
+                        canv.line(x - 10, fy - 12, x - 10, fy + 24)
         # The personal block: a tinted panel whose text is one form XObject, replaced in
-        # personalised copies.
+        # personalised copies; the form is the content of one P, whatever it says.
         box = PersonalLayout.of(theme)
-        canv.setFillColor(c["tint"])
-        canv.rect(box.box_x, box.box_y, box.box_w, box.box_h, stroke=0, fill=1)
-        canv.setFillColor(c["accent"])
-        canv.rect(box.box_x, box.box_y, 3.2, box.box_h, stroke=0, fill=1)
-        draw_cover_block(canv, theme)
+        with tag.artifact(canv, "Layout"):
+            canv.setStrokeColor(c["rule"])
+            canv.line(left, fy - 24, left + width, fy - 24)
+            canv.setFillColor(c["tint"])
+            canv.rect(box.box_x, box.box_y, box.box_w, box.box_h, stroke=0, fill=1)
+            canv.setFillColor(c["accent"])
+            canv.rect(box.box_x, box.box_y, 3.2, box.box_h, stroke=0, fill=1)
+        with tag.begin(canv, "P"):
+            draw_cover_block(canv, theme)
         if highlights:
             _highlights(canv, theme, highlights, left, width, box.box_y - 58)
         # Publisher footer.
-        canv.setFillColor(c["primary"])
-        canv.setFont(f["bold"], 9)
-        canv.drawString(left, 52, fit.ellipsize(b.publisher, f["bold"], 9, width))
-        canv.setFont(f["regular"], 8)
-        canv.setFillColor(c["muted"])
+        with tag.begin(canv, "P"):
+            canv.setFillColor(c["primary"])
+            canv.setFont(f["bold"], 9)
+            canv.drawString(left, 52, fit.ellipsize(b.publisher, f["bold"], 9, width))
         site = b.links.website
         bare_site = site.removeprefix("https://").removeprefix("http://")
-        contact = fit.ellipsize(f"{bare_site}  ·  {b.contact.email}", f["regular"], 8, width * 0.6)
-        canv.drawString(left, 40, contact)
-        canv.linkURL(site, (left, 36, left + 240, 62), relative=0, thickness=0)
+        with tag.element("P"), tag.begin(canv, "Link"):
+            canv.setFont(f["regular"], 8)
+            canv.setFillColor(c["muted"])
+            contact = fit.ellipsize(f"{bare_site}  ·  {b.contact.email}", f["regular"], 8, width * 0.6)
+            canv.drawString(left, 40, contact)
+            with link_description(canv, f"{b.publisher} website, {bare_site}"):
+                canv.linkURL(site, (left, 36, left + 240, 62), relative=0, thickness=0)
         if b.tagline:
-            room = width - fit.width(contact, f["regular"], 8) - 24
-            canv.drawRightString(left + width, 40, fit.ellipsize(b.tagline, f["regular"], 8, room))
+            with tag.begin(canv, "P"):
+                canv.setFont(f["regular"], 8)
+                canv.setFillColor(c["muted"])
+                room = width - fit.width(contact, f["regular"], 8) - 24
+                canv.drawRightString(left + width, 40, fit.ellipsize(b.tagline, f["regular"], 8, room))
         canv.restoreState()
 
     return draw
@@ -248,24 +273,31 @@ def _highlights(canv: Canvas, theme: Theme, items: list[tuple[str, str]], left: 
                 y: float) -> None:
     """Headline figures in a row: big value, small label, thin rules between."""
     f, c = theme.fonts, theme.colour
-    canv.setFillColor(c["muted"])
-    canv.setFont(f["semibold"], 7.4)
-    canv.drawString(left, y + 34, "KEY FIGURES")
-    col_w = width / len(items)
-    for i, (value, label) in enumerate(items):
-        x = left + i * col_w + (10 if i else 0)
-        canv.setFillColor(c["primary"])
-        box = col_w - 14
-        size = fit.fit_size(value, f["bold"], 14, box, 9)
-        canv.setFont(f["bold"], size)
-        canv.drawString(x, y + 12, fit.ellipsize(value, f["bold"], size, box))
+    tag = tagger_of(canv)
+    with tag.begin(canv, "P"):
         canv.setFillColor(c["muted"])
-        canv.setFont(f["regular"], 7.8)
-        canv.drawString(x, y, fit.ellipsize(label, f["regular"], 7.8, box))
-        if i:
-            canv.setStrokeColor(c["rule"])
-            canv.setLineWidth(0.6)
-            canv.line(x - 10, y - 3, x - 10, y + 26)
+        canv.setFont(f["semibold"], 7.4)
+        canv.drawString(left, y + 34, "KEY FIGURES")
+    col_w = width / len(items)
+    with tag.element("L"):  # a list: each item its value, then what the value is
+        for i, (value, label) in enumerate(items):
+            x = left + i * col_w + (10 if i else 0)
+            with tag.element("LI"), tag.element("LBody"):
+                box = col_w - 14
+                with tag.begin(canv, "P"):
+                    canv.setFillColor(c["primary"])
+                    size = fit.fit_size(value, f["bold"], 14, box, 9)
+                    canv.setFont(f["bold"], size)
+                    canv.drawString(x, y + 12, fit.ellipsize(value, f["bold"], size, box))
+                with tag.begin(canv, "P"):
+                    canv.setFillColor(c["muted"])
+                    canv.setFont(f["regular"], 7.8)
+                    canv.drawString(x, y, fit.ellipsize(label, f["regular"], 7.8, box))
+            if i:
+                with tag.artifact(canv, "Layout"):
+                    canv.setStrokeColor(c["rule"])
+                    canv.setLineWidth(0.6)
+                    canv.line(x - 10, y - 3, x - 10, y + 26)
 
 
 

@@ -159,9 +159,9 @@ class _CallableModule(types.ModuleType):
     def __call__(self, folder: Path | str, output: Path | None = None, *,
                  cache_dir: Path | None = CACHE_DIR,
                  progress: Callable[[str], None] | None = None, force: bool = False,
-                 write: bool = True) -> BuildResult:
+                 write: bool = True, pdfa: str | None = None) -> BuildResult:
         return build(folder, output, cache_dir=cache_dir, progress=progress, force=force,
-                     write=write)
+                     write=write, pdfa=pdfa)
 
 
 sys.modules[__name__].__class__ = _CallableModule

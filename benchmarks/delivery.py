@@ -231,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     if opts.quick:
         opts.count, opts.rows = min(opts.count, 300), "1000,10000"
 
-    from pacspdf.base import ensure_base
-    from pacspdf.delivery.commands import default_binding
+    from pacspdf.build import ensure_base
+    from pacspdf.delivery.batch import default_binding
 
     tmp = Path(tempfile.mkdtemp(prefix="pacspdf-delivery-"))
     work = Path(opts.workdir) if opts.workdir else tmp

@@ -205,7 +205,7 @@ def test_a_commit_that_never_lands_stops_the_batch_before_the_next_message(
 def workdir(tmp_path: Path, sample_pdf) -> Path:  # type: ignore[no-untyped-def]
     import shutil
 
-    from pacspdf.personalise import sidecar_path
+    from pacspdf.document.personal import sidecar_path
 
     out = tmp_path / "out"
     out.mkdir()

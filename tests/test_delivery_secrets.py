@@ -19,7 +19,7 @@ from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.outbox import Outbox, State
 from pacspdf.delivery.send import Outcome, ReportBinding, SendOptions, send_rows
 from pacspdf.delivery.transport import DeliveryError, SmtpSettings, SmtpTransport
-from pacspdf.personalise import sidecar_path
+from pacspdf.document.personal import sidecar_path
 from smtp_server import (
     HOST,
     LoopbackController,

@@ -88,7 +88,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.set_defaults(func=cmd_check)
     try:
-        from pacspdf.delivery.args import add_parsers
+        from pacspdf.cli.delivery import add_parsers
     except ImportError:
         pass
     else:

@@ -19,6 +19,7 @@ from typing import Any
 
 import jinja2
 
+from pacspdf.content.brand import link_urls
 from pacspdf.content.schema import fields_of
 from pacspdf.delivery import headers
 from pacspdf.delivery.enquiries import Enquiry, normalise_email, unsafe_char
@@ -131,8 +132,7 @@ def mail_context(report: ReportInfo, brand: BrandInfo, templates_dir: Path,
 def context_from_content(content: Any, environ: Mapping[str, str] | None = None) -> MailContext:
     """Build the mail context from a loaded report (``pacspdf.content.load.Content``)."""
     report, brand = content.report, content.brand
-    links = {name: getattr(brand.links, name).replace("{id}", report.publisher_id)
-             for name in ("website", "sample", "enquiry", "purchase")}
+    links = link_urls(brand, report.publisher_id)
     info = ReportInfo(slug=report.slug, title=report.title, folder=Path(content.folder).resolve(),
                       links=links, short_title=report.short_title, code=report.code,
                       edition=report.edition, pages_in_full_report=report.pages_in_full_report,

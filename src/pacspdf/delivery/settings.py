@@ -1,14 +1,16 @@
 """Name the delivery settings: transports, ``PACSPDF_*`` variables and their defaults (imports nothing).
 
-The one home of these names, imported by the CLI arguments (``args``) and by the transports,
+The one home of these names, imported by the CLI arguments (``pacspdf.cli.delivery``) and by the transports,
 so that neither imports the other.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 TRANSPORTS = ("file", "smtp")
+DEFAULT_DB = Path("out/pacspdf.db")  # the outbox
 
 Security = Literal["none", "starttls", "ssl"]
 SECURITY_CHOICES: tuple[Security, ...] = ("none", "starttls", "ssl")

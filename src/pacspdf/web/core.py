@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pacspdf.base import ensure_base
-from pacspdf.build import DEFAULT_OUT, default_output
+from pacspdf.build import DEFAULT_OUT, default_output, ensure_base
 from pacspdf.charts.spec import ChartData, ChartSpec, ChartStyle
 from pacspdf.content.brand import link_urls, resolve_asset
 from pacspdf.content.load import Content, load
-from pacspdf.delivery.commands import default_binding, personaliser_for
+from pacspdf.delivery.batch import default_binding, personaliser_for
 from pacspdf.delivery.enquiries import Enquiry, check_field, normalise_email, validate_row
 from pacspdf.delivery.message import (
     MailContext,

@@ -1,25 +1,23 @@
 """The ``send`` and ``outbox`` command-line arguments, cheap to import.
 
-The commands' code (email, SQLite, SMTP, Jinja2) is imported only when one of them runs, so
-``pacspdf --help`` and ``pacspdf check`` do not pay for it.
+The commands themselves (:mod:`pacspdf.cli.send`, over email, SQLite, SMTP and Jinja2) are
+imported only when one of them runs, so ``pacspdf --help`` and ``pacspdf check`` do not pay
+for them.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from pacspdf.delivery.settings import TRANSPORTS
-
-DEFAULT_REPORT = Path("content/pacs")
-DEFAULT_DB = Path("out/pacspdf.db")
+from pacspdf.content import DEFAULT_REPORT
+from pacspdf.delivery.settings import DEFAULT_DB, TRANSPORTS
 
 
 def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        from pacspdf.delivery import commands
+        import pacspdf.cli.send as commands
 
         return int(getattr(commands, name)(args))
 

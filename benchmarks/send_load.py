@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     from pacspdf.delivery.enquiries import Enquiry, read_enquiries
     from pacspdf.delivery.outbox import Outbox
     from pacspdf.delivery.send import Outcome, RowResult, send_rows
-    from pacspdf.delivery.transport import SmtpSettings, SmtpTransport
+    from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(opts.workdir or tmp)

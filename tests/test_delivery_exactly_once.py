@@ -21,7 +21,7 @@ from pacspdf.delivery.enquiries import read_enquiries
 from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.outbox import Outbox
 from pacspdf.delivery.send import Outcome, ReportBinding, RetryPolicy, SendOptions, send_rows
-from pacspdf.delivery.transport import SmtpSettings, SmtpTransport
+from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
 from pacspdf.errors import UsageError
 from smtp_server import HOST, Server, fake_personaliser
 

@@ -23,7 +23,8 @@ from pacspdf.delivery.send import (
     retry_pending,
     send_rows,
 )
-from pacspdf.delivery.transport import FileTransport, SmtpSettings, SmtpTransport, Transport
+from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
+from pacspdf.delivery.transport import FileTransport, Transport
 from smtp_server import (
     HOST,
     LoopbackController,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Unpack
 
 from pacspdf.build import DEFAULT_OUT, ensure_base
 from pacspdf.delivery.enquiries import Enquiry, iter_enquiries, scan_enquiries
@@ -30,8 +30,11 @@ from pacspdf.delivery.send import (
     retry_pending,
     send_rows,
 )
-from pacspdf.delivery.transport import Transport, make_transport
+from pacspdf.delivery.settings import TRANSPORTS
+from pacspdf.delivery.smtp import SmtpOverrides, SmtpSettings, SmtpTransport, breaker_from_env
+from pacspdf.delivery.transport import FileTransport, Transport
 from pacspdf.document.personal import BaseArtifact
+from pacspdf.errors import UsageError
 
 BindingFactory = Callable[[Path], ReportBinding]
 
@@ -59,6 +62,16 @@ def personaliser_for(base: BaseArtifact) -> Personaliser:
                          copy_id, f"{day.day} {day:%B %Y}")
 
     return personalise
+
+
+def make_transport(name: str, *, outbox_dir: Path, environ: Mapping[str, str] | None = None,
+                   **smtp_overrides: Unpack[SmtpOverrides]) -> Transport:
+    """The transport called ``name`` (``file`` or ``smtp``), configured from the environment."""
+    if name == "file":
+        return FileTransport(outbox_dir)
+    if name == "smtp":
+        return SmtpTransport(SmtpSettings.from_env(environ, **smtp_overrides))
+    raise UsageError(f"--transport: {name!r} is not one of {', '.join(TRANSPORTS)}")
 
 
 # ---------------------------------------------------------------------------- listening
@@ -102,6 +115,12 @@ def _listening(listener: Listener, total: int) -> Iterator[None]:
 # ---------------------------------------------------------------------------- runs
 
 
+def with_env(options: SendOptions | None, environ: Mapping[str, str] | None = None) -> SendOptions:
+    """``options`` with the circuit breaker of ``PACSPDF_SMTP_BREAKER`` when it is set (exit 2 if wrong)."""
+    options = options or SendOptions()
+    return replace(options, breaker=breaker_from_env(environ, default=options.breaker))
+
+
 @dataclass(frozen=True)
 class BatchRun:
     """A finished run: its report, how many rows it held and the transport it used (if one)."""
@@ -120,6 +139,7 @@ def send_file(enquiries: Path, *, label: str, report_dir: Path, db: Path, transp
     before anything is sent. The CSV is streamed: memory stays flat however long it is.
     """
     listener = listener or Silent()
+    options = with_env(options, environ)
     total = scan_enquiries(Path(enquiries), label)
     chosen = make_transport(transport, outbox_dir=Path(db).parent / "outbox", environ=environ)
     with Outbox(db) as outbox, contextlib.closing(chosen):
@@ -139,6 +159,7 @@ def retry_queued(db: Path, *, transport: str | None = None, make_binding: Bindin
     None when nothing is queued.
     """
     listener = listener or Silent()
+    options = with_env(options, environ)
     bindings: dict[str, ReportBinding] = {}
     transports: dict[str, Transport] = {}
 

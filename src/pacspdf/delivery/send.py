@@ -34,6 +34,7 @@ from pacspdf.delivery.message import (
     build_message,
 )
 from pacspdf.delivery.outbox import Entry, NewEntry, Outbox, OutboxError, State, message_id_for, now_utc
+from pacspdf.delivery.settings import DEFAULT_BREAKER
 from pacspdf.delivery.transport import DeliveryError, Transport, flush, sync_every
 from pacspdf.errors import PacspdfError
 
@@ -89,8 +90,8 @@ class SendOptions:
     max_attachment: int = DEFAULT_MAX_ATTACHMENT
     sleep: Callable[[float], None] = time.sleep
     #: the circuit breaker: this many temporary failures in a row (tries, across messages) stop
-    #: the batch, leaving the rest queued; 8 is two messages' worth of the default retries.
-    breaker: int = 8
+    #: the batch, leaving the rest queued (0: never); ``PACSPDF_SMTP_BREAKER`` sets it for the CLI
+    breaker: int = DEFAULT_BREAKER
     #: how hard to try recording "sent" after the server's 250 before stopping the batch
     commit_retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=6, first_delay=0.25,
                                                                           max_delay=4.0))

@@ -16,6 +16,10 @@ Security = Literal["none", "starttls", "ssl"]
 SECURITY_CHOICES: tuple[Security, ...] = ("none", "starttls", "ssl")
 DEFAULT_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "ssl": 465}
 DEFAULT_TIMEOUT = 60.0  # seconds for connecting and for each SMTP reply
+#: the circuit breaker: this many temporary failures in a row (tries, across messages) stop
+#: the batch, leaving the rest queued; 8 is two messages' worth of the default retries; 0: never
+DEFAULT_BREAKER = 8
+MAX_BREAKER = 100_000
 
 ENV_HOST = "PACSPDF_SMTP_HOST"
 ENV_PORT = "PACSPDF_SMTP_PORT"
@@ -23,4 +27,5 @@ ENV_SECURITY = "PACSPDF_SMTP_SECURITY"
 ENV_USER = "PACSPDF_SMTP_USER"
 ENV_PASSWORD = "PACSPDF_SMTP_PASSWORD"
 ENV_TIMEOUT = "PACSPDF_SMTP_TIMEOUT"
+ENV_BREAKER = "PACSPDF_SMTP_BREAKER"
 ENV_MAIL_FROM = "PACSPDF_MAIL_FROM"

@@ -180,12 +180,12 @@ def retry_queued(db: Path, *, transport: str | None = None, make_binding: Bindin
 
     with Outbox(db, create=False) as outbox, contextlib.ExitStack() as stack:
         stack.callback(close_transports)
-        pending = len(outbox.pending())
+        pending = outbox.count_pending()
         if not pending:
             return None
-        with _listening(listener, pending):
+        with _listening(listener, pending):   # rows are read a page at a time: memory stays flat
             report = retry_pending(outbox=outbox, bindings=binding_for, transports=transport_for,
-                                   options=options, progress=listener.row)
+                                   options=options, progress=listener.row, keep_results=False)
     return BatchRun(report, pending)
 
 

@@ -554,6 +554,23 @@ class Outbox:
         return [Entry.from_row(r) for r in rows]
 
     @_guarded
+    def pending_page(self, after_id: int = 0, limit: int = 500) -> list[Entry]:
+        """Up to ``limit`` entries still to send whose id is above ``after_id``, by id (a keyset page).
+
+        Paging by id lets a caller walk every pending row with flat memory while it changes
+        their states: a row sent, or queued again after a failure, is never met twice.
+        """
+        rows = self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM outbox WHERE state IN ('queued', 'sending') AND id > ? "
+            "ORDER BY id LIMIT ?", (after_id, limit))
+        return [Entry.from_row(r) for r in rows]
+
+    @_guarded
+    def count_pending(self) -> int:
+        row = self._db.execute("SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'sending')").fetchone()
+        return int(row[0])
+
+    @_guarded
     def counts(self) -> dict[State, int]:
         counts: dict[State, int] = dict.fromkeys(State, 0)
         for state, n in self._db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):

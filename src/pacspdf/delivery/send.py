@@ -228,23 +228,35 @@ def _row_result(row: Row, entry: Entry, runner: _Runner, outbox: Outbox, slug: s
 
 def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
                   transports: Callable[[str], Transport], options: SendOptions | None = None,
-                  progress: Progress | None = None) -> BatchReport:
-    """Send every entry still ``queued`` (or left ``sending`` by a run that stopped)."""
+                  progress: Progress | None = None, keep_results: bool = True) -> BatchReport:
+    """Send every entry still ``queued`` (or left ``sending`` by a run that stopped).
+
+    The entries are read ``CHUNK`` at a time (by id), so memory stays flat however many wait.
+    """
     options = options or SendOptions()
     with outbox.locked():
-        pending = outbox.pending()
+        total = outbox.count_pending()
         runner = _Runner(outbox, options, bindings, transports)
-        report = BatchReport()
+        report = BatchReport(keep=keep_results)
         try:
-            for i, entry in enumerate(pending, 1):
+            for i, entry in enumerate(_pending(outbox), 1):
                 result = runner.process(entry, where=entry.where, slug=entry.report_slug)
                 report.add(result)
                 if progress:
-                    progress(i, len(pending), result)
+                    progress(i, max(total, i), result)
         finally:
             runner.finish()
         report.stopped = runner.stopped_reason
         return report
+
+
+def _pending(outbox: Outbox) -> Iterator[Entry]:
+    """Every entry pending when it is reached, a page at a time; each re-read just before its turn."""
+    last = 0
+    while page := outbox.pending_page(last, CHUNK):
+        for entry in page:
+            last = entry.id
+            yield entry
 
 
 # ---------------------------------------------------------------------------- the steps

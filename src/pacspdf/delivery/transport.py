@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -82,7 +82,9 @@ class FileTransport:
         self._unsynced: list[Path] = []
 
     def path_for(self, msg: EmailMessage) -> Path:
-        mid = str(msg["Message-ID"] or "").strip("<> ")
+        # The raw header as written (reading msg["Message-ID"] would parse it again, per message).
+        raw = next((v for k, v in msg.raw_items() if k.lower() == "message-id"), "")
+        mid = str(raw).strip().strip("<> ")
         stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in mid.partition("@")[0])
         if not stem:
             raise DeliveryError("message has no Message-ID", temporary=False)
@@ -92,7 +94,11 @@ class FileTransport:
         path = self.path_for(msg)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".eml.tmp")
+            # One writer per outbox (the batch lock), so the process id makes the name unique.
+            tmp = str(self.directory / f".{path.stem}.{os.getpid()}.eml.tmp")
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)  # left by a killed run of a process with the same id
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(as_bytes(msg))
@@ -110,12 +116,13 @@ class FileTransport:
     def flush(self) -> None:
         """fsync every file written since the last flush, then the folder (the renames)."""
         try:
-            for path in self._unsynced:
-                fd = os.open(path, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+            if len(self._unsynced) > 1:
+                # fsync releases the GIL: several in flight let the file system commit them together.
+                with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
+                    list(pool.map(_fsync_file, self._unsynced))
+            else:
+                for path in self._unsynced:
+                    _fsync_file(path)
         except OSError as exc:
             raise DeliveryError(f"cannot make {self.directory} durable: {exc.strerror}", temporary=False,
                                 fatal=True) from None
@@ -128,6 +135,17 @@ class FileTransport:
 
     def describe(self) -> str:
         return f"file transport: {self.directory}"
+
+
+SYNC_THREADS = 8
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -71,6 +71,8 @@ class Brand(Strict):
     logo_white: str = field("", doc="Logo variant for dark backgrounds (optional).")
     page_size: Literal["A4", "Letter"] = "A4"
     watermark: bool = True
+    pdfa: Literal["2b", "3b", "none"] = field(
+        "2b", doc="PDF/A conformance the sample declares and meets: 2b (default), 3b or none.")
     fonts: Fonts
     colours: Colours
     links: Links
@@ -188,6 +190,9 @@ class Chart(Strict):
     kind: ChartKind
     data: DataRef = field(doc="market_size | segment:<id> | players")
     title: Text = field(doc="Caption after 'Figure N:'.")
+    alt: Text = field(doc="Alternative text read by screen readers instead of the chart: what it "
+                          "shows (the trend, the largest and smallest values) in a sentence or two, "
+                          "not the title.")
     years: list[Year] = field(factory=list, doc="Years shown (donut: one).")
     callout: Literal["cagr"] | None = None
     height: float = field(230.0, ge=100, le=600, doc="Height in points.")

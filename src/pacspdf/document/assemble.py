@@ -20,6 +20,7 @@ from pacspdf.charts import VectorDrawing
 from pacspdf.charts.replay import VectorFlowable
 from pacspdf.content.load import Content
 from pacspdf.derive.model import Derived, template_context
+from pacspdf.document.archive import Archive
 from pacspdf.document.cover import make_cover
 from pacspdf.document.pages import PageDecor, ReportDocTemplate, layout_hints, seed_layout
 from pacspdf.document.story import Composer, key_figures
@@ -64,7 +65,8 @@ class Assembly:
 
 
 def assemble(content: Content, derived: Derived, theme: Theme, drawings: dict[str, VectorDrawing],
-             logo_cache: Path | None, hints_dir: Path | None) -> Assembly:
+             logo_cache: Path | None, hints_dir: Path | None, pdfa: str | None = None) -> Assembly:
+    """The composed document; ``pdfa`` overrides the brand's PDF/A conformance."""
     r, b = content.report, content.brand
     renderer = TemplateRenderer(make_env(r.currency, r.unit), template_context(content, derived))
     decor = PageDecor(header_left=r.short_title, header_right=b.publisher,
@@ -74,7 +76,7 @@ def assemble(content: Content, derived: Derived, theme: Theme, drawings: dict[st
     doc = ReportDocTemplate(buffer, theme, decor, title=r.title, author=b.publisher,
                             subject=r.subtitle, keywords=list(r.keywords), creator="pacspdf",
                             producer="pacspdf (ReportLab)", lang=r.language,
-                            date=r.edition)
+                            date=r.edition, archive=Archive(pdfa=pdfa or b.pdfa))
     decor.cover = make_cover(content, theme, key_figures(content, derived, renderer.env.filters["money"]),
                              cache_dir=logo_cache)
     fontmap = dict(theme.fonts)

@@ -11,12 +11,10 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     KeepTogether,
-    ListFlowable,
     ListItem,
     NextPageTemplate,
     PageBreak,
     Spacer,
-    Table,
     TableStyle,
 )
 
@@ -29,6 +27,7 @@ from pacspdf.document.markup import blocks, escape, inline
 from pacspdf.document.pages import Caption, EntryList, Heading, PageCount
 from pacspdf.document.paragraph import Paragraph
 from pacspdf.document.tables import DisplayTable, table_input
+from pacspdf.document.tagged import Figure, TaggedList, TaggedTable
 from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError, Problem
 from pacspdf.reportlab_surface import keeps_with_next, kept_together, table_rows, table_style
@@ -85,8 +84,8 @@ class Composer:
         t = self.theme
         # ListFlowable takes ListItems too; the stubs type its items as flowables only.
         bullets: list[Any] = [ListItem(Paragraph(i, self.s("bullet")), leftIndent=14,
-                                            bulletColor=t.colour["accent"]) for i in items]
-        return ListFlowable(
+                                       bulletColor=t.colour["accent"]) for i in items]
+        return TaggedList(
             bullets, bulletType="bullet", start="\u2022", bulletFontName=t.fonts["regular"], bulletFontSize=9,
             leftIndent=14, bulletOffsetY=-0.5, spaceAfter=6)
 
@@ -132,7 +131,8 @@ class Composer:
         caption = self.caption("Figure", self.figures, chart.title, ("charts", idx, "title"), "LOFEntry",
                                f"figure-{chart.id}")
         source, note = self.provenance(chart.data)
-        return [KeepTogether([caption, self.chart(chart_id), self.source_line(source, note)])]
+        alt = self.text(chart.alt, ("charts", idx, "alt"))
+        return [KeepTogether([caption, Figure(self.chart(chart_id), alt), self.source_line(source, note)])]
 
     def table(self, table_id: str) -> list[Flowable]:
         r = self.content.report
@@ -150,7 +150,7 @@ class Composer:
             return [KeepTogether([caption, grid, line])]
         return [caption, grid, line]
 
-    def grid(self, dt: DisplayTable) -> Table:
+    def grid(self, dt: DisplayTable) -> TaggedTable:
         t = self.theme
         head = [Paragraph(escape(h).replace("\n", "<br/>"), self.s("cellheadnum" if num else "cellhead"))
                 for h, num in zip(dt.header, dt.numeric, strict=True)]
@@ -160,7 +160,7 @@ class Composer:
                  for c, num in zip(row, dt.numeric, strict=True)] for r, row in enumerate(dt.rows)]
         total = sum(dt.widths)
         widths = [t.frame_width * w / total for w in dt.widths]
-        table = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+        table = TaggedTable([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT", header_rows=1)
         style = [
             ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
             ("BACKGROUND", (0, 0), (-1, 0), t.colour["primary"]),
@@ -181,10 +181,10 @@ class Composer:
 
     def panel(self, content: list[Flowable], *, background: colors.Color, border: colors.Color | None = None,
               left_bar: colors.Color | None = None, padding: float = PANEL_PADDING,
-              where: tuple[Any, ...] = ()) -> Table:
+              where: tuple[Any, ...] = ()) -> TaggedTable:
         """A boxed panel; it cannot break across pages, so content taller than a page is an error."""
         t = self.theme
-        box = Table([[content]], colWidths=[t.frame_width], hAlign="LEFT")
+        box = TaggedTable([[content]], colWidths=[t.frame_width], hAlign="LEFT", role=None)
         style: list[tuple[object, ...]] = [
             ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
             ("BACKGROUND", (0, 0), (-1, -1), background),
@@ -213,7 +213,8 @@ class Composer:
         big = ParagraphStyleCache(t)
         tile_row = [[Paragraph(escape(v), big.value), Paragraph(escape(k), big.key)] for v, k in tiles]
         inner = t.frame_width - PANEL_PADDING * 2 - 3
-        tile_table = Table([tile_row], colWidths=[inner / len(tiles)] * len(tiles), hAlign="LEFT")
+        tile_table = TaggedTable([tile_row], colWidths=[inner / len(tiles)] * len(tiles), hAlign="LEFT",
+                                 role=None)
         tile_table.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
             ("LEFTPADDING", (0, 0), (0, -1), 0), ("LEFTPADDING", (1, 0), (-1, -1), 10),
@@ -235,7 +236,8 @@ class Composer:
         facts.append(("Key players", ", ".join(p.company for p in d.players[:5])))
         rows = [[Paragraph(escape(k), self.s("label")), Paragraph(escape(v), self.s("boxtext"))]
                 for k, v in facts]
-        fact_table = Table(rows, colWidths=[t.frame_width * 0.27, t.frame_width * 0.66], hAlign="LEFT")
+        fact_table = TaggedTable(rows, colWidths=[t.frame_width * 0.27, t.frame_width * 0.66], hAlign="LEFT",
+                                 header_rows=0, header_cols=1)
         fact_table.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
             ("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 2.5),

@@ -15,18 +15,14 @@ commit long, is the only place a duplicate can come from (see docs/delivery.md).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
 from enum import StrEnum
-from typing import Generic, Protocol, TypedDict, TypeVar, cast
+from typing import Protocol, TypedDict
 
 from pacspdf.delivery.enquiries import Enquiry, RejectedRow, Row
 from pacspdf.delivery.escape import visible
@@ -43,8 +39,6 @@ from pacspdf.delivery.transport import DeliveryError, Transport, flush, sync_eve
 from pacspdf.errors import PacspdfError
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
-SWITCH_INTERVAL = 0.0005  # seconds a thread may hold the GIL while another waits (default 0.005)
 
 
 class PersonalCopyLike(Protocol):
@@ -198,10 +192,8 @@ def send_rows(rows: Iterable[Row], *, binding: ReportBinding, outbox: Outbox, tr
     with outbox.locked():
         runner = _Runner(outbox, options, lambda _entry: binding, lambda _name: transport)
         report = BatchReport(keep=keep_results)
-        pairs = _Ahead(_recorded(rows, outbox, ctx, transport.name))
-        runner.upcoming = lambda: _sendable(pairs.peek())
         try:
-            for i, (row, entry) in enumerate(pairs, 1):
+            for i, (row, entry) in enumerate(_recorded(rows, outbox, ctx, transport.name), 1):
                 result = _row_result(row, entry, runner, outbox, slug)
                 report.add(result)
                 if progress:
@@ -246,10 +238,8 @@ def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
         total = outbox.count_pending()
         runner = _Runner(outbox, options, bindings, transports)
         report = BatchReport(keep=keep_results)
-        entries = _Ahead(_pending(outbox))
-        runner.upcoming = entries.peek
         try:
-            for i, entry in enumerate(entries, 1):
+            for i, entry in enumerate(_pending(outbox), 1):
                 result = runner.process(entry, where=entry.where, slug=entry.report_slug)
                 report.add(result)
                 if progress:
@@ -267,72 +257,6 @@ def _pending(outbox: Outbox) -> Iterator[Entry]:
         for entry in page:
             last = entry.id
             yield entry
-
-
-class _Ahead(Generic[_T]):
-    """An iterator that can show its next item without taking it."""
-
-    _END = object()
-
-    def __init__(self, items: Iterable[_T]) -> None:
-        self._it = iter(items)
-        self._next: object = None
-        self._has = False
-
-    def __iter__(self) -> Iterator[_T]:
-        return self
-
-    def __next__(self) -> _T:
-        if self._has:
-            self._has = False
-            item = self._next
-            if item is self._END:
-                raise StopIteration
-            return cast(_T, item)
-        return next(self._it)
-
-    def peek(self) -> _T | None:
-        if not self._has:
-            self._next = next(self._it, self._END)
-            self._has = True
-        return None if self._next is self._END else cast(_T, self._next)
-
-
-def _sendable(pair: tuple[Row, Entry] | None) -> Entry | None:
-    """The entry of a recorded row that will be sent (not a rejected or conflicting row)."""
-    if pair is None or isinstance(pair[0], RejectedRow):
-        return None
-    row, entry = pair
-    return entry if entry.email.casefold() == row.email.casefold() else None
-
-
-@dataclass(frozen=True)
-class _Composed:
-    """One message made ready: the copy's warnings and the message, or why it could not be made."""
-
-    key: str
-    prepared: str
-    warnings: tuple[str, ...] = ()
-    msg: EmailMessage | None = None
-    failed: str = ""      # the personalised PDF could not be made
-    rejected: str = ""    # the message could not be formed
-
-
-def _compose(binding: ReportBinding, entry: Entry, prepared: str, max_attachment: int) -> _Composed:
-    """Personalise and build the message of ``entry``: no side effect, so it may run ahead."""
-    enquiry = enquiry_of(entry)
-    try:
-        copy = binding.personaliser(enquiry, entry.copy_id, prepared[:10])
-    except PacspdfError as exc:
-        return _Composed(entry.key, prepared, failed=f"could not make the personalised PDF: {exc}")
-    warnings = tuple(copy.warnings)
-    try:
-        msg = build_message(binding.context, binding.templates, enquiry, pdf=copy.pdf, copy_id=entry.copy_id,
-                            message_id=entry.message_id, date=datetime.fromisoformat(prepared),
-                            max_attachment=max_attachment)
-    except MessageRejected as exc:
-        return _Composed(entry.key, prepared, warnings, rejected=str(exc))
-    return _Composed(entry.key, prepared, warnings, msg)
 
 
 # ---------------------------------------------------------------------------- the steps
@@ -383,12 +307,6 @@ class _Runner:
         self.temporary_run = 0               # temporary failures in a row (the circuit breaker)
         self.skipped: list[tuple[str, str]] = []   # (key, reason) of rows left queued unattempted
         self.unsynced: dict[str, int] = {}          # transport -> messages delivered, not yet synced
-        #: the entry to be processed after the current one, if known: its message is composed on a
-        #: second thread while the transport waits for the server (see :meth:`_compose_next`)
-        self.upcoming: Callable[[], Entry | None] = lambda: None
-        self._pool: ThreadPoolExecutor | None = None
-        self._ahead: tuple[Entry, Future[_Composed]] | None = None
-        self._switch = 0.0
 
     @property
     def stopped_reason(self) -> str:
@@ -445,11 +363,6 @@ class _Runner:
 
     def finish(self) -> None:
         """Make everything durable; store why each row left queued was not attempted (one commit)."""
-        self._ahead = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-            sys.setswitchinterval(self._switch)
         try:
             self.sync()
         except OutboxError as exc:
@@ -472,19 +385,23 @@ class _Runner:
             log.warning("%s: a previous run stopped while sending this message; sending it again "
                         "with the same Message-ID %s", visible(entry.where), entry.message_id)
         enquiry = enquiry_of(entry)
-        made = self._composed(binding, entry)
-        if made.failed:
-            done = self.outbox.mark_failed(key, made.failed)
+        prepared = entry.prepared_at or now_utc()
+        try:
+            copy = binding.personaliser(enquiry, entry.copy_id, prepared[:10])
+        except PacspdfError as exc:
+            done = self.outbox.mark_failed(key, f"could not make the personalised PDF: {exc}")
             return result(Outcome.FAILED, done.reason, done)
-        warnings = made.warnings
+        warnings = tuple(copy.warnings)
         if warnings:
             self.outbox.set_warnings(key, warnings)
-        if made.msg is None:
-            done = self.outbox.mark_rejected(key, made.rejected)
+        try:
+            msg = build_message(ctx, binding.templates, enquiry, pdf=copy.pdf, copy_id=entry.copy_id,
+                                message_id=entry.message_id, date=datetime.fromisoformat(prepared),
+                                max_attachment=self.options.max_attachment)
+        except MessageRejected as exc:
+            done = self.outbox.mark_rejected(key, str(exc))
             return result(Outcome.REJECTED, done.reason, done, warnings)
-        msg, prepared = made.msg, made.prepared
-        del made
-        self._compose_next()
+        del copy
         policy = self.options.retry
         for attempt in range(1, max(1, policy.attempts) + 1):
             self.outbox.claim(key, prepared)
@@ -526,39 +443,6 @@ class _Runner:
                 detail += " (resent after an interrupted run)"
             return result(Outcome.SENT, detail, done, warnings)
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _composed(self, binding: ReportBinding, entry: Entry) -> _Composed:
-        """This entry's message: the one composed ahead for it if it still fits, else made now."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None:
-            was, future = ahead
-            if (was.key, was.copy_id, was.message_id) == (entry.key, entry.copy_id, entry.message_id):
-                made = future.result()
-                if entry.prepared_at in (None, made.prepared):
-                    return made
-            else:
-                with contextlib.suppress(Exception):
-                    future.result()   # wait for it all the same: never two compositions at once
-        return _compose(binding, entry, entry.prepared_at or now_utc(), self.options.max_attachment)
-
-    def _compose_next(self) -> None:
-        """Start composing the next entry's message while this one is with the transport.
-
-        Composing has no side effect (the outbox is untouched until that entry's turn), so
-        exactly-once is unchanged: the next message is still claimed, sent and recorded only
-        after this one is recorded. The thread switch interval is shortened while a batch
-        runs, so the composing thread does not delay reading the server's 250.
-        """
-        nxt = self.upcoming()
-        if nxt is None or nxt.state not in (State.QUEUED, State.SENDING) or self.halted:
-            return
-        binding = self.bindings(nxt)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pacspdf-compose")
-            self._switch = sys.getswitchinterval()
-            sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
-        prepared = nxt.prepared_at or now_utc()
-        self._ahead = nxt, self._pool.submit(_compose, binding, nxt, prepared, self.options.max_attachment)
 
     def _record_sent(self, entry: Entry, receipt: str, result: Callable[..., RowResult]) -> Entry:
         """Commit ``sent``, retrying a failing write; if it never lands, stop before the next message.

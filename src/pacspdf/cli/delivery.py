@@ -11,7 +11,6 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from pacspdf.content import DEFAULT_REPORT
 from pacspdf.delivery.settings import DEFAULT_DB, TRANSPORTS
 
 
@@ -33,8 +32,8 @@ def add_parsers(subparsers: Any) -> None:
     p.add_argument("enquiries", metavar="ENQUIRIES.csv",
                    help="CSV with columns name,email,company,job_title,country "
                         "(optional: enquiry_id,message)")
-    p.add_argument("--report", default=str(DEFAULT_REPORT),
-                   help=f"report content folder (default: {DEFAULT_REPORT})")
+    p.add_argument("--report", default=None,
+                   help="report content folder (default: the only report under content/)")
     p.add_argument("--transport", choices=TRANSPORTS, default="file",
                    help="file: .eml files under out/outbox/ (default); smtp: the server in "
                         "PACSPDF_SMTP_HOST/PORT/SECURITY/USER/PASSWORD")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
+from pacspdf.content import choose_report
 from pacspdf.delivery.batch import (
     BindingFactory,
     OutboxView,
@@ -111,7 +112,8 @@ def run_send(args: argparse.Namespace, make_binding: BindingFactory, *,
              err: TextIO | None = None, environ: Mapping[str, str] | None = None) -> int:
     """``pacspdf send``: the testable body, with the report binding and options injectable."""
     out, err = out or sys.stdout, err or sys.stderr
-    run = send_file(Path(args.enquiries), label=args.enquiries, report_dir=Path(args.report),
+    report_dir = choose_report(args.report)  # the only report, or exit 2 listing them: nothing made yet
+    run = send_file(Path(args.enquiries), label=args.enquiries, report_dir=report_dir,
                     db=Path(args.db), transport=args.transport, make_binding=make_binding,
                     options=options, listener=Printer(out, err), environ=environ)
     _print_summary(run.report, f"{run.total} row{'s' * (run.total != 1)}", run.transport, out)

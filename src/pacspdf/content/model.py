@@ -29,20 +29,20 @@ class Strict(Record):
 class Fonts(Strict):
     """TrueType files (paths relative to the brand file, or ``pkg:font_source_sans_pro/...``)."""
 
-    regular: Text
-    semibold: Text
-    bold: Text
-    italic: Text
-    light: Text
+    regular: Text = field(doc="Body text.")
+    semibold: Text = field(doc="Captions, table headings, labels.")
+    bold: Text = field(doc="Titles and headline figures.")
+    italic: Text = field(doc="Emphasis in prose.")
+    light: Text = field(doc="The cover subtitle and lead paragraphs.")
 
 
 class Colours(Strict):
     primary: HexColour = field(doc="Main brand colour: cover band, headings.")
     secondary: HexColour = field(doc="Second colour: rules, table headers.")
     accent: HexColour = field(doc="Highlights and callouts.")
-    text: HexColour = "#1F2933"
-    muted: HexColour = "#5F6B7A"
-    rule: HexColour = "#D5DAE1"
+    text: HexColour = field(default="#1F2933", doc="Body text.")
+    muted: HexColour = field(default="#5F6B7A", doc="Sources, labels, axis text.")
+    rule: HexColour = field(default="#D5DAE1", doc="Thin rules and gridlines.")
     tint: HexColour = field("#F2F5F9", doc="Light panel background.")
     chart: list[HexColour] = field(min_len=3, doc="Chart series palette, in order.")
 
@@ -50,36 +50,37 @@ class Colours(Strict):
 class Links(Strict):
     """URL patterns; ``{id}`` is replaced with the report's ``publisher_id``."""
 
-    website: Text
-    sample: Text
-    enquiry: Text
-    purchase: Text
+    website: Text = field(doc="The publisher's home page.")
+    sample: Text = field(doc="Where a reader asks for this sample.")
+    enquiry: Text = field(doc="Where a reader asks a question before buying.")
+    purchase: Text = field(doc="Where a reader buys the full report.")
 
 
 class Contact(Strict):
-    email: Text
-    sales_email: Text
-    phone: str = ""
-    address: str = ""
+    email: Text = field(doc=("The sender of sample mails (unless PACSPDF_MAIL_FROM is set); "
+                             "printed on the cover."))
+    sales_email: Text = field(doc="Reply-To of sample mails; printed on the closing page.")
+    phone: str = field(default="", doc="Printed on the closing page.")
+    address: str = field(default="", doc="Printed on the closing page.")
 
 
 class Brand(Strict):
-    publisher: Text
-    legal_name: Text
-    tagline: str = ""
+    publisher: Text = field(doc="The publisher's name: cover, running header, metadata.")
+    legal_name: Text = field(doc="The company's legal name, for the copyright line.")
+    tagline: str = field(default="", doc="A short line on the cover.")
     logo: Text = field(doc="SVG or PNG logo, relative to the brand file.")
     logo_white: str = field("", doc="Logo variant for dark backgrounds (optional).")
-    page_size: Literal["A4", "Letter"] = "A4"
-    watermark: bool = True
+    page_size: Literal["A4", "Letter"] = field(default="A4", doc="Paper size.")
+    watermark: bool = field(default=True, doc="A faint \"SAMPLE\" across body pages.")
     pdfa: Literal["2b", "3b", "none"] = field(
-        "2b", doc="PDF/A conformance the sample declares and meets: 2b (default), 3b or none.")
-    fonts: Fonts
-    colours: Colours
-    links: Links
-    contact: Contact
+        default="2b", doc="PDF/A conformance the sample declares and meets: 2b (default), 3b or none.")
+    fonts: Fonts = field(doc="The TrueType fonts of text and charts.")
+    colours: Colours = field(doc="The brand's colours.")
+    links: Links = field(doc="URL patterns of the calls to action.")
+    contact: Contact = field(doc="How to reach the publisher.")
     copyright: Text = field(doc="Template: the copyright line.")
     licence: Text = field(doc="Template: licence terms of the sample.")
-    disclaimer: Text
+    disclaimer: Text = field(doc="Printed on the notice page.")
 
 
 # ---------------------------------------------------------------- report (content/<slug>/report.yaml)
@@ -87,8 +88,8 @@ class Brand(Strict):
 class TableSource(Strict):
     """A CSV file and where its numbers come from."""
 
-    file: Text
-    source: Text
+    file: Text = field(doc="CSV path, relative to the report folder (and inside it).")
+    source: Text = field(doc="Printed under every figure and table fed by the file.")
     illustrative: str | None = field(
         None, doc="Set when figures are estimates, not sourced: the note printed beside them.")
 
@@ -100,61 +101,63 @@ class MarketSize(TableSource):
 class Claim(Strict):
     """A figure stated by the source; checked against the tables."""
 
-    cagr_pct: float | None = None
+    cagr_pct: float | None = field(
+        default=None, doc="The CAGR the source states (%), checked within 0.1 percentage points.")
     size: dict[int, float] = field(factory=dict, doc="year -> value in report units")
-    tolerance_pct: float = 5.0
+    tolerance_pct: float = field(default=5.0, doc="How far (%) a stated size may differ from the table.")
 
 
 class SegmentItem(Strict):
-    name: Text
-    description: str = ""
+    name: Text = field(doc="The item's name: a column of the segment's CSV.")
+    description: str = field(default="", doc="A template describing the item (prose may loop over it).")
 
 
 class Segmentation(TableSource):
     """CSV columns: ``year`` then one column per item, each a % share of the market."""
 
-    id: Slug
+    id: Slug = field(doc="How templates and data references name it: segment:<id>.")
     label: Text = field(doc="Axis name as in 'by Type'.")
-    items: list[SegmentItem] = field(min_len=2)
+    items: list[SegmentItem] = field(min_len=2, doc="The items, one CSV column each.")
     coverage: str | None = field(None, doc="CSV ``segment,country``: countries covered.")
 
 
 class Profile(Strict):
-    name: Text
-    text: Text
+    name: Text = field(doc="A company of players.csv.")
+    text: Text = field(doc="The profile (a template).")
 
 
 class Players(TableSource):
     """CSV columns: ``company,headquarters,focus,share_pct``."""
 
-    profiles: list[Profile] = field(factory=list)
+    profiles: list[Profile] = field(factory=list, doc="The companies profiled in the sample.")
 
 
 class Licence(Strict):
-    name: Text
-    price: float = field(ge=0)
-    description: Text
+    name: Text = field(doc="The licence's name.")
+    price: float = field(ge=0, doc="Its price, in the report's currency.")
+    description: Text = field(doc="Who may read it.")
 
 
 BLOCK_KINDS = ("text", "figure", "table", "snapshot", "callout", "teaser", "profiles", "contact")
 
 
 class Callout(Strict):
-    title: Text
-    text: Text
+    title: Text = field(doc="The box's heading.")
+    text: Text = field(doc="The box's text (a template).")
 
 
 class Block(Strict):
     """One item of a section body; exactly one key is set."""
 
-    text: str | None = None
-    figure: Slug | None = None
-    table: Slug | None = None
-    snapshot: bool | None = None
-    callout: Callout | None = None
-    teaser: str | None = None
-    profiles: bool | None = None
-    contact: bool | None = None
+    text: str | None = field(
+        default=None, doc="Prose (a template): paragraphs, `- ` bullets, **bold**, *italic*.")
+    figure: Slug | None = field(default=None, doc="A chart id: the chart with its caption and source.")
+    table: Slug | None = field(default=None, doc="A table id: the table with its caption and source.")
+    snapshot: bool | None = field(default=None, doc="`true`: the key-facts box.")
+    callout: Callout | None = field(default=None, doc="A highlighted box.")
+    teaser: str | None = field(default=None, doc="A \"Continued in the full report\" box (a template).")
+    profiles: bool | None = field(default=None, doc="`true`: the company profiles.")
+    contact: bool | None = field(default=None, doc="`true`: licences, prices and links.")
 
     def validate(self) -> None:
         present = [k for k in BLOCK_KINDS if getattr(self, k) is not None]
@@ -168,15 +171,15 @@ class Block(Strict):
 
 
 class Subsection(Strict):
-    title: Text
-    blocks: list[Block] = field(min_len=1)
+    title: Text = field(doc="The subsection heading.")
+    blocks: list[Block] = field(min_len=1, doc="Its content, in order.")
 
 
 class Section(Strict):
-    id: Slug
-    title: Text
-    blocks: list[Block] = field(factory=list)
-    subsections: list[Subsection] = field(factory=list)
+    id: Slug = field(doc="A unique id.")
+    title: Text = field(doc="The chapter title (any length: it wraps).")
+    blocks: list[Block] = field(factory=list, doc="The chapter's content, in order.")
+    subsections: list[Subsection] = field(factory=list, doc="Numbered subsections after the blocks.")
 
 
 DATA_REF = re.compile(r"^(market_size|players|segment:[a-z0-9-]+|coverage:[a-z0-9-]+)$")
@@ -186,29 +189,34 @@ ChartKind = Literal["bar", "stacked_bar", "grouped_bar", "line", "donut", "hbar"
 
 
 class Chart(Strict):
-    id: Slug
-    kind: ChartKind
+    id: Slug = field(doc="How a `figure:` block names it.")
+    kind: ChartKind = field(doc="The chart kind (see \"Which chart fits which data\").")
     data: DataRef = field(doc="market_size | segment:<id> | players")
     title: Text = field(doc="Caption after 'Figure N:'.")
     alt: Text = field(doc="Alternative text read by screen readers instead of the chart: what it "
                           "shows (the trend, the largest and smallest values) in a sentence or two, "
                           "not the title.")
     years: list[Year] = field(factory=list, doc="Years shown (donut: one).")
-    callout: Literal["cagr"] | None = None
+    callout: Literal["cagr"] | None = field(
+        default=None, doc="`cagr`: a CAGR badge (bar and line of market_size).")
     height: float = field(230.0, ge=100, le=600, doc="Height in points.")
 
 
 class Table(Strict):
-    id: Slug
-    data: DataRef
-    title: Text = field(doc="Caption after 'Table N:'.")
-    years: list[Year] = field(factory=list, doc="Year columns shown.")
-    cagr: bool = True
+    id: Slug = field(doc="How a `table:` block names it.")
+    data: DataRef = field(doc="The data shown: market_size, segment:<id>, coverage:<id> or players.")
+    title: Text = field(doc="Caption after 'Table N:' (a template).")
+    years: list[Year] = field(factory=list, doc="Year columns shown (default: base year and forecast end).")
+    cagr: bool = field(default=True, doc="Add a CAGR column.")
+    decimals: int | None = field(None, ge=0, le=4, doc=(
+        "Decimals of every value column; default: three significant digits of the largest value."))
+    column_decimals: dict[str, int] = field(factory=dict, doc=(
+        "Decimals of single columns, by their heading's first line (\"2030\", \"CAGR\", \"Share\")."))
 
 
 class Period(Strict):
-    start: Year
-    end: Year
+    start: Year = field(doc="The first forecast year.")
+    end: Year = field(doc="The last forecast year.")
 
     def validate(self) -> None:
         if self.end <= self.start:
@@ -216,28 +224,32 @@ class Period(Strict):
 
 
 class Report(Strict):
-    slug: Slug
+    slug: Slug = field(doc="Names the output: out/<slug>-sample.pdf.")
     publisher_id: Text = field(doc="The publisher's report number, used in links.")
     code: Text = field(doc="Report code printed on the cover.")
-    title: Text
+    title: Text = field(doc="The cover title.")
     subtitle: Text = field(doc="Names the segmentation axes and forecast period.")
     short_title: Text = field(doc="Running header.")
     market: Text = field(doc="Short market name for prose, e.g. 'PACS'.")
     edition: Date = field(doc="Edition date, YYYY-MM-DD.")
-    base_year: Year
-    forecast: Period
-    currency: Text = "USD"
-    unit: Literal["million", "billion"] = "million"
-    language: Text = "en-GB"
-    keywords: list[Text] = field(factory=list)
-    brand: str = field("", doc="Path of brand.yaml; default: the nearest assets/brand.yaml.")
-    pages_in_full_report: int | None = field(None, ge=1)
-    claims: Claim = field(factory=Claim)
-    market_size: MarketSize
-    segments: list[Segmentation] = field(min_len=1)
-    players: Players
-    licences: list[Licence] = field(factory=list)
-    full_report_adds: list[Text] = field(factory=list)
-    charts: list[Chart] = field(factory=list)
-    tables: list[Table] = field(factory=list)
-    sections: list[Section] = field(min_len=1)
+    base_year: Year = field(doc="The last actual year.")
+    forecast: Period = field(doc="The forecast period; CAGRs run from start to end.")
+    currency: Text = field(default="USD", doc="The currency of every value (USD, EUR, JPY...).")
+    unit: Literal["thousand", "million", "billion"] = field(
+        "million", doc="The unit of every value in the CSV files (with `currency`).")
+    language: Text = field(default="en-GB", doc="The PDF's language (metadata).")
+    keywords: list[Text] = field(factory=list, doc="PDF metadata.")
+    brand: str = field(default="", doc=("Path of the report's own brand.yaml, inside the report folder; "
+                                "default: the nearest assets/brand.yaml above it."))
+    pages_in_full_report: int | None = field(None, ge=1, doc="Shown on the cover and the closing page.")
+    claims: Claim = field(factory=Claim, doc="Figures the source states, checked against the tables.")
+    market_size: MarketSize = field(doc="CSV year,value: the market size each year.")
+    segments: list[Segmentation] = field(
+        min_len=1, doc="The segmentation axes (type, application, region...).")
+    players: Players = field(doc="CSV company,headquarters,focus,share_pct and the profiles.")
+    licences: list[Licence] = field(factory=list, doc="The licence options on the closing page.")
+    full_report_adds: list[Text] = field(
+        factory=list, doc="What the full report adds (a template can loop over it).")
+    charts: list[Chart] = field(factory=list, doc="The figures.")
+    tables: list[Table] = field(factory=list, doc="The tables.")
+    sections: list[Section] = field(min_len=1, doc="The chapters, in order.")

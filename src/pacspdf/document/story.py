@@ -233,7 +233,7 @@ class Composer:
                           f"{view.leading.name} ({lead_share} in {r.base_year})"))
             facts.append((f"Fastest-growing {seg.label.lower()}",
                           f"{view.fastest.name} ({fmt_pct(view.fastest.cagr)} CAGR)"))
-        facts.append(("Key players", ", ".join(p.company for p in d.players[:5])))
+        facts.append(("Key players", ", ".join(p.company for p in d.named_players[:5])))
         rows = [[Paragraph(escape(k), self.s("label")), Paragraph(escape(v), self.s("boxtext"))]
                 for k, v in facts]
         fact_table = TaggedTable(rows, colWidths=[t.frame_width * 0.27, t.frame_width * 0.66], hAlign="LEFT",
@@ -287,7 +287,9 @@ class Composer:
         if r.licences:
             out.append(Paragraph("Licence options", self.s("h2")))
             dt = DisplayTable(["Licence", "Who may read it", f"Price ({r.currency})"],
-                              [[lic.name, lic.description, fmt_number(lic.price)] for lic in r.licences],
+                              [[lic.name, lic.description,
+                                fmt_number(lic.price, 0 if float(lic.price).is_integer() else 2)]
+                               for lic in r.licences],
                               [False, False, True], [1.2, 3.0, 1.0])
             out.append(self.grid(dt))
             out.append(Spacer(0, 14))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pacspdf.content._yaml import Path_
 from pacspdf.content.brand import locate_asset
+from pacspdf.content.confine import MAX_ASSET_BYTES, too_big
 from pacspdf.content.load import display_path
 from pacspdf.content.schema import fields_of
 from pacspdf.validate.report import (
@@ -66,6 +67,10 @@ class BrandChecks(Reporter):
             return None
         if resolved.stat().st_size == 0:
             self.at(path, f"file is empty: {display_path(resolved)}", brand=True)
+            return None
+        big = too_big(resolved, MAX_ASSET_BYTES, display_path(resolved))
+        if big:
+            self.at(path, big, brand=True)
             return None
         return resolved
 

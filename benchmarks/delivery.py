@@ -75,7 +75,8 @@ def throughput(work: Path, binding: Any, transport_name: str, count: int, runs: 
     from pacspdf.delivery.enquiries import iter_enquiries, scan_enquiries
     from pacspdf.delivery.outbox import Outbox
     from pacspdf.delivery.send import Outcome, send_rows
-    from pacspdf.delivery.transport import FileTransport, SmtpSettings, SmtpTransport, Transport
+    from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
+    from pacspdf.delivery.transport import FileTransport, Transport
 
     rates = []
     for run in range(runs):
@@ -109,7 +110,7 @@ def window(work: Path, binding: Any, count: int, port: int) -> dict[str, list[fl
     from pacspdf.delivery.enquiries import iter_enquiries
     from pacspdf.delivery.outbox import SqliteOutbox
     from pacspdf.delivery.send import send_rows
-    from pacspdf.delivery.transport import SmtpSettings, SmtpTransport
+    from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
 
     marks: dict[str, float] = {}
     written: list[float] = []
@@ -231,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     if opts.quick:
         opts.count, opts.rows = min(opts.count, 300), "1000,10000"
 
-    from pacspdf.base import ensure_base
-    from pacspdf.delivery.commands import default_binding
+    from pacspdf.build import ensure_base
+    from pacspdf.delivery.batch import default_binding
 
     tmp = Path(tempfile.mkdtemp(prefix="pacspdf-delivery-"))
     work = Path(opts.workdir) if opts.workdir else tmp

@@ -241,7 +241,8 @@ def _chart_times(folder: Path) -> dict[str, Any]:
 
 
 def _personal(base_pdf: Path, copies: int) -> dict[str, Any]:
-    from pacspdf.personalise import BaseArtifact, Recipient, make_copy
+    from pacspdf.delivery.personalise import Recipient, make_copy
+    from pacspdf.document.personal import BaseArtifact
 
     base = BaseArtifact.load(base_pdf)
     base_size = len(base.pdf)

@@ -93,12 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", help="scratch folder (default: a temporary one)")
     opts = parser.parse_args(argv)
 
-    from pacspdf.base import ensure_base
-    from pacspdf.delivery.commands import default_binding, personaliser_for
+    from pacspdf.build import ensure_base
+    from pacspdf.delivery.batch import default_binding, personaliser_for
     from pacspdf.delivery.enquiries import Enquiry, read_enquiries
     from pacspdf.delivery.outbox import Outbox
     from pacspdf.delivery.send import Outcome, RowResult, send_rows
-    from pacspdf.delivery.transport import SmtpSettings, SmtpTransport
+    from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(opts.workdir or tmp)

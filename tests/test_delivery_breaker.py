@@ -14,7 +14,8 @@ from pacspdf.delivery.enquiries import read_enquiries
 from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.outbox import Outbox, State
 from pacspdf.delivery.send import Outcome, ReportBinding, RetryPolicy, SendOptions, send_rows
-from pacspdf.delivery.transport import DeliveryError, SmtpSettings, SmtpTransport
+from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
+from pacspdf.delivery.transport import DeliveryError
 from pacspdf.errors import UsageError
 from smtp_server import HOST, Server, fake_personaliser
 from test_delivery_transport import message
@@ -98,3 +99,39 @@ def test_an_unusable_timeout_is_a_usage_error(value: str) -> None:
         return
     with pytest.raises(UsageError, match="PACSPDF_SMTP_TIMEOUT"):
         SmtpSettings.from_env(env)
+
+
+def _send_via_env(tmp_path: Path, port: int, binding: ReportBinding, breaker: str,
+                  options: SendOptions):  # type: ignore[no-untyped-def]
+    from pacspdf.delivery.batch import send_file
+
+    path = tmp_path / "e.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("name", "email", "company", "job_title", "country"), *PEOPLE])
+    env = {"PACSPDF_SMTP_HOST": HOST, "PACSPDF_SMTP_PORT": str(port), "PACSPDF_SMTP_SECURITY": "none",
+           "PACSPDF_SMTP_TIMEOUT": "5", "PACSPDF_SMTP_BREAKER": breaker}
+    return send_file(path, label=str(path), report_dir=REPO / "content" / "pacs", db=tmp_path / "o.db",
+                     transport="smtp", make_binding=lambda _p: binding, options=options, environ=env)
+
+
+@pytest.mark.parametrize(("breaker", "attempts"), [("3", 3), (" 1 ", 1), ("0", 10)])
+def test_the_breaker_is_read_from_the_environment(tmp_path: Path, server: Server, binding: ReportBinding,
+                                                  breaker: str, attempts: int) -> None:
+    """PACSPDF_SMTP_BREAKER overrides the default of 8; 0 never trips (each row fails once here)."""
+    controller, handler = server
+    handler.default = ["451 4.7.1 Greylisted, try again later"] * 100
+    run_ = _send_via_env(tmp_path, controller.port, binding, breaker,
+                         SendOptions(retry=RetryPolicy(attempts=1), sleep=lambda _s: None))
+    assert len(handler.attempts) == attempts and handler.received == []
+    assert ("circuit breaker" in run_.report.stopped) == (breaker.strip() != "0")
+    assert run_.report.count(Outcome.QUEUED) == 10
+
+
+@pytest.mark.parametrize("value", ["-1", "2.5", "eight", "100001", "٣", "1e3"])
+def test_a_wrong_breaker_setting_stops_before_anything_is_sent(tmp_path: Path, server: Server,
+                                                               binding: ReportBinding, value: str) -> None:
+    controller, handler = server
+    with pytest.raises(UsageError, match="PACSPDF_SMTP_BREAKER") as info:
+        _send_via_env(tmp_path, controller.port, binding, value, SendOptions(sleep=lambda _s: None))
+    assert info.value.exit_code == 2
+    assert handler.attempts == [] and not (tmp_path / "o.db").exists()

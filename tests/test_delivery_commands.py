@@ -14,11 +14,12 @@ import pypdf
 import pytest
 
 from pacspdf.cli import main, make_parser
+from pacspdf.cli import send as commands
 from pacspdf.content.load import load
-from pacspdf.delivery import commands
+from pacspdf.delivery.batch import default_binding
 from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.send import ReportBinding, RetryPolicy, SendOptions
-from pacspdf.personalise import sidecar_path
+from pacspdf.document.personal import sidecar_path
 from smtp_server import (
     LoopbackController,
     ScriptedHandler,
@@ -83,7 +84,8 @@ def test_cli_registers_send_and_outbox_with_the_contracted_options() -> None:
 def test_cli_parser_does_not_import_the_mail_stack() -> None:
     """Building the CLI parser (as --help and check do) imports no email, SMTP or SQLite code."""
     code = ("import sys, pacspdf.cli; pacspdf.cli.make_parser(); "
-            "heavy = [m for m in ('pacspdf.delivery.commands', 'smtplib', 'sqlite3', 'email_validator') "
+            "heavy = [m for m in ('pacspdf.cli.send', 'pacspdf.delivery.batch', 'smtplib', 'sqlite3', "
+            "'email_validator') "
             "if m in sys.modules]; print(heavy); raise SystemExit(bool(heavy))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -208,7 +210,7 @@ def real_binding(tmp_path: Path, sample_pdf) -> ReportBinding:  # type: ignore[n
     out.mkdir()
     shutil.copy(sample_pdf.path, out / "pacs-sample.pdf")
     shutil.copy(sidecar_path(sample_pdf.path), sidecar_path(out / "pacs-sample.pdf"))
-    return commands.default_binding(REPORT, out)
+    return default_binding(REPORT, out)
 
 
 def test_real_copies_name_each_enquirer_on_page_one(tmp_path: Path, server: Server,

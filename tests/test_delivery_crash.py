@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pacspdf.personalise import sidecar_path
+from pacspdf.document.personal import sidecar_path
 from smtp_server import LoopbackController, ScriptedHandler, Server, attachment, page_one_text
 
 REPO = Path(__file__).resolve().parents[1]

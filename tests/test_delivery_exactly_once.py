@@ -21,7 +21,7 @@ from pacspdf.delivery.enquiries import read_enquiries
 from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.outbox import Outbox
 from pacspdf.delivery.send import Outcome, ReportBinding, RetryPolicy, SendOptions, send_rows
-from pacspdf.delivery.transport import SmtpSettings, SmtpTransport
+from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
 from pacspdf.errors import UsageError
 from smtp_server import HOST, Server, fake_personaliser
 
@@ -205,7 +205,7 @@ def test_a_commit_that_never_lands_stops_the_batch_before_the_next_message(
 def workdir(tmp_path: Path, sample_pdf) -> Path:  # type: ignore[no-untyped-def]
     import shutil
 
-    from pacspdf.personalise import sidecar_path
+    from pacspdf.document.personal import sidecar_path
 
     out = tmp_path / "out"
     out.mkdir()

@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pacspdf.cli import make_parser
+from pacspdf.cli import send as commands
 from pacspdf.content.load import load
-from pacspdf.delivery import commands
 from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.outbox import NewEntry, Outbox
 from pacspdf.delivery.send import ReportBinding, RetryPolicy, SendOptions
+from pacspdf.document.personal import sidecar_path
 from pacspdf.errors import PacspdfError
-from pacspdf.personalise import sidecar_path
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD_CSV = "name,email,company,job_title,country\nAna Souza,ana@example.com,Acme,CTO,Brazil\n"

@@ -25,7 +25,7 @@ from pacspdf.delivery.message import (
 )
 from pacspdf.delivery.outbox import Outbox
 from pacspdf.delivery.send import ReportBinding, SendOptions, send_rows
-from pacspdf.delivery.transport import SmtpSettings, SmtpTransport
+from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
 from pacspdf.errors import UsageError
 from smtp_server import HOST, Server, fake_personaliser
 

@@ -179,3 +179,36 @@ def test_any_accepted_name_round_trips_through_the_headers(ctx: MailContext, tem
     assert msg["To"].addresses[0].display_name == name
     assert msg["To"].addresses[0].addr_spec == "x@example.com"
     assert len(msg.get_all("To", [])) == 1 and msg.get_all("Bcc") is None
+
+
+def _reference_base64(pdf: bytes) -> bytes:
+    """The attachment's wire text the plain way: all of it encoded, 76-character lines, CRLF."""
+    import base64
+
+    encoded = base64.b64encode(pdf)
+    return b"".join(encoded[i:i + 76] + b"\r\n" for i in range(0, len(encoded), 76))
+
+
+@given(st.binary(min_size=0, max_size=3000), st.lists(st.binary(max_size=400), min_size=1, max_size=4))
+@settings(max_examples=60, deadline=None)
+def test_reused_base64_lines_give_the_same_attachment_as_encoding_it_whole(
+        ctx: MailContext, templates: MailTemplates, base: bytes, updates: list[bytes]) -> None:
+    """Copies of one base (and unrelated PDFs between them) encode exactly as if encoded whole."""
+    enquiry = Enquiry(name="Ana", email="ana@example.com", company="Acme")
+    for pdf in [base + u for u in updates] + [updates[0] + base, base]:
+        msg = make(ctx, templates, enquiry, pdf=pdf)
+        wire = as_bytes(msg)
+        assert _reference_base64(pdf) in wire
+        assert attachment(reparse(msg))[1] == pdf
+        assert wire == msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))   # the stdlib's writer
+
+
+def test_a_replaced_attachment_payload_is_written_as_replaced(ctx: MailContext,
+                                                              templates: MailTemplates) -> None:
+    """The kept wire form is used only while the part still holds the text it was made from."""
+    msg = make(ctx, templates, Enquiry(name="Ana", email="ana@example.com", company="Acme"), pdf=PDF * 50)
+    part = next(iter(msg.iter_attachments()))
+    import base64
+
+    part.set_payload(base64.b64encode(b"other").decode("ascii") + "\n")
+    assert attachment(reparse(msg))[1] == b"other"

@@ -12,13 +12,14 @@ import pypdfium2 as pdfium
 import pytest
 
 from pacspdf.content.load import load
-from pacspdf.delivery.commands import personaliser_for
+from pacspdf.delivery.batch import personaliser_for
 from pacspdf.delivery.enquiries import Enquiry, validate_row
 from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.outbox import Outbox
+from pacspdf.delivery.personalise import Recipient, clean, make_copy
 from pacspdf.delivery.send import Outcome, ReportBinding, send_rows
 from pacspdf.delivery.transport import FileTransport
-from pacspdf.personalise import BaseArtifact, Recipient, clean, make_copy
+from pacspdf.document.personal import BaseArtifact
 from smtp_server import attachment
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,8 +18,9 @@ from pacspdf.delivery.enquiries import read_enquiries
 from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.outbox import Outbox, State
 from pacspdf.delivery.send import Outcome, ReportBinding, SendOptions, send_rows
-from pacspdf.delivery.transport import DeliveryError, SmtpSettings, SmtpTransport
-from pacspdf.personalise import sidecar_path
+from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
+from pacspdf.delivery.transport import DeliveryError
+from pacspdf.document.personal import sidecar_path
 from smtp_server import (
     HOST,
     LoopbackController,

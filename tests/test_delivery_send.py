@@ -23,7 +23,8 @@ from pacspdf.delivery.send import (
     retry_pending,
     send_rows,
 )
-from pacspdf.delivery.transport import FileTransport, SmtpSettings, SmtpTransport, Transport
+from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
+from pacspdf.delivery.transport import FileTransport, Transport
 from smtp_server import (
     HOST,
     LoopbackController,
@@ -320,3 +321,39 @@ def test_every_row_is_recorded_before_the_first_send(tmp_path: Path, binding: Re
     run(path, db, Spy(tmp_path / "b"), binding, options)
     counts = seen_at_first_send[0]
     assert counts[State.SENDING] == 1 and counts[State.QUEUED] == 3 and counts[State.REJECTED] == 1
+
+
+def test_retry_reads_the_queue_a_page_at_a_time_and_tries_each_row_once(
+        tmp_path: Path, server: Server, binding: ReportBinding, options: SendOptions,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paged by id: a row that fails again (queued anew) is not met twice, and every page is read."""
+    import pacspdf.delivery.send as send_module
+
+    controller, handler = server
+    people = [(f"Person {n}", f"p{n}@example.com", "Co", "CIO", "UK") for n in range(11)]
+    handler.plan = {p[1]: ["421 4.3.2 Try again later"] * 99 for p in people}  # every row queued
+    run(write_csv(tmp_path / "e.csv", people), tmp_path / "o.db", smtp(controller.port), binding,
+        SendOptions(retry=RetryPolicy(attempts=1), sleep=options.sleep, breaker=0))
+    handler.plan = {p[1]: ["452 4.2.2 Mailbox full"] for p in people[::2]}   # once more for 6 of them
+    handler.attempts.clear()
+    monkeypatch.setattr(send_module, "CHUNK", 4)
+    pages: list[int] = []
+    real_page = Outbox.pending_page
+
+    def counted(self: Outbox, after_id: int = 0, limit: int = 500) -> list:  # type: ignore[type-arg]
+        page = real_page(self, after_id, limit)
+        pages.append(len(page))
+        return page
+
+    monkeypatch.setattr(Outbox, "pending_page", counted)
+    transport = smtp(controller.port)
+    with Outbox(tmp_path / "o.db") as ob:
+        retried = retry_pending(outbox=ob, bindings=lambda _e: binding, transports=lambda _n: transport,
+                                options=SendOptions(retry=RetryPolicy(attempts=1), sleep=options.sleep,
+                                                    breaker=0))
+        transport.close()
+        assert ob.count_pending() == 6
+    assert pages == [4, 4, 3, 0]
+    assert sorted(handler.attempts) == sorted(p[1] for p in people)      # each row tried exactly once
+    assert [r.outcome for r in retried.results].count(Outcome.SENT) == 5
+    assert [r.outcome for r in retried.results].count(Outcome.QUEUED) == 6

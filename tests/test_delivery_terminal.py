@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pacspdf.cli import make_parser
+from pacspdf.cli import send as commands
 from pacspdf.content.load import load
-from pacspdf.delivery import commands
 from pacspdf.delivery.escape import visible
 from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.send import ReportBinding, RetryPolicy, SendOptions

@@ -8,13 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pacspdf.delivery.transport import (
-    DeliveryError,
-    FileTransport,
-    SmtpSettings,
-    SmtpTransport,
-    make_transport,
-)
+from pacspdf.delivery.batch import make_transport
+from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
+from pacspdf.delivery.transport import DeliveryError, FileTransport
 from pacspdf.errors import UsageError
 from smtp_server import (
     HOST,

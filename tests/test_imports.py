@@ -20,22 +20,17 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("pacspdf.document",),
     ("pacspdf.build",),
     ("pacspdf.catalogue",),
-    ("pacspdf.delivery", "pacspdf.personalise", "pacspdf.base"),
+    ("pacspdf.delivery",),
     ("pacspdf.buildqueue",),  # catalogue builds as jobs in the PostgreSQL store (issue 15)
     ("pacspdf.web",),
     ("pacspdf.cli", "pacspdf.__main__"),
 )
 
-#: Upward imports waiting for the delivery restructure that follows issue 9 (personalise.py
-#: moves into delivery/ and hands its PDF-reading half to document/personal.py). Each entry
-#: must still exist: the test fails when one is gone, so the list only shrinks.
-PENDING_UP = {
-    ("pacspdf.document.personal", "pacspdf.personalise"),
-}
-#: Cycles inside delivery/ (issue 10 leaves delivery/ to issue 9; fixed after the merge).
-PENDING_CYCLES = {
-    frozenset({"pacspdf.delivery.args", "pacspdf.delivery.commands"}),  # send/transport left it (issue 9)
-}
+#: Upward imports still waiting for a fix (none left): each entry must still exist, so the
+#: set only shrinks.
+PENDING_UP: set[tuple[str, str]] = set()
+#: Import cycles still waiting for a fix (none left).
+PENDING_CYCLES: set[frozenset[str]] = set()
 
 
 def _name(path: Path) -> str:
@@ -150,3 +145,32 @@ def test_the_cycle_finder_finds_cycles(graph: dict[str, set[str]], expected: set
 def test_an_upward_import_is_caught() -> None:
     assert upward_imports({"pacspdf.content.load": {"pacspdf.build"}}) == {
         ("pacspdf.content.load", "pacspdf.build")}
+
+
+#: Modules outside cli/ allowed to name the process's streams, and why (never to write to them).
+STREAM_USERS = {"pacspdf.catalogue"}  # a worker flushes both before os._exit, writing nothing
+
+
+def stream_users(modules: dict[str, Path]) -> set[str]:
+    """Modules outside ``pacspdf.cli`` that name ``sys.stdout`` or ``sys.stderr`` (ruff T20 sees
+    only ``print``; a ``sys.stdout.write`` would slip past it)."""
+    found = set()
+    for name, path in modules.items():
+        if name == "pacspdf.cli" or name.startswith("pacspdf.cli.") or name == "pacspdf.__main__":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and node.attr in {"stdout", "stderr", "__stdout__",
+                                                                  "__stderr__"}
+                    and isinstance(node.value, ast.Name) and node.value.id == "sys"):
+                found.add(name)
+    return found
+
+
+def test_only_the_cli_touches_stdout_and_stderr() -> None:
+    assert stream_users(_modules()) == STREAM_USERS
+
+
+def test_a_stream_write_outside_the_cli_is_caught(tmp_path: Path) -> None:
+    module = tmp_path / "chatty.py"
+    module.write_text("import sys\n\ndef f() -> None:\n    sys.stdout.write('x')\n", encoding="utf-8")
+    assert stream_users({"pacspdf.delivery.chatty": module}) == {"pacspdf.delivery.chatty"}

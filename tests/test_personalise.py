@@ -11,7 +11,8 @@ import pypdfium2 as pdfium
 import pytest
 
 from pacspdf.build import build
-from pacspdf.personalise import BaseArtifact, Recipient, clean, make_copy
+from pacspdf.delivery.personalise import Recipient, clean, make_copy
+from pacspdf.document.personal import BaseArtifact
 
 ROOT = Path(__file__).resolve().parent.parent
 

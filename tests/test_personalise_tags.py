@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pacspdf.personalise import BaseArtifact, Recipient, make_copy, span_lang
+from pacspdf.delivery.personalise import Recipient, make_copy, span_lang
+from pacspdf.document.personal import BaseArtifact
 from pdf_reading import (
     UA_CLAIM_FINDINGS,
     element_text,

@@ -27,9 +27,9 @@ _HOMES = {
     "BuildResult": "pacspdf.build",
     "check": "pacspdf.validate",
     "load": "pacspdf.content.load",
-    "make_copy": "pacspdf.personalise",
-    "BaseArtifact": "pacspdf.personalise",
-    "Recipient": "pacspdf.personalise",
+    "make_copy": "pacspdf.delivery.personalise",
+    "BaseArtifact": "pacspdf.document.personal",
+    "Recipient": "pacspdf.delivery.personalise",
     "Problem": "pacspdf.errors",
     "PacspdfError": "pacspdf.errors",
     "ContentError": "pacspdf.errors",
@@ -43,14 +43,14 @@ if TYPE_CHECKING:
     from pacspdf.build import BuildResult as BuildResult
     from pacspdf.build import build as build
     from pacspdf.content.load import load as load
+    from pacspdf.delivery.personalise import Recipient as Recipient
+    from pacspdf.delivery.personalise import make_copy as make_copy
+    from pacspdf.document.personal import BaseArtifact as BaseArtifact
     from pacspdf.errors import BuildError as BuildError
     from pacspdf.errors import ContentError as ContentError
     from pacspdf.errors import PacspdfError as PacspdfError
     from pacspdf.errors import Problem as Problem
     from pacspdf.errors import UsageError as UsageError
-    from pacspdf.personalise import BaseArtifact as BaseArtifact
-    from pacspdf.personalise import Recipient as Recipient
-    from pacspdf.personalise import make_copy as make_copy
     from pacspdf.validate import check as check
 
 

@@ -18,6 +18,7 @@ from pacspdf.validate import check
 if TYPE_CHECKING:
     from pacspdf.charts import VectorDrawing
     from pacspdf.derive.model import Derived
+    from pacspdf.document.personal import BaseArtifact
     from pacspdf.document.theme import Theme
 
 log = logging.getLogger("pacspdf.build")
@@ -137,14 +138,43 @@ def _write(content: Content, theme: Theme, pdf: bytes, pages: int, path: Path) -
     """WRITE: the PDF and its sidecar for personalisation, each atomically."""
     from pacspdf.content.brand import link_urls
     from pacspdf.document.personal import sidecar, write_sidecar
-    from pacspdf.write import folders_key, write_atomic
+    from pacspdf.write import write_atomic
 
     r = content.report
     meta = sidecar(content, theme, pdf, pages, link_urls(content.brand, r.publisher_id),
-                   folders_key(content.folder, content.brand_dir))
+                   content_hash(content.folder, content.brand_dir))
     write_atomic(path, pdf)
     write_sidecar(path, meta)
     return path
+
+
+def content_hash(folder: Path, brand_dir: Path) -> str:
+    """The freshness key of a base PDF built from ``folder`` with the brand in ``brand_dir``.
+
+    Every file of both folders, pacspdf's source and the drawing libraries' versions
+    (:func:`pacspdf.write.folders_key`); the build records it in the sidecar.
+    """
+    from pacspdf.write import folders_key
+
+    return folders_key(Path(folder), Path(brand_dir))
+
+
+def ensure_base(report_folder: Path, out_dir: Path | None = None) -> BaseArtifact:
+    """The base build of ``report_folder`` in ``out_dir``, rebuilt first when its key is stale."""
+    from pacspdf.content.load import load
+    from pacspdf.document.personal import BaseArtifact, sidecar_path
+
+    content = load(report_folder)  # raises ContentError for bad content
+    pdf_path = default_output(content, Path(out_dir) if out_dir is not None else DEFAULT_OUT)
+    if pdf_path.is_file() and sidecar_path(pdf_path).is_file():
+        try:
+            artifact = BaseArtifact.load(pdf_path)
+            if artifact.meta.get("content_hash") == content_hash(content.folder, content.brand_dir):
+                return artifact
+        except (OSError, ValueError, KeyError):
+            pass
+    result = build(Path(report_folder), pdf_path)
+    return BaseArtifact.load(result.path)
 
 
 def _sub(cache_dir: Path | None, name: str) -> Path | None:

@@ -37,7 +37,7 @@ EXIT_OK, EXIT_FAILED = 0, 1
 #: matplotlib stays lazy: it is only needed on a chart-cache miss).
 WORKER_PRELOAD = ("pacspdf.build", "pacspdf.derive.frames", "pacspdf.document.story",
                   "pacspdf.document.cover", "pacspdf.document.pages", "pacspdf.templates.environment",
-                  "pacspdf.document.theme", "pacspdf.document.tables", "pacspdf.base",
+                  "pacspdf.document.theme", "pacspdf.document.tables", "pacspdf.document.personal",
                   "pacspdf.charts.replay",
                   "reportlab.platypus")
 

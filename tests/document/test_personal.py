@@ -8,9 +8,8 @@ from typing import Any
 import pypdf
 
 from pacspdf.content.load import load
-from pacspdf.document.personal import PERSONAL_COVER, PersonalLayout, layout_spec
+from pacspdf.document.personal import PERSONAL_COVER, PersonalLayout, layout_spec, sidecar_path
 from pacspdf.document.theme import make_theme
-from pacspdf.personalise import sidecar_path
 
 
 def _form_text(reader: pypdf.PdfReader, name: str) -> list[tuple[str, float, float]]:

@@ -15,7 +15,7 @@ import pypdf
 import pytest
 
 from conftest import copy_content
-from pacspdf.delivery.commands import show_outbox
+from pacspdf.cli.send import show_outbox
 from pacspdf.delivery.outbox import Outbox, State
 from smtp_server import ScriptedHandler
 from web_server import FIELDS, Served, confirm_link, hidden_fields, serve, wait_until

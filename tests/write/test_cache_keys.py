@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pacspdf import write
-from pacspdf.base import content_hash
+from pacspdf.build import content_hash
 from pacspdf.charts import ChartData, ChartSpec, ChartStyle, Series, cache_key
 from pacspdf.content.load import load
 from pacspdf.derive.frames import _inputs_key

@@ -167,7 +167,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help=f"where to put it (default: {CATALOGUE_ROOT}/)")
     p.set_defaults(func=cmd_new)
     try:
-        from pacspdf.delivery.args import add_parsers
+        from pacspdf.cli.delivery import add_parsers
     except ImportError:
         pass
     else:

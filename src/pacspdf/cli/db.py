@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
-DATABASE_URL_ENV = "PACSPDF_DATABASE_URL"  # (also in pacspdf.delivery.store; this module stays cheap)
-DEFAULT_DB = "out/pacspdf.db"
-
-
-def default_db() -> str:
-    """``PACSPDF_DATABASE_URL`` when set (a ``postgresql://`` URL), else the SQLite file."""
-    return os.environ.get(DATABASE_URL_ENV) or DEFAULT_DB
+from pacspdf.delivery.settings import DB_HELP, default_db
 
 
 def add_parsers(subparsers: Any) -> None:
@@ -23,7 +16,7 @@ def add_parsers(subparsers: Any) -> None:
     sub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     u = sub.add_parser("upgrade", help="apply the schema migrations this pacspdf knows")
     u.add_argument("--db", default=None,
-                   help=f"SQLite file or postgresql:// URL (default: ${DATABASE_URL_ENV}, else {DEFAULT_DB})")
+                   help=DB_HELP)
     u.set_defaults(func=cmd_upgrade)
 
 

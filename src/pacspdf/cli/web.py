@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pacspdf.delivery.settings import DB_HELP, TRANSPORTS, default_db
 from pacspdf.errors import UsageError
 
 log = logging.getLogger("pacspdf.web")
 
 DEFAULT_SITE = "out/site"
-DEFAULT_DB = "out/pacspdf.db"
 CATALOGUE = "content"
-TRANSPORTS = ("file", "smtp")
 
 
 
@@ -69,9 +67,7 @@ def add_parsers(subparsers: Any) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--content", default=CATALOGUE, help=f"folder of report folders (default: {CATALOGUE}/)")
-    p.add_argument("--db", default=os.environ.get("PACSPDF_DATABASE_URL") or DEFAULT_DB,
-                   help=f"outbox database: a SQLite file or a postgresql:// URL "
-                        f"(default: $PACSPDF_DATABASE_URL, else {DEFAULT_DB})")
+    p.add_argument("--db", default=default_db(), help=DB_HELP)
 
 
 def _logging() -> None:

@@ -8,6 +8,7 @@ import email.utils
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from typing import Any
 
 import jinja2
 
+from pacspdf.content.brand import link_urls
 from pacspdf.content.schema import fields_of
 from pacspdf.delivery import headers
 from pacspdf.delivery.enquiries import Enquiry, normalise_email, unsafe_char
@@ -131,8 +133,7 @@ def mail_context(report: ReportInfo, brand: BrandInfo, templates_dir: Path,
 def context_from_content(content: Any, environ: Mapping[str, str] | None = None) -> MailContext:
     """Build the mail context from a loaded report (``pacspdf.content.load.Content``)."""
     report, brand = content.report, content.brand
-    links = {name: getattr(brand.links, name).replace("{id}", report.publisher_id)
-             for name in ("website", "sample", "enquiry", "purchase")}
+    links = link_urls(brand, report.publisher_id)
     info = ReportInfo(slug=report.slug, title=report.title, folder=Path(content.folder).resolve(),
                       links=links, short_title=report.short_title, code=report.code,
                       edition=report.edition, pages_in_full_report=report.pages_in_full_report,
@@ -253,16 +254,63 @@ def _text_part(text: str, subtype: str) -> EmailMessage:
 
 
 def _pdf_part(pdf: bytes, filename: str) -> EmailMessage:
-    """The attachment, base64 in 76-character lines, encoded in C in one go."""
+    """The attachment, base64 in 76-character lines; the lines of a known prefix are reused.
+
+    Every copy of a report is its base PDF followed by a small update, so all but the last
+    few kilobytes encode to the same lines: those are encoded once (:class:`_Lines`) and
+    each message encodes only its own tail. The wire form (CRLF line ends) is kept on the
+    part for :func:`as_bytes`, so it is not rebuilt from the text either.
+    """
     part = EmailMessage(policy=headers.POLICY)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in filename) or "sample.pdf"
     headers.set_header(part, "Content-Type", "application/pdf")
     headers.set_header(part, "Content-Transfer-Encoding", "base64")
     headers.set_header(part, "Content-Disposition", f'attachment; filename="{safe}"')
-    encoded = base64.b64encode(pdf)  # in C, in one go (encodebytes loops in Python per 57 bytes)
-    lines = [encoded[i:i + 76] for i in range(0, len(encoded), 76)]
-    part.set_payload((b"\n".join(lines) + b"\n").decode("ascii"))
+    lf, crlf = _LINES.encode(pdf)
+    text = lf.decode("ascii")
+    part.set_payload(text)
+    setattr(part, _WIRE_ATTR, (text, crlf))
     return part
+
+
+class _Lines:
+    """Base64 lines of the longest recent prefix shared by the attachments (one entry, checked by bytes)."""
+
+    WIDTH = 57  # input bytes per 76-character line
+
+    def __init__(self) -> None:
+        self.prefix = b""
+        self.lf = b""
+        self.crlf = b""
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def _lines(data: bytes) -> list[bytes]:
+        encoded = base64.b64encode(data)  # in C, in one go (encodebytes loops in Python per 57 bytes)
+        return [encoded[i:i + 76] for i in range(0, len(encoded), 76)]
+
+    def encode(self, pdf: bytes) -> tuple[bytes, bytes]:
+        """(lines joined by LF, lines joined by CRLF), each line ended."""
+        with self.lock:
+            prefix, lf, crlf = self.prefix, self.lf, self.crlf
+        if not prefix or not pdf.startswith(prefix):
+            # Keep the first 7/8 of this attachment, whole lines only: the next copy of the
+            # same base shares it (a copy's own update is far smaller than an eighth of it).
+            cut = len(pdf) * 7 // 8 // self.WIDTH * self.WIDTH
+            head = self._lines(pdf[:cut])
+            prefix = pdf[:cut]
+            lf = b"\n".join(head) + b"\n" if head else b""
+            crlf = b"\r\n".join(head) + b"\r\n" if head else b""
+            with self.lock:
+                self.prefix, self.lf, self.crlf = prefix, lf, crlf
+        tail = self._lines(pdf[len(prefix):])
+        if not tail:
+            return lf, crlf
+        return lf + b"\n".join(tail) + b"\n", crlf + b"\r\n".join(tail) + b"\r\n"
+
+
+_LINES = _Lines()
+_WIRE_ATTR = "_pacspdf_wire"  # (payload text, its CRLF bytes), set where a part is built
 
 
 def _boundary(message_id: str, depth: int) -> str:
@@ -307,7 +355,12 @@ def _write(part: Message, out: list[bytes]) -> None:
             out.append(b"\r\n")
         out.append(f"--{boundary}--\r\n".encode("ascii"))
         return
-    payload = part.get_payload()
+    # The stored payload as is: get_payload() would parse Content-Transfer-Encoding again.
+    payload = getattr(part, "_payload", None)
+    wire = getattr(part, _WIRE_ATTR, None)
+    if wire is not None and wire[0] is payload:  # built here and not replaced since
+        out.append(wire[1])
+        return
     if not isinstance(payload, str):  # pragma: no cover - our parts always hold text
         raise TypeError("unexpected payload type")
     if "\r" in payload:

@@ -34,6 +34,7 @@ from pacspdf.delivery.message import (
     build_message,
 )
 from pacspdf.delivery.outbox import Entry, NewEntry, Outbox, OutboxError, State, message_id_for, now_utc
+from pacspdf.delivery.settings import DEFAULT_BREAKER
 from pacspdf.delivery.transport import DeliveryError, Transport, flush, sync_every
 from pacspdf.errors import PacspdfError
 
@@ -89,8 +90,8 @@ class SendOptions:
     max_attachment: int = DEFAULT_MAX_ATTACHMENT
     sleep: Callable[[float], None] = time.sleep
     #: the circuit breaker: this many temporary failures in a row (tries, across messages) stop
-    #: the batch, leaving the rest queued; 8 is two messages' worth of the default retries.
-    breaker: int = 8
+    #: the batch, leaving the rest queued (0: never); ``PACSPDF_SMTP_BREAKER`` sets it for the CLI
+    breaker: int = DEFAULT_BREAKER
     #: how hard to try recording "sent" after the server's 250 before stopping the batch
     commit_retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=6, first_delay=0.25,
                                                                           max_delay=4.0))
@@ -227,23 +228,35 @@ def _row_result(row: Row, entry: Entry, runner: _Runner, outbox: Outbox, slug: s
 
 def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
                   transports: Callable[[str], Transport], options: SendOptions | None = None,
-                  progress: Progress | None = None) -> BatchReport:
-    """Send every entry still ``queued`` (or left ``sending`` by a run that stopped)."""
+                  progress: Progress | None = None, keep_results: bool = True) -> BatchReport:
+    """Send every entry still ``queued`` (or left ``sending`` by a run that stopped).
+
+    The entries are read ``CHUNK`` at a time (by id), so memory stays flat however many wait.
+    """
     options = options or SendOptions()
     with outbox.locked():
-        pending = outbox.pending()
+        total = outbox.count_pending()
         runner = _Runner(outbox, options, bindings, transports)
-        report = BatchReport()
+        report = BatchReport(keep=keep_results)
         try:
-            for i, entry in enumerate(pending, 1):
+            for i, entry in enumerate(_pending(outbox), 1):
                 result = runner.process(entry, where=entry.where, slug=entry.report_slug)
                 report.add(result)
                 if progress:
-                    progress(i, len(pending), result)
+                    progress(i, max(total, i), result)
         finally:
             runner.finish()
         report.stopped = runner.stopped_reason
         return report
+
+
+def _pending(outbox: Outbox) -> Iterator[Entry]:
+    """Every entry pending when it is reached, a page at a time; each re-read just before its turn."""
+    last = 0
+    while page := outbox.pending_page(last, CHUNK):
+        for entry in page:
+            last = entry.id
+            yield entry
 
 
 # ---------------------------------------------------------------------------- the steps

@@ -1,15 +1,17 @@
 """Theme -> the one PersonalLayout: where the base PDF reserves the personal text, and its sidecar.
 
 The base build reserves two form XObjects: the cover's "Prepared for" block and a footer line
-shared by every page. :mod:`pacspdf.personalise` later replaces both in an incremental update,
+shared by every page. :mod:`pacspdf.delivery.personalise` later replaces both in an incremental update,
 reading their geometry from the sidecar ``<pdf>.json`` this module writes. The geometry is
 defined once, here, as a typed :class:`PersonalLayout`: the cover and the footer draw from it,
-and the sidecar is written from it.
+and the sidecar is written from it. The sidecar is read back here too (:class:`BaseArtifact`,
+with typed ``layout`` and ``objects``), so its format has this one home.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -18,13 +20,13 @@ from reportlab.lib import colors
 from reportlab.pdfgen.canvas import Canvas
 
 from pacspdf.document.theme import Theme
-from pacspdf.personalise import locate_objects, sidecar_path
 from pacspdf.reportlab_surface import canvas_flag, set_canvas_flag
 from pacspdf.write import write_atomic
 
 #: Names of the two reserved form XObjects (personalise.py finds them by these names).
 PERSONAL_COVER = "PersonalCover"
 PERSONAL_FOOTER = "PersonalFooter"
+SIDECAR_SUFFIX = ".json"
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,19 @@ class LayoutSpec(TypedDict):
     footer: FooterSpec
 
 
+class ObjectsSpec(TypedDict):
+    """Where the reserved forms and the trailer facts are in the base PDF (:func:`locate_objects`)."""
+
+    cover: int
+    footer: int
+    root: int
+    info: int
+    info_body: str
+    size: int
+    startxref: int
+    id: str
+
+
 def _rgb(colour: colors.Color) -> str:
     return " ".join(f"{v:.4f}" for v in colour.rgb())
 
@@ -184,3 +199,89 @@ def sidecar(content: Any, theme: Theme, pdf: bytes, pages: int, links: dict[str,
 
 def write_sidecar(pdf_path: Path, meta: dict[str, Any]) -> None:
     write_atomic(sidecar_path(pdf_path), json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def sidecar_path(pdf_path: Path) -> Path:
+    """Where the sidecar of the base PDF at ``pdf_path`` lives: ``<pdf>.json`` beside it."""
+    return Path(pdf_path).with_name(Path(pdf_path).name + SIDECAR_SUFFIX)
+
+
+@dataclass
+class BaseArtifact:
+    """A built base PDF and what personalisation and mail need to know about it."""
+
+    pdf_path: Path
+    meta: dict[str, Any]
+    _pdf: bytes | None = None
+
+    @property
+    def slug(self) -> str:
+        return str(self.meta["slug"])
+
+    @property
+    def title(self) -> str:
+        return str(self.meta["title"])
+
+    @property
+    def links(self) -> dict[str, str]:
+        return dict(self.meta["links"])
+
+    @property
+    def brand(self) -> dict[str, Any]:
+        return dict(self.meta["brand"])
+
+    @property
+    def layout(self) -> LayoutSpec:
+        """The personal block's geometry, as :func:`layout_spec` wrote it."""
+        layout: LayoutSpec = self.meta["layout"]
+        return layout
+
+    @property
+    def objects(self) -> ObjectsSpec:
+        """The reserved forms' object numbers and the trailer facts, as :func:`locate_objects` found them."""
+        objects: ObjectsSpec = self.meta["objects"]
+        return objects
+
+    @property
+    def fonts(self) -> dict[str, str]:
+        """Font role (``regular``, ``semibold`` …) -> the TrueType file the base PDF used."""
+        return {str(k): str(v) for k, v in self.meta["fonts"].items()}
+
+    @property
+    def pdf(self) -> bytes:
+        if self._pdf is None:
+            self._pdf = self.pdf_path.read_bytes()
+        return self._pdf
+
+    @classmethod
+    def load(cls, pdf_path: Path) -> BaseArtifact:
+        """The base PDF at ``pdf_path`` and its sidecar (OSError, ValueError when unreadable)."""
+        meta = json.loads(sidecar_path(pdf_path).read_text(encoding="utf-8"))
+        return cls(Path(pdf_path), meta)
+
+
+# ---------------------------------------------------------------- reading the base PDF
+
+def locate_objects(pdf: bytes, cover_form: str, footer_form: str) -> ObjectsSpec:
+    """Object numbers and trailer facts of a ReportLab-written base PDF."""
+
+    def one(pattern: bytes) -> bytes:
+        found = re.findall(pattern, pdf)
+        if not found:
+            raise ValueError(f"base PDF lacks {pattern!r}")
+        return bytes(found[-1])
+
+    info = int(one(rb"/Info (\d+) 0 R"))
+    body = re.search(rb"\n%d 0 obj\s*(<<.*?>>)\s*endobj" % info, pdf, re.S)
+    if body is None:
+        raise ValueError("base PDF lacks its document information dictionary")
+    return {
+        "cover": int(one(rb"/FormXob\.%s (\d+) 0 R" % cover_form.encode())),
+        "footer": int(one(rb"/FormXob\.%s (\d+) 0 R" % footer_form.encode())),
+        "root": int(one(rb"/Root (\d+) 0 R")),
+        "info": info,
+        "info_body": body.group(1).decode("latin-1"),
+        "size": int(one(rb"/Size (\d+)")),
+        "startxref": int(one(rb"startxref\s+(\d+)")),
+        "id": one(rb"/ID\s*\[\s*(<[0-9A-Fa-f]*>|\(.*?\))").decode("latin-1"),
+    }

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pacspdf.base import ensure_base
-from pacspdf.build import DEFAULT_OUT, default_output
+from pacspdf.build import DEFAULT_OUT, default_output, ensure_base
 from pacspdf.charts.spec import ChartData, ChartSpec, ChartStyle
 from pacspdf.content.brand import link_urls, resolve_asset
 from pacspdf.content.load import Content, load
-from pacspdf.delivery.commands import default_binding, personaliser_for
+from pacspdf.delivery.batch import default_binding, make_transport, personaliser_for
 from pacspdf.delivery.enquiries import Enquiry, check_field, normalise_email, validate_row
 from pacspdf.delivery.message import (
     MailContext,
@@ -24,7 +23,7 @@ from pacspdf.delivery.message import (
 )
 from pacspdf.delivery.outbox import Entry, NewEntry, Outbox, State, message_id_for, now_utc
 from pacspdf.delivery.send import ReportBinding, RetryPolicy, SendOptions, enquiry_of, retry_pending
-from pacspdf.delivery.transport import DeliveryError, Transport, make_transport
+from pacspdf.delivery.transport import DeliveryError, Transport
 from pacspdf.derive.frames import derive
 from pacspdf.derive.model import template_context
 from pacspdf.document.markup import blocks

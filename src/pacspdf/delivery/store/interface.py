@@ -23,9 +23,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from pacspdf.delivery.settings import DATABASE_URL_ENV as DATABASE_URL_ENV  # re-exported by the store
 from pacspdf.errors import PacspdfError
-
-DATABASE_URL_ENV = "PACSPDF_DATABASE_URL"
 
 
 class State(StrEnum):
@@ -272,6 +271,17 @@ class Outbox:
     def pending(self) -> list[Entry]:
         """Entries still to send (``queued``, or ``sending`` left by a run that stopped)."""
         raise NotImplementedError(f"{type(self).__name__}.pending")
+
+    def pending_page(self, after_id: int = 0, limit: int = 500) -> list[Entry]:
+        """Up to ``limit`` entries still to send whose id is above ``after_id``, by id (a keyset page).
+
+        Paging by id lets a caller walk every pending row with flat memory while it changes
+        their states: a row sent, or queued again after a failure, is never met twice.
+        """
+        raise NotImplementedError(f"{type(self).__name__}.pending_page")
+
+    def count_pending(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__}.count_pending")
 
     def counts(self) -> dict[State, int]:
         raise NotImplementedError(f"{type(self).__name__}.counts")

@@ -445,6 +445,18 @@ class SqliteOutbox(Outbox):
         return [Entry.from_row(r) for r in rows]
 
     @_guarded
+    def pending_page(self, after_id: int = 0, limit: int = 500) -> list[Entry]:
+        rows = self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM outbox WHERE state IN ('queued', 'sending') AND id > ? "
+            "ORDER BY id LIMIT ?", (after_id, limit))
+        return [Entry.from_row(r) for r in rows]
+
+    @_guarded
+    def count_pending(self) -> int:
+        row = self._db.execute("SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'sending')").fetchone()
+        return int(row[0])
+
+    @_guarded
     def counts(self) -> dict[State, int]:
         counts: dict[State, int] = dict.fromkeys(State, 0)
         for state, n in self._db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):

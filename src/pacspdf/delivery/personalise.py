@@ -5,21 +5,22 @@ line shared by every page. A copy is the base file's bytes, unchanged, followed 
 update that replaces those two forms, adds a tiny TrueType subset holding exactly the
 glyphs the personal text needs, and a new document-information dictionary carrying the
 copy ID. Nothing is re-rendered; a copy costs a few milliseconds.
+
+Where the personal text goes (the reserved forms' object numbers and the block's geometry)
+is read from the base build's sidecar, whose format :mod:`pacspdf.document.personal` owns.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Protocol
 
-SIDECAR_SUFFIX = ".json"
+from pacspdf.document.personal import BaseArtifact, ObjectsSpec
+
 ELLIPSIS = "\u2026"
 
 
@@ -48,73 +49,6 @@ class PersonalCopy:
     pdf: bytes
     copy_id: str
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class BaseArtifact:
-    """A built base PDF and what personalisation and mail need to know about it."""
-
-    pdf_path: Path
-    meta: dict[str, Any]
-    _pdf: bytes | None = None
-
-    @property
-    def slug(self) -> str:
-        return str(self.meta["slug"])
-
-    @property
-    def title(self) -> str:
-        return str(self.meta["title"])
-
-    @property
-    def links(self) -> dict[str, str]:
-        return dict(self.meta["links"])
-
-    @property
-    def brand(self) -> dict[str, Any]:
-        return dict(self.meta["brand"])
-
-    @property
-    def pdf(self) -> bytes:
-        if self._pdf is None:
-            self._pdf = self.pdf_path.read_bytes()
-        return self._pdf
-
-    @classmethod
-    def load(cls, pdf_path: Path) -> BaseArtifact:
-        meta = json.loads(sidecar_path(pdf_path).read_text(encoding="utf-8"))
-        return cls(Path(pdf_path), meta)
-
-
-def sidecar_path(pdf_path: Path) -> Path:
-    return Path(pdf_path).with_name(Path(pdf_path).name + SIDECAR_SUFFIX)
-
-
-# ---------------------------------------------------------------- reading the base PDF
-
-def locate_objects(pdf: bytes, cover_form: str, footer_form: str) -> dict[str, Any]:
-    """Object numbers and trailer facts of a ReportLab-written base PDF."""
-
-    def one(pattern: bytes) -> bytes:
-        found = re.findall(pattern, pdf)
-        if not found:
-            raise ValueError(f"base PDF lacks {pattern!r}")
-        return found[-1]
-
-    info = int(one(rb"/Info (\d+) 0 R"))
-    body = re.search(rb"\n%d 0 obj\s*(<<.*?>>)\s*endobj" % info, pdf, re.S)
-    if body is None:
-        raise ValueError("base PDF lacks its document information dictionary")
-    return {
-        "cover": int(one(rb"/FormXob\.%s (\d+) 0 R" % cover_form.encode())),
-        "footer": int(one(rb"/FormXob\.%s (\d+) 0 R" % footer_form.encode())),
-        "root": int(one(rb"/Root (\d+) 0 R")),
-        "info": info,
-        "info_body": body.group(1).decode("latin-1"),
-        "size": int(one(rb"/Size (\d+)")),
-        "startxref": int(one(rb"startxref\s+(\d+)")),
-        "id": one(rb"/ID\s*\[\s*(<[0-9A-Fa-f]*>|\(.*?\))").decode("latin-1"),
-    }
 
 
 # ---------------------------------------------------------------- fonts
@@ -146,7 +80,7 @@ class _Subset:
         return bytes(out)
 
     def width(self, text: str, size: float) -> float:
-        return sum(self.face.getCharWidth(ord(ch)) for ch in text) * size / 1000.0
+        return float(sum(self.face.getCharWidth(ord(ch)) for ch in text)) * size / 1000.0
 
 
 def _fit(sub: _Subset, text: str, size: float, min_size: float, width: float) -> tuple[str, float]:
@@ -215,11 +149,10 @@ def _pdf_string(text: str) -> str:
 
 def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) -> PersonalCopy:
     """The base PDF plus an incremental update naming ``recipient`` on the cover and every footer."""
-    m = base.meta
-    lay = m["layout"]
+    lay = base.layout
     warnings: list[str] = []
-    bold = _Subset(m["fonts"]["semibold"])
-    regular = _Subset(m["fonts"]["regular"])
+    bold = _Subset(base.fonts["semibold"])
+    regular = _Subset(base.fonts["regular"])
     name, company, email = clean(recipient.name), clean(recipient.company), clean(recipient.email, 254)
     if not bold.can_show(email) or not regular.can_show(email):
         warnings.append("email address contains characters the brand fonts cannot show; "
@@ -249,14 +182,14 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
     info_extra = {"PreparedFor": who, "CopyID": copy_id}
     if email:
         info_extra["PreparedForEmail"] = email
-    update = _Update(base.pdf, m["objects"])
+    update = _Update(base.pdf, base.objects)
     tag = hashlib.sha256(copy_id.encode()).digest()
     font_refs = {}
     for res_name, sub, n in (("PP1", bold, 0), ("PP2", regular, 1)):
         if sub.codes:
             font_refs[res_name] = _add_font(update, sub, _subset_tag(tag, n))
     resources = "<< /Font << " + " ".join(f"/{k} {v} 0 R" for k, v in font_refs.items()) + " >> >>"
-    objs = m["objects"]
+    objs = base.objects
     width = lay["page"][0]
     update.replace_stream(objs["cover"], "\n".join(cover_ops).encode("latin-1"),
                           _form_dict(width, lay["page"][1], resources))
@@ -309,7 +242,7 @@ def _add_font(update: _Update, sub: _Subset, prefix: str) -> int:
 class _Update:
     """Collects replaced and new objects and writes them as one incremental update."""
 
-    def __init__(self, base: bytes, objects: dict[str, Any]) -> None:
+    def __init__(self, base: bytes, objects: ObjectsSpec) -> None:
         self.base = base
         self.objects = objects
         self.next_num = int(objects["size"])

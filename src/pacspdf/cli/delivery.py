@@ -1,33 +1,22 @@
 """The ``send`` and ``outbox`` command-line arguments, cheap to import.
 
-The commands' code (email, SQLite, SMTP, Jinja2) is imported only when one of them runs, so
-``pacspdf --help`` and ``pacspdf check`` do not pay for it.
+The commands themselves (:mod:`pacspdf.cli.send`, over email, SQLite, SMTP and Jinja2) are
+imported only when one of them runs, so ``pacspdf --help`` and ``pacspdf check`` do not pay
+for them.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from pacspdf.delivery.settings import TRANSPORTS
-
-DEFAULT_DB = Path("out/pacspdf.db")
-DATABASE_URL_ENV = "PACSPDF_DATABASE_URL"
-DB_HELP = (f"outbox database: a SQLite file or a postgresql:// URL "
-           f"(default: ${DATABASE_URL_ENV}, else {DEFAULT_DB})")
-
-
-def default_db() -> str:
-    """``PACSPDF_DATABASE_URL`` when set (a ``postgresql://`` URL), else the SQLite file."""
-    return os.environ.get(DATABASE_URL_ENV) or str(DEFAULT_DB)
+from pacspdf.delivery.settings import DB_HELP, TRANSPORTS, default_db
 
 
 def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        from pacspdf.delivery import commands
+        import pacspdf.cli.send as commands
 
         return int(getattr(commands, name)(args))
 

@@ -337,15 +337,17 @@ def test_retry_reads_the_queue_a_page_at_a_time_and_tries_each_row_once(
     handler.plan = {p[1]: ["452 4.2.2 Mailbox full"] for p in people[::2]}   # once more for 6 of them
     handler.attempts.clear()
     monkeypatch.setattr(send_module, "CHUNK", 4)
-    pages: list[int] = []
-    real_page = Outbox.pending_page
+    from pacspdf.delivery.store.sqlite import SqliteOutbox  # the store a file path opens
 
-    def counted(self: Outbox, after_id: int = 0, limit: int = 500) -> list:  # type: ignore[type-arg]
+    pages: list[int] = []
+    real_page = SqliteOutbox.pending_page
+
+    def counted(self: SqliteOutbox, after_id: int = 0, limit: int = 500) -> list:  # type: ignore[type-arg]
         page = real_page(self, after_id, limit)
         pages.append(len(page))
         return page
 
-    monkeypatch.setattr(Outbox, "pending_page", counted)
+    monkeypatch.setattr(SqliteOutbox, "pending_page", counted)
     transport = smtp(controller.port)
     with Outbox(tmp_path / "o.db") as ob:
         retried = retry_pending(outbox=ob, bindings=lambda _e: binding, transports=lambda _n: transport,

@@ -74,7 +74,7 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
     from pacspdf.figures import chart_input
     from pacspdf.theme import make_theme
 
-    theme = make_theme(content.brand, content.brand_dir, content.brand_file)
+    theme = make_theme(content.brand, content.brand_dir, content.brand_file, content.report.language)
     drawings = {}
     for chart in content.report.charts:
         spec, data = chart_input(chart, content.report, derived, theme.frame_width)

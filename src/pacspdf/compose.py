@@ -81,10 +81,10 @@ class Composer:
     def bullets(self, items: list[str]) -> Flowable:
         t = self.theme
         return ListFlowable(
-            [ListItem(Paragraph(i, self.s("bullet")), leftIndent=14, bulletColor=t.colour["accent"])
-             for i in items],
+            [ListItem(Paragraph(i, self.s("bullet")), leftIndent=t.text_indent + 14,
+                      bulletColor=t.colour["accent"]) for i in items],
             bulletType="bullet", start="\u2022", bulletFontName=t.fonts["regular"], bulletFontSize=9,
-            leftIndent=14, bulletOffsetY=-0.5, spaceAfter=6)
+            leftIndent=t.text_indent + 14, bulletOffsetY=-0.5, spaceAfter=6)
 
     def key(self, base: str) -> str:
         n = self._keys.get(base, 0)
@@ -417,7 +417,7 @@ class ParagraphStyleCache:
     def __init__(self, theme: Theme) -> None:
         from reportlab.lib.styles import ParagraphStyle
 
-        base = theme.styles["body"]
+        base = theme.styles["boxtext"]
         self.value = ParagraphStyle("tilevalue", parent=base, fontName=theme.fonts["bold"], fontSize=13.5,
                                     leading=16.5, textColor=theme.colour["primary"], spaceAfter=1)
         self.key = ParagraphStyle("tilekey", parent=base, fontName=theme.fonts["regular"], fontSize=7.8,

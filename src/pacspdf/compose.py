@@ -10,6 +10,7 @@ from reportlab.lib import colors
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
+    Indenter,
     KeepTogether,
     ListFlowable,
     ListItem,
@@ -75,16 +76,20 @@ class Composer:
             if hasattr(b, "markup"):
                 out.append(Paragraph(b.markup, self.s(style)))
             else:
-                out.append(self.bullets(b.items))
+                out += self.bullets(b.items)
         return out
 
-    def bullets(self, items: list[str]) -> Flowable:
+    def bullets(self, items: list[str]) -> list[Flowable]:
+        """A bulleted list in the text column."""
         t = self.theme
-        return ListFlowable(
-            [ListItem(Paragraph(i, self.s("bullet")), leftIndent=t.text_indent + 14,
-                      bulletColor=t.colour["accent"]) for i in items],
+        listing = ListFlowable(
+            [ListItem(Paragraph(i, self.s("bullet")), leftIndent=14, bulletColor=t.colour["accent"])
+             for i in items],
             bulletType="bullet", start="\u2022", bulletFontName=t.fonts["regular"], bulletFontSize=9,
-            leftIndent=t.text_indent + 14, bulletOffsetY=-0.5, spaceAfter=6)
+            leftIndent=14, bulletOffsetY=-0.5, spaceAfter=6)
+        if not t.text_indent:
+            return [listing]
+        return [Indenter(left=t.text_indent), listing, Indenter(left=-t.text_indent)]
 
     def key(self, base: str) -> str:
         n = self._keys.get(base, 0)

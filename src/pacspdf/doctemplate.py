@@ -11,11 +11,13 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
+from pacspdf.outlines import draw_outlines
 from pacspdf.paragraph import Paragraph
 from pacspdf.theme import Theme
 
 PERSONAL_COVER = "PersonalCover"
 PERSONAL_FOOTER = "PersonalFooter"
+WATERMARK = "Watermark"
 
 
 class Heading(Paragraph):
@@ -190,14 +192,22 @@ class ReportDocTemplate(BaseDocTemplate):
         self._header_footer(canv)
 
     def _watermark(self, canv: Canvas) -> None:
-        t = self.theme
+        """The watermark word as filled outlines, not text: copied text, search and screen
+        readers never see it. Drawn once into a form that every body page shows."""
+        if not getattr(canv, "_pp_watermark_form", False):
+            t = self.theme
+            canv.beginForm(WATERMARK, lowerx=0, lowery=0, upperx=self._width, uppery=self._height)
+            canv.saveState()
+            canv.setFillColor(t.colour["primary"])
+            canv.translate(self._width / 2, self._height / 2)
+            canv.rotate(52)
+            draw_outlines(canv, str(t.font_files["bold"]), self.decor.watermark, 118, 0, -40)
+            canv.restoreState()
+            canv.endForm()
+            canv._pp_watermark_form = True
         canv.saveState()
-        canv.setFillColor(t.colour["primary"])
-        canv.setFillAlpha(0.045)
-        canv.translate(self._width / 2, self._height / 2)
-        canv.rotate(52)
-        canv.setFont(t.fonts["bold"], 118)
-        canv.drawCentredString(0, -40, self.decor.watermark)
+        canv.setFillAlpha(0.045)  # the form inherits the page's graphics state
+        canv.doForm(WATERMARK)
         canv.restoreState()
 
     def _header_footer(self, canv: Canvas) -> None:

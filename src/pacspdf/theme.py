@@ -74,9 +74,9 @@ def register_fonts(brand: Brand, brand_dir: Path,
     return names, files
 
 
-BODY_SIZE = 10.2          # points: 10-10.5 pt body text, as book and report typography sets it
-BODY_LEADING = 14.6
-CHARS_PER_LINE = 76       # the measure aimed at (65-80 characters a line)
+BODY_SIZE = 10.5          # points: 10-10.5 pt body text, as book and report typography sets it
+BODY_LEADING = 15.0
+CHARS_PER_LINE = 80       # the measure aimed at (65-80 characters a line)
 SAMPLE_TEXT = ("The global market was worth more in the base year and is projected to grow "
                "steadily over the forecast period, as hospitals replace installed systems.")
 

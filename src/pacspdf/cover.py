@@ -147,7 +147,7 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         canv.setFont(f["bold"], 9.5)
         canv.drawCentredString(bx + badge_w / 2, by + 7.2, "FREE SAMPLE")
         # Title block.
-        canv.setFillColor(colors.HexColor(b.colours.accent))
+        canv.setFillColor(colors.HexColor(b.colours.highlight))
         canv.setFont(f["semibold"], 9)
         canv.drawString(left, h * 0.80, "MARKET RESEARCH REPORT")
         title.drawOn(canv, left, title_top - title_h)

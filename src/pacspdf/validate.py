@@ -576,6 +576,13 @@ class _Checker:
                 for j, block in enumerate(sub.blocks):
                     yield ("sections", i, "subsections", k, "blocks", j), block
 
+    # -- brand colours ----------------------------------------------------------------
+    def brand_contrast(self) -> None:
+        from pacspdf.contrast import problems
+
+        for path, message in problems(fields_of(self.content.brand.colours)):
+            self.at(path, message, brand=True)
+
     # -- brand files ------------------------------------------------------------------
     def brand_files(self) -> None:
         brand = self.content.brand
@@ -971,6 +978,7 @@ def validate(content: Content) -> list[Problem]:
     checker.players()
     checker.references()
     checker.brand_files()
+    checker.brand_contrast()
     checker.illustrative()
     context = stand_in_context(content) if content.data.size else None
     env = environment(content.report.currency, content.report.unit)

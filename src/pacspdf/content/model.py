@@ -39,7 +39,8 @@ class Fonts(Strict):
 class Colours(Strict):
     primary: HexColour = field(doc="Main brand colour: cover band, headings.")
     secondary: HexColour = field(doc="Second colour: rules, table headers.")
-    accent: HexColour = field(doc="Highlights and callouts.")
+    accent: HexColour = field(doc="Highlights and callouts; also text (chapter labels), so 4.5:1 on white.")
+    highlight: HexColour = field("#F2A65A", doc="Accent for text on the primary colour (the cover band).")
     text: HexColour = "#1F2933"
     muted: HexColour = "#5F6B7A"
     rule: HexColour = "#D5DAE1"

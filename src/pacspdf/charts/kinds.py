@@ -375,13 +375,17 @@ def _category_labels(ctx: _Ctx, xs: Sequence[float] | np.ndarray, plan: _CatPlan
     return plan.depth
 
 
-def _forecast_bracket(ctx: _Ctx, first: float, last: float, y: float) -> None:
-    """A thin bracket under the forecast categories with a small 'Forecast' label."""
-    x0, x1 = ctx.xpt(first), ctx.xpt(last)
+def _forecast_bracket(ctx: _Ctx, first: float, last: float, y: float,
+                      actual: tuple[float, float] | None = None) -> None:
+    """Thin brackets under the categories: 'Forecast' under the forecast ones and, when
+    ``actual`` spans the categories before them, 'Actual' under those."""
     tick = ctx.fs * 0.35
-    ctx.line([x0, x0, x1, x1], [y + tick, y, y, y + tick], ctx.style.muted, 0.6)
-    ctx.text((x0 + x1) / 2, y - ctx.fs * 0.35 - ctx.cap(ctx.small), "Forecast",
-             size=ctx.small, color=ctx.style.muted, ha="center")
+    spans = [(first, last, "Forecast")] + ([(actual[0], actual[1], "Actual")] if actual else [])
+    for a, b, label in spans:
+        x0, x1 = ctx.xpt(a), ctx.xpt(b)
+        ctx.line([x0, x0, x1, x1], [y + tick, y, y, y + tick], ctx.style.muted, 0.6)
+        ctx.text((x0 + x1) / 2, y - ctx.fs * 0.35 - ctx.cap(ctx.small), label,
+                 size=ctx.small, color=ctx.style.muted, ha="center")
 
 
 def _bracket_depth(ctx: _Ctx) -> float:
@@ -504,7 +508,8 @@ def _bars(ctx: _Ctx, mode: str) -> None:
                          tips[b] + fs * 0.7, level, spec.callout)
     depth = _category_labels(ctx, x, cats)
     if fc is not None:
-        _forecast_bracket(ctx, fc - 0.42, n - 1 + 0.42, bottom - depth - fs * 0.3)
+        _forecast_bracket(ctx, fc - 0.42, n - 1 + 0.42, bottom - depth - fs * 0.3,
+                          (-0.42, fc - 1 + 0.42) if fc > 0 else None)
     _gridlines(ctx, grid)
 
 
@@ -592,7 +597,8 @@ def _line(ctx: _Ctx) -> None:
                          avoid=True)
     depth = _category_labels(ctx, x, cats)
     if fc is not None:
-        _forecast_bracket(ctx, fc - 0.25, n - 1 + 0.1, bottom - depth - fs * 0.3)
+        _forecast_bracket(ctx, fc - 0.25, n - 1 + 0.1, bottom - depth - fs * 0.3,
+                          (-0.1, fc - 1 + 0.25) if fc > 0 else None)
     _gridlines(ctx, grid)
 
 

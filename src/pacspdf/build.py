@@ -99,6 +99,12 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
                             date=r.edition)
     decor.cover = make_cover(content, theme, key_figures(content, derived, renderer.env.filters["money"]),
                              cache_dir=_sub(cache_dir, "logo"))
+    from pacspdf.backcover import make_back_cover
+    from pacspdf.cover import load_logo
+
+    decor.back = make_back_cover(content, theme, load_logo(
+        content, theme, b.logo_white or b.logo, "logo_white" if b.logo_white else "logo",
+        _sub(cache_dir, "logo")))
     fontmap = dict(theme.fonts)
     composer = Composer(content, derived, theme, renderer,
                         lambda cid: VectorFlowable(drawings[cid], fontmap), doc.page_count)

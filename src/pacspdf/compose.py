@@ -26,7 +26,12 @@ from pacspdf.content.load import Content
 from pacspdf.content.model import Block, Section
 from pacspdf.doctemplate import Caption, EntryList, Heading, PageCount
 from pacspdf.errors import ContentError, Problem
+from pacspdf import diagrams, fullreport
+from pacspdf.backcover import counts_text
 from pacspdf.figures import DisplayTable, table_input
+from pacspdf.links import report_links, tracked
+from pacspdf.sales import ButtonRow, LinkedBox, analyst_line
+from pacspdf.sales import actions as sales_actions
 from pacspdf.paragraph import Paragraph
 from pacspdf.text import TemplateRenderer, Where, blocks, escape, fmt_number, fmt_pct, inline, long_date
 from pacspdf.theme import Theme
@@ -57,8 +62,10 @@ class Composer:
     page_count: PageCount
     figures: int = 0
     tables: int = 0
+    teasers: int = 0
     _keys: dict[str, int] = field(default_factory=dict)
     lists: list[EntryList] = field(default_factory=list)  # contents, figures, tables
+    _sourced: dict[str, str] = field(default_factory=dict)  # data ref -> "Figure N" (this chapter)
 
     # -- helpers -------------------------------------------------------------------------
     def s(self, name: str) -> Any:
@@ -125,6 +132,17 @@ class Composer:
                        toc_text=f"{word} {number}: {title}", key=self.key(key))
 
     # -- blocks --------------------------------------------------------------------------
+    def sourced(self, ref: str, label: str, note: str = "") -> Paragraph:
+        """The source line of a figure or table: in full the first time a chapter shows data
+        from ``ref``, then a short pointer to that first one."""
+        first = self._sourced.get(ref)
+        if first is not None:
+            markup = f"<b>Source:</b> as {escape(first)}." + (f" {escape(note)}" if note else "")
+            return Paragraph(markup, self.s("source"))
+        self._sourced[ref] = label
+        source, illustrative = self.provenance(ref)
+        return self.source_line(source, illustrative, note)
+
     def figure(self, chart_id: str) -> list[Flowable]:
         r = self.content.report
         idx = next(i for i, c in enumerate(r.charts) if c.id == chart_id)
@@ -132,8 +150,8 @@ class Composer:
         self.figures += 1
         caption = self.caption("Figure", self.figures, chart.title, ("charts", idx, "title"), "LOFEntry",
                                f"figure-{chart.id}")
-        source, note = self.provenance(chart.data)
-        return [KeepTogether([caption, self.chart(chart_id), self.source_line(source, note)])]
+        line = self.sourced(chart.data, f"Figure {self.figures}")
+        return [KeepTogether([caption, self.chart(chart_id), line])]
 
     def table(self, table_id: str) -> list[Flowable]:
         r = self.content.report
@@ -143,10 +161,9 @@ class Composer:
         caption = self.caption("Table", self.tables, spec.title, ("tables", idx, "title"), "LOTEntry",
                                f"table-{spec.id}")
         caption.keepWithNext = True
-        source, note = self.provenance(spec.data)
         shown = table_input(spec, r, self.derived)
         grid = self.grid(shown)
-        line = self.source_line(source, note, shown.note)
+        line = self.sourced(spec.data, f"Table {self.tables}", shown.note)
         if len(grid._cellvalues) <= 14:
             return [KeepTogether([caption, grid, line])]
         return [caption, grid, line]
@@ -257,12 +274,17 @@ class Composer:
                 Spacer(0, 10)]
 
     def teaser(self, text: str, path: tuple[Any, ...]) -> list[Flowable]:
-        t = self.theme
+        """A 'continued in the full report' box; the whole box links to the purchase page."""
+        t, r, b = self.theme, self.content.report, self.content.brand
+        self.teasers += 1
+        url = tracked(report_links(b, r)["purchase"], b, r, f"teaser-{self.teasers}")
         title = Paragraph("Continued in the full report", self.s("boxtitle"))
         body = self.prose(text, path, "boxtext")
-        return [Spacer(0, 6), KeepTogether(self.panel([title, *body], background=colors.white,
-                                                      border=t.colour["secondary"], where=path)),
-                Spacer(0, 8)]
+        more = Paragraph(f"<font color='{b.colours.accent}'><b>Buy the full report →</b></font>",
+                         self.s("boxtext"))
+        box = self.panel([title, *body, more], background=colors.white, border=t.colour["secondary"],
+                         where=path)
+        return [Spacer(0, 6), LinkedBox(box, url), Spacer(0, 8)]
 
     def profiles(self) -> list[Flowable]:
         r = self.content.report
@@ -326,11 +348,72 @@ class Composer:
             return self.teaser(block.teaser, (*path, "teaser"))
         if kind == "profiles":
             return self.profiles()
+        if kind == "outline":
+            return fullreport.outline(self)
+        if kind == "profile":
+            assert block.profile is not None
+            return fullreport.profile(self, block.profile)
+        if kind == "deals":
+            return self.deals_table()
+        if kind == "diagram":
+            assert block.diagram is not None
+            return self.diagram(block.diagram, path)
+        if kind == "actions":
+            return self.actions("chapter")
         return self.contact()
+
+    def deals_table(self) -> list[Flowable]:
+        r = self.content.report
+        assert r.deals is not None
+        self.tables += 1
+        title = "Selected deals and launches"
+        caption = Caption(f"<font color='{self.theme.brand.colours.accent}'>Table {self.tables}</font>"
+                          f"&nbsp;&nbsp;{escape(title)}", self.s("caption"), kind="LOTEntry",
+                          toc_text=f"Table {self.tables}: {title}", key=self.key("table-deals"))
+        caption.keepWithNext = True
+        return [caption, *fullreport.deals(self),
+                self.source_line(r.deals.source, r.deals.illustrative)]
+
+    def diagram(self, kind: str, path: tuple[Any, ...]) -> list[Flowable]:
+        """A methodology diagram as a numbered figure, drawn from ``report.methodology``."""
+        m = self.content.report.methodology
+        titles = {"funnels": "Market sizing: bottom-up and top-down approaches",
+                  "triangulation": "Data triangulation",
+                  "interviews": "Primary interviews by respondent profile"}
+        drawing: Flowable
+        if kind == "funnels":
+            pair = [f for f in (m.bottom_up, m.top_down) if f is not None]
+            drawing = diagrams.funnels(self.theme, pair)
+        elif kind == "triangulation":
+            assert m.triangulation is not None
+            drawing = diagrams.triangulation(self.theme, m.triangulation)
+        else:
+            assert m.interviews is not None
+            drawing = diagrams.interviews(self.theme, m.interviews)
+            titles["interviews"] += f" (n = {m.interviews.total})"
+        self.figures += 1
+        title = titles[kind]
+        caption = Caption(f"<font color='{self.theme.brand.colours.accent}'>Figure {self.figures}</font>"
+                          f"&nbsp;&nbsp;{escape(title)}", self.s("caption"), kind="LOFEntry",
+                          toc_text=f"Figure {self.figures}: {title}", key=self.key(f"figure-{kind}"))
+        source = self.source_line(f"{self.theme.brand.publisher} research methodology",
+                                  m.illustrative if kind == "interviews" else None)
+        return [KeepTogether([caption, drawing, source])]
+
+    def actions(self, placement: str) -> list[Flowable]:
+        """Buy, customise and speak-to-an-analyst buttons with the analyst's name and phone."""
+        b, r = self.content.brand, self.content.report
+        return [ButtonRow(self.theme, sales_actions(self.theme, b, r, placement), analyst_line(r))]
 
     # -- sections ------------------------------------------------------------------------
     def section(self, number: int, section: Section, path: tuple[Any, ...]) -> list[Flowable]:
-        out: list[Flowable] = [PageBreak()]
+        r, b = self.content.report, self.content.brand
+        run_on = (r.chapter_start or b.chapter_start) == "run_on" and number > 1
+        self._sourced = {}
+        # A chapter that runs on starts on the page the last one ended on when at least a
+        # third of the page is left; it is set off by space and a rule instead.
+        out: list[Flowable] = ([CondPageBreak(self.theme.frame_height * 0.33), Spacer(0, 18),
+                                ChapterRule(self.theme)] if run_on else [PageBreak()])
         title = self.text(section.title, (*path, "title"))
         out.append(Paragraph(f"CHAPTER {number}", self.s("h1num")))
         out.append(Heading(escape(title), self.s("h1"), level=0, toc_text=f"{number}  {title}",
@@ -383,13 +466,28 @@ class Composer:
         lot.levelStyles = [s("lof")]
         out.append(lot)
         self.lists.append(lot)
+        if r.full_report:
+            out += self.full_contents()
         out.append(NextPageTemplate("body"))
         return out
+
+    def full_contents(self) -> list[Flowable]:
+        """The full report's outline: what the buyer gets, and what this sample shows of it."""
+        r = self.content.report
+        counts = counts_text(self.content)
+        lead = (f"The full report has {counts}. The chapters marked below are in this sample, "
+                f"whole or in part; the others are in the full report only.")
+        head = Heading("Contents of the Full Report", self.s("h2"), level=0,
+                       toc_text="Contents of the Full Report", key=self.key("full-contents"))
+        return [Spacer(0, 14), CondPageBreak(200), head,
+                Paragraph(escape(lead), self.s("small")), *fullreport.outline(self),
+                *self.actions("contents")]
 
     def story(self) -> list[Flowable]:
         out = self.front_matter()
         for n, section in enumerate(self.content.report.sections, start=1):
             out += self.section(n, section, ("sections", n - 1))
+        out += [NextPageTemplate("back"), PageBreak(), Spacer(0, 1)]
         out.append(self.page_count)
         return keep_headings_with_boxes(out)
 
@@ -414,6 +512,23 @@ def keep_headings_with_boxes(story: list[Flowable]) -> list[Flowable]:
         run = []
         out.append(f)
     return out + run
+
+
+class ChapterRule(Flowable):
+    """A short accent rule over a chapter that runs on from the last one."""
+
+    def __init__(self, theme: Theme) -> None:
+        super().__init__()
+        self.theme = theme
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width, self.height = availWidth, 14.0
+        return self.width, self.height
+
+    def draw(self) -> None:
+        self.canv.setStrokeColor(self.theme.colour["rule"])
+        self.canv.setLineWidth(0.8)
+        self.canv.line(0, 10, self.width, 10)
 
 
 class ParagraphStyleCache:

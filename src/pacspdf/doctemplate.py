@@ -111,6 +111,7 @@ class PageDecor:
     watermark: str = "SAMPLE"
     show_watermark: bool = True
     cover: Callable[[Canvas, ReportDocTemplate], None] | None = None
+    back: Callable[[Canvas, ReportDocTemplate], None] | None = None
     personal: dict[str, Any] = field(default_factory=dict)
 
 
@@ -153,6 +154,7 @@ class ReportDocTemplate(BaseDocTemplate):
             PageTemplate("cover", [cover], onPage=self._on_cover, pagesize=theme.page_size),
             PageTemplate("front", [body], onPage=self._on_front, pagesize=theme.page_size),
             PageTemplate("body", [body], onPage=self._on_body, pagesize=theme.page_size),
+            PageTemplate("back", [cover], onPage=self._on_back, pagesize=theme.page_size),
         ])
         self._width, self._height = w, h
         self.pdf_date = "D:" + date.replace("-", "") + "000000+00'00'" if date else ""
@@ -182,6 +184,10 @@ class ReportDocTemplate(BaseDocTemplate):
     def _on_cover(self, canv: Canvas, doc: BaseDocTemplate) -> None:
         if self.decor.cover is not None:
             self.decor.cover(canv, self)
+
+    def _on_back(self, canv: Canvas, doc: BaseDocTemplate) -> None:
+        if self.decor.back is not None:
+            self.decor.back(canv, self)
 
     def _on_front(self, canv: Canvas, doc: BaseDocTemplate) -> None:
         self._header_footer(canv)

@@ -253,6 +253,8 @@ class _Checker:
         if r.base_year > r.forecast.start:
             self.at(("base_year",), f"{r.base_year} is after the forecast start ({r.forecast.start})")
         for key, url in fields_of(self.content.brand.links).items():
+            if not url and key == "customise":
+                continue
             if not re.match(r"https?://\S+$", url):
                 self.at(("links", key), f'"{url}" is not an http(s) address', brand=True)
             for placeholder in re.findall(r"\{[^}]*\}", url):
@@ -596,15 +598,18 @@ class _Checker:
                 if not _is_image(head):
                     self.at((key,), f"{display_path(path)} is not an SVG, PNG or JPEG image",
                             brand=True)
-        for key, value in fields_of(brand.fonts).items():
-            path = self._file(("fonts", key), value, base)
+        fonts: list[tuple[Path_, str]] = [(("fonts", k), v) for k, v in fields_of(brand.fonts).items()
+                                          if k != "fallback"]
+        fonts += [(("fonts", "fallback", i), v) for i, v in enumerate(brand.fonts.fallback)]
+        for where, value in fonts:
+            path = self._file(where, value, base)
             if path is not None:
                 head = path.read_bytes()[:4]
                 if head == b"OTTO":
-                    self.at(("fonts", key), f"{display_path(path)} is an OpenType (CFF) font; "
+                    self.at(where, f"{display_path(path)} is an OpenType (CFF) font; "
                                             "ReportLab needs TrueType outlines (.ttf)", brand=True)
                 elif head not in (b"\x00\x01\x00\x00", b"true", b"ttcf"):
-                    self.at(("fonts", key), f"{display_path(path)} is not a TrueType font file",
+                    self.at(where, f"{display_path(path)} is not a TrueType font file",
                             brand=True)
 
     def _file(self, path: Path_, value: str, base: Path) -> Path | None:

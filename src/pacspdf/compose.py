@@ -83,18 +83,18 @@ class Composer:
             if hasattr(b, "markup"):
                 out.append(Paragraph(b.markup, self.s(style)))
             else:
-                out += self.bullets(b.items)
+                out += self.bullets(b.items, indent=style != "boxtext")
         return out
 
-    def bullets(self, items: list[str]) -> list[Flowable]:
-        """A bulleted list in the text column."""
+    def bullets(self, items: list[str], indent: bool = True) -> list[Flowable]:
+        """A bulleted list, in the text column unless ``indent`` is false (inside a panel)."""
         t = self.theme
         listing = ListFlowable(
             [ListItem(Paragraph(i, self.s("bullet")), leftIndent=14, bulletColor=t.colour["accent"])
              for i in items],
             bulletType="bullet", start="\u2022", bulletFontName=t.fonts["regular"], bulletFontSize=9,
             leftIndent=14, bulletOffsetY=-0.5, spaceAfter=6)
-        if not t.text_indent:
+        if not t.text_indent or not indent:
             return [listing]
         return [Indenter(left=t.text_indent), listing, Indenter(left=-t.text_indent)]
 
@@ -412,7 +412,7 @@ class Composer:
         self._sourced = {}
         # A chapter that runs on starts on the page the last one ended on when at least a
         # third of the page is left; it is set off by space and a rule instead.
-        out: list[Flowable] = ([CondPageBreak(self.theme.frame_height * 0.33), Spacer(0, 18),
+        out: list[Flowable] = ([CondPageBreak(self.theme.frame_height * 0.25), Spacer(0, 18),
                                 ChapterRule(self.theme)] if run_on else [PageBreak()])
         title = self.text(section.title, (*path, "title"))
         out.append(Paragraph(f"CHAPTER {number}", self.s("h1num")))

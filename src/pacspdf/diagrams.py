@@ -77,7 +77,7 @@ def funnels(theme: Theme, pair: list[Funnel]) -> Drawing:
 def triangulation(theme: Theme, data: Triangulation) -> Drawing:
     """The sources around a central estimate, each with a line to it."""
     width = theme.frame_width
-    height = 150.0
+    height = 122.0
     d = Drawing(width, height)
     f = theme.fonts
     c = theme.brand.colours
@@ -111,7 +111,7 @@ def interviews(theme: Theme, data: Interviews) -> Drawing:
     width = theme.frame_width
     label_w = 96.0
     bar_h = 22.0
-    row_h = bar_h + 26.0
+    row_h = bar_h + 32.0
     height = len(data.breakdowns) * row_h
     d = Drawing(width, height)
     f = theme.fonts
@@ -133,11 +133,8 @@ def interviews(theme: Theme, data: Interviews) -> Drawing:
             if stringWidth(pct, f["semibold"], 8) < w - 6:
                 d.add(String(x + w / 2, y + bar_h / 2 - 2.8, pct, fontName=f["semibold"], fontSize=8,
                              fillColor=colors.HexColor(_ink_on(theme, fill)), textAnchor="middle"))
-            label = name
-            size = 7.4
-            while stringWidth(label, f["regular"], size) > w - 2 and len(label) > 3:
-                label = label[:-2].rstrip() + "…"
-            d.add(String(x, y - 10, label, fontName=f["regular"], fontSize=size,
-                         fillColor=colors.HexColor(c.muted)))
+            for j, line in enumerate(_lines(name, f["regular"], 7.4, w - 4)):
+                d.add(String(x, y - 10 - j * 8.6, line, fontName=f["regular"], fontSize=7.4,
+                             fillColor=colors.HexColor(c.muted)))
             x += w
     return d

@@ -9,6 +9,7 @@ from typing import Any
 
 from pacspdf import __version__
 from pacspdf.personalise import BaseArtifact, locate_objects, sidecar_path
+from pacspdf.assets import resolve_asset
 from pacspdf.write import write_atomic
 
 
@@ -45,14 +46,19 @@ def base_meta(content: Any, theme: Any, pdf: bytes, pages: int, links: dict[str,
                   "phone": b.contact.phone, "website": b.links.website,
                   "colours": {"primary": b.colours.primary, "accent": b.colours.accent,
                               "text": b.colours.text, "muted": b.colours.muted, "tint": b.colours.tint}},
-        "fonts": {k: str(v) for k, v in theme.font_files.items()},
+        "fonts": {**{k: str(v) for k, v in theme.font_files.items()},
+                  "fallback": [str(resolve_asset(f, content.brand_dir)) for f in b.fonts.fallback]},
+        "copy_param": b.tracking.copy_param,
         "layout": {
             "page": list(theme.page_size),
             "cover": {"x": round(box["text_x"], 3), "width": round(box["w"] - 36, 3),
                       "label": "PREPARED FOR", "label_size": 7.4, "label_y": round(top - 22, 3),
                       "label_rgb": _rgb(c["muted"]),
-                      "name_size": 15.0, "name_y": round(top - 42, 3), "name_rgb": _rgb(c["primary"]),
-                      "detail_size": 9.0, "detail_y": round(top - 60, 3), "detail_rgb": _rgb(c["text"])},
+                      "name_size": 15.0, "name_min_size": 11.0, "name_y": round(top - 42, 3),
+                      "name_two_y": [round(top - 38, 3), round(top - 54, 3)],
+                      "name_rgb": _rgb(c["primary"]),
+                      "detail_size": 9.0, "detail_y": round(top - 60, 3), "detail_two_y": round(top - 71, 3),
+                      "detail_rgb": _rgb(c["text"])},
             "footer": {"x": round(line["x"], 3), "y": round(line["y"], 3), "size": line["size"],
                        "width": round(line["width"], 3), "form_height": round(line["form_height"], 3),
                        "rgb": _rgb(c["muted"])},

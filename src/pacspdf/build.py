@@ -102,6 +102,7 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
     from pacspdf.backcover import make_back_cover
     from pacspdf.cover import load_logo
 
+    decor.cover_panel, decor.cover_link = cover_panel(content)
     decor.back = make_back_cover(content, theme, load_logo(
         content, theme, b.logo_white or b.logo, "logo_white" if b.logo_white else "logo",
         _sub(cache_dir, "logo")))
@@ -138,6 +139,25 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
     return BuildResult(path=path, pages=doc.page_count.total, size=len(pdf),
                        seconds=time.perf_counter() - started,
                        warnings=[p for p in problems if not p.is_error], timings=timings, passes=passes)
+
+
+def cover_panel(content: Content) -> tuple[tuple[str, str, str], str]:
+    """What the cover tells an anonymous reader: the full report's size and price, where to
+    buy it and whom to call; and the tracked purchase link the panel opens."""
+    from pacspdf.backcover import counts_text
+    from pacspdf.links import report_links, tracked
+    from pacspdf.text import fmt_number
+
+    r, b = content.report, content.brand
+    purchase = report_links(b, r)["purchase"]
+    headline = (counts_text(content) or r.title).capitalize()
+    if r.licences:
+        headline += f" · from {r.currency} {fmt_number(min(lic.price for lic in r.licences))}"
+    bare = purchase.removeprefix("https://").removeprefix("http://")
+    detail = f"Buy it at {bare}"
+    if r.analyst is not None:
+        detail += f" or call {r.analyst.name} on {r.analyst.phone}"
+    return ("THE FULL REPORT", headline, detail), tracked(purchase, b, r, "cover-panel")
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from pacspdf.cache import pickled
 from pacspdf.content.load import Content
 from pacspdf.doctemplate import PERSONAL_COVER, ReportDocTemplate
 from pacspdf.errors import ContentError
+from pacspdf.links import tracked
 from pacspdf.paragraph import Paragraph
 from pacspdf.text import escape, long_date
 from pacspdf.theme import Theme
@@ -196,7 +197,8 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         site = b.links.website
         bare_site = site.removeprefix("https://").removeprefix("http://")
         canv.drawString(left, 40, f"{bare_site}  ·  {b.contact.email}")
-        canv.linkURL(site, (left, 36, left + 240, 62), relative=0, thickness=0)
+        canv.linkURL(tracked(site, b, r, "cover-website"), (left, 36, left + 240, 62), relative=0,
+                     thickness=0)
         if b.tagline:
             canv.drawRightString(left + width, 40, b.tagline)
         canv.restoreState()
@@ -235,24 +237,29 @@ def personal_box(theme: Theme) -> dict[str, float]:
 
 
 def personal_cover(canv: Canvas, doc: ReportDocTemplate) -> None:
+    """The cover panel as one form: in the base file it tells an anonymous reader what the
+    full report holds and how to get it; a personalised copy replaces it with "Prepared for"."""
     t = doc.theme
     box = personal_box(t)
     if not getattr(canv, "_pp_cover_form", False):
         canv.beginForm(PERSONAL_COVER, lowerx=0, lowery=0, upperx=t.page_size[0], uppery=t.page_size[1])
-        info: dict[str, Any] = doc.decor.personal
+        label, headline, detail = doc.decor.cover_panel
         x, top = box["text_x"], box["y"] + box["h"]
         canv.setFillColor(t.colour["muted"])
         canv.setFont(t.fonts["semibold"], 7.4)
-        canv.drawString(x, top - 22, info.get("cover_label", "PREPARED FOR"))
+        canv.drawString(x, top - 22, label)
         canv.setFillColor(t.colour["primary"])
         canv.setFont(t.fonts["semibold"], 15)
-        canv.drawString(x, top - 42, info.get("cover_name", "Complimentary sample edition"))
+        canv.drawString(x, top - 42, headline)
         canv.setFillColor(t.colour["text"])
         canv.setFont(t.fonts["regular"], 9)
-        canv.drawString(x, top - 60, info.get("cover_detail", "Personalised copies are sent on request."))
+        canv.drawString(x, top - 60, detail)
         canv.endForm()
         canv._pp_cover_form = True
     canv.doForm(PERSONAL_COVER)
+    if doc.decor.cover_link:
+        canv.linkURL(doc.decor.cover_link, (box["x"], box["y"], box["x"] + box["w"], box["y"] + box["h"]),
+                     relative=0, thickness=0)
 
 
 def logo_path(content: Content) -> Path:

@@ -113,6 +113,9 @@ class PageDecor:
     cover: Callable[[Canvas, ReportDocTemplate], None] | None = None
     back: Callable[[Canvas, ReportDocTemplate], None] | None = None
     personal: dict[str, Any] = field(default_factory=dict)
+    #: The cover panel of the base file (label, headline, detail) and where it links to.
+    cover_panel: tuple[str, str, str] = ("THE FULL REPORT", "", "")
+    cover_link: str = ""
 
 
 def layout_hints(lists: list[EntryList], pages: PageCount) -> dict[str, Any]:

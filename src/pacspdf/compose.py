@@ -317,12 +317,15 @@ class Composer:
         def link(url: str, shown: str | None = None) -> str:
             return f"<a href='{escape(url)}' color='{accent}'><u>{escape(shown or url)}</u></a>"
 
-        buy = f"<b>Buy the full report</b><br/>{link(links['purchase'])}"
-        ask = f"<b>Ask an analyst before you buy</b><br/>{link(links['enquiry'])}"
+        def track(kind: str) -> str:
+            return tracked(links[kind], b, r, f"how-to-buy-{kind}")
+
+        buy = f"<b>Buy the full report</b><br/>{link(track('purchase'), links['purchase'])}"
+        ask = f"<b>Ask an analyst before you buy</b><br/>{link(track('enquiry'), links['enquiry'])}"
         sales = b.contact.sales_email
         reach = (f"<b>Talk to us</b><br/>{link(f'mailto:{sales}', sales)}"
                  + (f" · {escape(b.contact.phone)}" if b.contact.phone else "")
-                 + f"<br/>{link(links['website'])}")
+                 + f"<br/>{link(track('website'), links['website'])}")
         cells = [Paragraph(x, self.s("boxtext")) for x in (buy, ask, reach)]
         out.append(Paragraph("How to buy or ask", self.s("h2")))
         out.append(KeepTogether(self.panel(cells, background=t.colour["tint"], left_bar=t.colour["accent"])))

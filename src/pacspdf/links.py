@@ -23,7 +23,7 @@ def with_query(url: str, params: dict[str, str]) -> str:
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     query.update({k: v for k, v in params.items() if k and v})
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return urlunsplit(parts._replace(path=parts.path or "/", query=urlencode(query)))
 
 
 def tracked(url: str, brand: Brand, report: Report, placement: str) -> str:

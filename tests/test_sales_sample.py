@@ -168,7 +168,8 @@ def test_buy_customise_and_analyst_buttons_and_a_named_analyst(pages: list[lm.Pa
         assert label in text
     analyst = REPORT["analyst"]
     assert analyst["name"] in text and analyst["phone"] in text
-    kinds = {parse_qs(urlsplit(u).query)["utm_content"][0].rsplit("-", 1)[-1] for _, _, u in http_links(pages)}
+    kinds = {parse_qs(urlsplit(u).query)["utm_content"][0].rsplit("-", 1)[-1]
+             for _, _, u in http_links(pages)}
     assert {"purchase", "customise", "enquiry"} <= kinds
 
 

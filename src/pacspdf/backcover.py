@@ -64,7 +64,7 @@ def make_back_cover(content: Content, theme: Theme, logo: Drawing | None) -> Bac
         canv.drawString(left, h * 0.80, "THE FULL REPORT")
         title = Paragraph(escape(r.title), ParagraphStyle(
             "bt", fontName=f["bold"], fontSize=20, leading=24, textColor=colors.white))
-        tw, th = title.wrap(width, 200)
+        th = title.wrap(width, 200)[1]
         top = h * 0.80 - 12
         title.drawOn(canv, left, top - th)
         y = top - th - 16

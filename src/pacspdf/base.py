@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from pacspdf import __version__
-from pacspdf.personalise import BaseArtifact, locate_objects, sidecar_path
 from pacspdf.assets import resolve_asset
+from pacspdf.personalise import BaseArtifact, locate_objects, sidecar_path
 from pacspdf.write import write_atomic
 
 

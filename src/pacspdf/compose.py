@@ -21,18 +21,18 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from pacspdf import diagrams, fullreport
+from pacspdf.backcover import counts_text
 from pacspdf.charts.spec import VectorDrawing
 from pacspdf.content.load import Content
 from pacspdf.content.model import Block, Section
 from pacspdf.doctemplate import Caption, EntryList, Heading, PageCount
 from pacspdf.errors import ContentError, Problem
-from pacspdf import diagrams, fullreport
-from pacspdf.backcover import counts_text
 from pacspdf.figures import DisplayTable, table_input
 from pacspdf.links import report_links, tracked
+from pacspdf.paragraph import Paragraph
 from pacspdf.sales import ButtonRow, LinkedBox, analyst_line
 from pacspdf.sales import actions as sales_actions
-from pacspdf.paragraph import Paragraph
 from pacspdf.text import TemplateRenderer, Where, blocks, escape, fmt_number, fmt_pct, inline, long_date
 from pacspdf.theme import Theme
 from pacspdf.views import Derived
@@ -476,7 +476,6 @@ class Composer:
 
     def full_contents(self) -> list[Flowable]:
         """The full report's outline: what the buyer gets, and what this sample shows of it."""
-        r = self.content.report
         counts = counts_text(self.content)
         lead = (f"The full report has {counts}. The chapters marked below are in this sample, "
                 f"whole or in part; the others are in the full report only.")

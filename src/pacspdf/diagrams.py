@@ -57,7 +57,7 @@ def funnels(theme: Theme, pair: list[Funnel]) -> Drawing:
         g.add(String(x0, height - 11, funnel.title, fontName=f["semibold"], fontSize=9.5,
                      fillColor=colors.HexColor(theme.brand.colours.primary)))
         n = len(funnel.steps)
-        widening = k == 0 and len(pair) > 1 or "bottom" in funnel.title.lower()
+        widening = (k == 0 and len(pair) > 1) or "bottom" in funnel.title.lower()
         for i, step in enumerate(funnel.steps):
             frac_top = (0.55 + 0.45 * i / max(n - 1, 1)) if widening else (1.0 - 0.45 * i / max(n - 1, 1))
             frac_bot = (0.55 + 0.45 * (i + 1) / n) if widening else (1.0 - 0.45 * (i + 1) / n)

@@ -80,7 +80,6 @@ def outline(b: Builder) -> list[Flowable]:
 def profile(b: Builder, name: str) -> list[Flowable]:
     """One company's complete profile: overview, financials, products, developments, SWOT."""
     r = b.content.report
-    t = b.theme
     prof = next(p for p in r.players.profiles if p.name == name)
     d = prof.detail
     assert d is not None

@@ -19,7 +19,7 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 def _pyphen(lang: str) -> Callable[[str], Iterator[tuple[str, str]]]:
     import pyphen
 
-    return pyphen.Pyphen(lang=lang).iterate  # type: ignore[no-any-return]
+    return pyphen.Pyphen(lang=lang).iterate
 
 
 class Hyphenator:
@@ -89,7 +89,8 @@ class Paragraph(_Paragraph):
             self.width, self.height = last[2]
             return last[2]
         size: tuple[float, float] = super().wrap(availWidth, availHeight)
-        hyphenator = getattr(self.style, "hyphenationLang", None)
+        style: Any = self.__dict__.get("style")
+        hyphenator = getattr(style, "hyphenationLang", None)
         if isinstance(hyphenator, Hyphenator) and getattr(self, "_hyphenations", 0) > MAX_HYPHEN_RUN:
             size = self._limit_hyphen_runs(hyphenator, availWidth, availHeight, size)
         state["_last_wrap"] = (availWidth, state.get("blPara"), size)
@@ -97,7 +98,7 @@ class Paragraph(_Paragraph):
 
     def _limit_hyphen_runs(self, hyphenator: Hyphenator, width: float, height: float,
                            size: tuple[float, float]) -> tuple[float, float]:
-        original = self.style
+        original: Any = self.__dict__["style"]
         for _ in range(12):  # each pass removes one hyphenation; a paragraph has few
             texts = line_texts(self.blPara)
             long_run = next(((s, n) for s, n in hyphen_runs(texts) if n > MAX_HYPHEN_RUN), None)

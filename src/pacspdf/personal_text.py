@@ -40,11 +40,12 @@ def runs(text: str, fonts: Sequence[Font]) -> list[Run] | None:
     """``text`` split into runs, each in the first font that has all its characters (spaces
     stay with the run they are in); None when some character is in no font."""
     out: list[Run] = []
+    font_of = {ch: next((i for i, f in enumerate(fonts) if f.can_show(ch)), None) for ch in set(text)}
     for ch in text:
         if ch == " " and out:
             out[-1] = (out[-1][0], out[-1][1] + ch)
             continue
-        index = next((i for i, f in enumerate(fonts) if f.can_show(ch)), None)
+        index = font_of[ch]
         if index is None:
             return None
         if out and out[-1][0] == index:
@@ -63,13 +64,20 @@ def can_show(text: str, fonts: Sequence[Font]) -> bool:
 
 
 def _cut(text: str, fonts: Sequence[Font], size: float, room: float) -> str:
-    """``text`` cut at the end, with an ellipsis, to fit ``room`` (logical order)."""
-    while text:
-        parts = runs(visual(text + ELLIPSIS), fonts)
-        if parts is not None and width(parts, fonts, size) <= room:
-            return text.rstrip() + ELLIPSIS
-        text = text[:-1]
-    return ELLIPSIS
+    """``text`` cut at the end, with an ellipsis, to fit ``room`` (logical order): the
+    longest prefix that fits, found by bisection."""
+    def fits(n: int) -> bool:
+        parts = runs(visual(text[:n] + ELLIPSIS), fonts)
+        return parts is not None and width(parts, fonts, size) <= room
+
+    lo, hi = 0, len(text)  # fits(lo) is assumed; find the largest n that fits
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo].rstrip() + ELLIPSIS
 
 
 def wrap(text: str, fonts: Sequence[Font], size: float, min_size: float, room: float,
@@ -138,7 +146,7 @@ def footer_line(prefix: str, name: str, keep: list[str], fonts: Sequence[Font], 
     s = size
     while True:
         fixed = runs(visual(prefix + tail), fonts)
-        if fixed is not None and width(fixed, fonts, s) <= room or s <= min_size:
+        if (fixed is not None and width(fixed, fonts, s) <= room) or s <= min_size:
             break
         s = max(min_size, s - 0.25)
     whole = prefix + name + tail

@@ -89,7 +89,7 @@ class Brand(Strict):
     page_size: Literal["A4", "Letter"] = "A4"
     watermark: bool = True
     chapter_start: Literal["new_page", "run_on"] = field(
-        "new_page", doc="new_page: every chapter opens a page; run_on: it follows the last when room is left.")
+        "new_page", doc="new_page: a chapter opens a page; run_on: it follows the last when room is left.")
     tracking: Tracking = field(factory=Tracking)
     fonts: Fonts
     colours: Colours
@@ -227,7 +227,7 @@ class Triangulation(Strict):
 class Methodology(Strict):
     """The data behind the methodology diagrams."""
 
-    illustrative: str | None = field(None, doc="Printed beside the diagrams when their data are examples.")
+    illustrative: str | None = field(default=None, doc="Printed beside the diagrams when their data are examples.")
     bottom_up: Funnel | None = None
     top_down: Funnel | None = None
     triangulation: Triangulation | None = None
@@ -347,7 +347,7 @@ class Report(Strict):
     analyst: Analyst | None = None
     chapter_start: Literal["new_page", "run_on"] | None = field(None, doc="Overrides the brand's.")
     full_report: list[OutlineChapter] = field(factory=list, doc="The full report's chapters.")
-    methodology: Methodology = field(factory=Methodology)
+    methodology: Methodology = field(factory=lambda: Methodology())
     licences: list[Licence] = field(factory=list)
     full_report_adds: list[Text] = field(factory=list)
     charts: list[Chart] = field(factory=list)

@@ -227,7 +227,7 @@ class Triangulation(Strict):
 class Methodology(Strict):
     """The data behind the methodology diagrams."""
 
-    illustrative: str | None = field(default=None, doc="Printed beside the diagrams when their data are examples.")
+    illustrative: str | None = field(default=None, doc="Printed beside the diagrams when they are examples.")
     bottom_up: Funnel | None = None
     top_down: Funnel | None = None
     triangulation: Triangulation | None = None

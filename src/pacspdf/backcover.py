@@ -75,7 +75,8 @@ def make_back_cover(content: Content, theme: Theme, logo: Drawing | None) -> Bac
             canv.drawString(left, y, f"{counts}, edition {r.edition[:4]}")
             y -= 22
         item_style = ParagraphStyle("bi", fontName=f["regular"], fontSize=9.6, leading=13,
-                                    textColor=light, leftIndent=12, bulletIndent=0)
+                                    textColor=light, leftIndent=12, bulletIndent=0,
+                                    bulletFontName=f["regular"])
         for line in r.full_report_adds[:5]:
             p = Paragraph(escape(line), item_style, bulletText="\u2022")
             _pw, ph = p.wrap(width * 0.85, 100)

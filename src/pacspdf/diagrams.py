@@ -48,7 +48,7 @@ def funnels(theme: Theme, pair: list[Funnel]) -> Drawing:
     steps = max(len(f.steps) for f in pair)
     title_h = 18.0
     height = title_h + steps * (STEP_H + GAP)
-    d = Drawing(width, height)
+    d = Drawing(width, height, initialFontName=theme.fonts["regular"])
     palette = theme.brand.colours.chart
     f = theme.fonts
     for k, funnel in enumerate(pair):
@@ -78,7 +78,7 @@ def triangulation(theme: Theme, data: Triangulation) -> Drawing:
     """The sources around a central estimate, each with a line to it."""
     width = theme.frame_width
     height = 122.0
-    d = Drawing(width, height)
+    d = Drawing(width, height, initialFontName=theme.fonts["regular"])
     f = theme.fonts
     c = theme.brand.colours
     palette = c.chart
@@ -113,7 +113,7 @@ def interviews(theme: Theme, data: Interviews) -> Drawing:
     bar_h = 22.0
     row_h = bar_h + 32.0
     height = len(data.breakdowns) * row_h
-    d = Drawing(width, height)
+    d = Drawing(width, height, initialFontName=theme.fonts["regular"])
     f = theme.fonts
     c = theme.brand.colours
     palette = c.chart

@@ -245,7 +245,7 @@ class Composer:
         ]
         for seg in r.segments:
             view = d.segments[seg.id]
-            lead_share = fmt_pct(view.leading.share(r.base_year), 0)
+            lead_share = fmt_pct(view.leading.share(r.base_year))
             facts.append((f"Largest {seg.label.lower()}",
                           f"{view.leading.name} ({lead_share} in {r.base_year})"))
             facts.append((f"Fastest-growing {seg.label.lower()}",
@@ -292,11 +292,11 @@ class Composer:
         out: list[Flowable] = []
         for i, prof in enumerate(r.players.profiles):
             p = by_name.get(prof.name)
-            meta = (f"{p.headquarters}  ·  estimated {fmt_pct(p.share, 0)} share of the market in "
+            meta = (f"{p.headquarters}  ·  estimated {fmt_pct(p.share)} share of the market in "
                     f"{r.base_year}") if p else ""
             head = [Paragraph(escape(prof.name), self.s("h3"))]
             if meta:
-                head.append(Paragraph(escape(meta), self.s("label")))
+                head.append(Paragraph(escape(meta), self.s("meta")))
             body = self.prose(prof.text, ("players", "profiles", i, "text"))
             out.append(KeepTogether([*head, Spacer(0, 2), *body]))
         return out

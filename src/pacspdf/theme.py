@@ -132,6 +132,8 @@ def _styles(f: dict[str, str], c: dict[str, colors.Color], hyphenation: Hyphenat
                                   hyphenationLang=hyphenation),
         "label": ParagraphStyle("label", parent=base, fontName=f["semibold"], fontSize=7.4,
                                 leading=9, textColor=c["muted"], spaceAfter=1),
+        "meta": ParagraphStyle("meta", parent=base, fontName=f["semibold"], fontSize=7.4,
+                               leading=9, textColor=c["muted"], spaceAfter=1, leftIndent=indent),
         "figure": ParagraphStyle("figure", parent=base, fontName=f["bold"], fontSize=15, leading=18,
                                  textColor=c["primary"], spaceAfter=0),
         # Entry lists (contents, figures, tables): spaceBefore is the gap above each entry.

@@ -195,6 +195,10 @@ def numbered(kind: str) -> list[str]:
         for block in [*(sec.get("blocks") or []), *(b for sub in subs for b in sub["blocks"])]:
             if kind in block:
                 out.append(block[kind])
+            elif kind == "figure" and "diagram" in block:  # methodology diagrams are figures
+                out.append(f"diagram-{block['diagram']}")
+            elif kind == "table" and "deals" in block:  # so is the deals table
+                out.append("deals")
     return out
 
 

@@ -380,3 +380,49 @@ def test_links_in_a_personalised_copy_carry_the_copy_id(base: Any, tmp_path: Pat
     param = BRAND["tracking"]["copy_param"]
     assert links and all(parse_qs(urlsplit(u).query).get(param) == ["CPY777"] for _, _, u in links)
     assert all(parse_qs(urlsplit(u).query).get("utm_source") for _, _, u in links)
+
+
+# ---------------------------------------------------------------------------- content checks
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("- diagram: triangulation", "- diagram: triangulation\n      - profile: Fujifilm",
+     'the profile of "Fujifilm" has no detail'),
+    ("- profile: GE HealthCare", "- profile: GE Health", 'no profile named "GE Health"'),
+    ("  triangulation:\n    sources:", "  triangulation_gone:\n    sources:", "unknown field"),
+    ("pages: 40\n", "pages: 41\n", "the chapters add up to 183 pages, but pages_in_full_report is 182"),
+    ("deals:\n  file: tables/deals.csv\n  source: Company announcements; compiled by Reliable Market Forecast\n",
+     "", "no deals table"),
+])
+def test_check_names_sales_blocks_without_their_data(content_copy: Any, old: str, new: str,
+                                                     expected: str) -> None:
+    """A block that shows data the report does not have is an error at check, not a crash."""
+    from pacspdf.validate import check
+
+    folder = content_copy()
+    report = folder / "report.yaml"
+    text = report.read_text(encoding="utf-8")
+    assert old in text
+    report.write_text(text.replace(old, new, 1), encoding="utf-8")
+    _content, problems = check(folder)
+    errors = [p.message for p in problems if p.is_error]
+    assert any(expected in m for m in errors), errors
+
+
+def test_a_report_without_the_sales_extras_still_builds(tmp_path: Path, content_copy: Any) -> None:
+    """Analyst, outline, methodology, deals and the complete profile are optional."""
+    from pacspdf.build import build
+
+    folder = content_copy()
+    report = folder / "report.yaml"
+    text = report.read_text(encoding="utf-8")
+    start, end = text.index("deals:\n  file:"), text.index("licences:\n")
+    text = text[:start] + text[end:]
+    for block in ("      - diagram: funnels\n", "      - diagram: triangulation\n",
+                  "      - diagram: interviews\n", "          - deals: true\n",
+                  "          - profile: GE HealthCare\n"):
+        text = text.replace(block, "")
+    report.write_text(text, encoding="utf-8")
+    result = build(folder, tmp_path / "plain.pdf", cache_dir=None)
+    pages = lm.read(result.path)
+    assert "Contents of the Full Report" not in " ".join(p.text for p in pages)
+    assert "Buy the full report" in norm(pages[-1].text)

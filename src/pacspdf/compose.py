@@ -479,8 +479,7 @@ class Composer:
         counts = counts_text(self.content)
         lead = (f"The full report has {counts}. The chapters marked below are in this sample, "
                 f"whole or in part; the others are in the full report only.")
-        head = Heading("Contents of the Full Report", self.s("h2"), level=0,
-                       toc_text="Contents of the Full Report", key=self.key("full-contents"))
+        head = Paragraph("Contents of the Full Report", self.s("h2"))
         return [Spacer(0, 14), CondPageBreak(200), head,
                 Paragraph(escape(lead), self.s("small")), *fullreport.outline(self),
                 *self.actions("contents")]

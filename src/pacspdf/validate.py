@@ -250,6 +250,10 @@ class _Checker:
             date.fromisoformat(r.edition)
         except ValueError:
             self.at(("edition",), f'"{r.edition}" is not a valid date')
+        total = sum(c.pages for c in r.full_report)
+        if r.full_report and r.pages_in_full_report and total != r.pages_in_full_report:
+            self.at(("full_report",), f"the chapters add up to {total} pages, but pages_in_full_report "
+                                      f"is {r.pages_in_full_report}")
         if r.base_year > r.forecast.start:
             self.at(("base_year",), f"{r.base_year} is after the forecast start ({r.forecast.start})")
         for key, url in fields_of(self.content.brand.links).items():
@@ -534,6 +538,7 @@ class _Checker:
                     self.at((*path, kind), f'no {noun} with id "{ref}"{hint}')
             if block.profiles and not r.players.profiles:
                 self.at((*path, "profiles"), "players.profiles is empty: nothing to show", WARNING)
+            self._sales_block(path, block)
         shown: tuple[tuple[str, Sequence[Chart | Table], str], ...] = (
             ("charts", r.charts, "figure"), ("tables", r.tables, "table"))
         for kind, items, ref_kind in shown:
@@ -541,6 +546,31 @@ class _Checker:
                 if item.id not in used[ref_kind]:
                     self.at((kind, i, "id"), f'"{item.id}" is not shown in any section '
                                              f'(no "{ref_kind}: {item.id}" block)', WARNING)
+
+    def _sales_block(self, path: Path_, block: Any) -> None:
+        """Blocks that show report data beyond the tables need that data to be there."""
+        r = self.content.report
+        if block.outline and not r.full_report:
+            self.at((*path, "outline"), "full_report is empty: there is no outline to show")
+        if block.deals and r.deals is None:
+            self.at((*path, "deals"), "no deals table: add deals (file, source) to the report")
+        if block.diagram is not None:
+            m = r.methodology
+            needs = {"funnels": m.bottom_up or m.top_down, "triangulation": m.triangulation,
+                     "interviews": m.interviews}
+            if not needs[block.diagram]:
+                field = {"funnels": "bottom_up or top_down"}.get(block.diagram, block.diagram)
+                self.at((*path, "diagram"), f"methodology.{field} is missing: nothing to draw")
+        if block.profile is not None:
+            names = {p.name: p for p in r.players.profiles}
+            if block.profile not in names:
+                self.at((*path, "profile"), f'no profile named "{block.profile}" in players.profiles'
+                        + did_you_mean(block.profile, list(names)))
+            elif names[block.profile].detail is None:
+                self.at((*path, "profile"), f'the profile of "{block.profile}" has no detail '
+                        "(overview, financials, products, developments, swot) to show in full")
+        if block.actions and r.analyst is None:
+            self.at((*path, "actions"), "no analyst: the buttons show no name or phone to call", WARNING)
 
     def _unique_ids(self, key: str, ids: list[str], noun: str) -> set[str]:
         first: dict[str, int] = {}

@@ -122,12 +122,22 @@ def _break(words: list[str], fonts: Sequence[Font], size: float, room: float, ma
         first, rest = text.split(", ", 1)
         if _fits(first + ",", fonts, size, room) and _fits(rest, fonts, size, room):
             return [first + ",", rest]
-    lines: list[str] = []
+    # Greedy, on word widths (joining and reordering happen within words, so a line is as
+    # wide as its words and spaces); the lines are measured whole at the end.
+    space = min((f.width(" ", size) for f in fonts if f.can_show(" ")), default=size / 4)
+    widths = []
     for word in words:
-        if lines and _fits(f"{lines[-1]} {word}", fonts, size, room):
+        parts = runs(visual(word), fonts)
+        widths.append(width(parts, fonts, size) if parts is not None else room * 2)
+    lines: list[str] = []
+    used = 0.0
+    for word, w in zip(words, widths, strict=True):
+        if lines and used + space + w <= room:
             lines[-1] = f"{lines[-1]} {word}"
+            used += space + w
         elif len(lines) < max_lines:
             lines.append(word)
+            used = w
         elif force:
             lines[-1] = f"{lines[-1]} {word}"
         else:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
-from pacspdf.links import with_query
 from pacspdf.personal_text import can_show, footer_line, wrap
 
 SIDECAR_SUFFIX = ".json"
@@ -254,8 +254,9 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
                           _form_dict(width, lay["page"][1], resources))
     update.replace_stream(objs["footer"], "\n".join(footer_ops).encode("latin-1"),
                           _form_dict(width, f["form_height"], resources))
+    tag_query = urlencode({m.get("copy_param") or "copy": copy_id})
     for num, body, uri in objs.get("links", []):
-        tagged = with_query(uri, {m.get("copy_param") or "copy": copy_id})
+        tagged = uri + ("&" if "?" in uri else "?") + tag_query
         update.replace(num, body.replace(f"/URI ({uri})", f"/URI ({_pdf_literal(tagged)})")
                        .encode("latin-1"))
     info = objs["info_body"].rstrip()

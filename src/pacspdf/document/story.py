@@ -10,6 +10,7 @@ from reportlab.lib import colors
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
+    Indenter,
     KeepTogether,
     ListFlowable,
     ListItem,
@@ -20,6 +21,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from pacspdf.document import diagrams, fullreport
+from pacspdf.document.backcover import counts_text
 from pacspdf.charts.spec import VectorDrawing
 from pacspdf.content.brand import link_urls
 from pacspdf.content.load import Content
@@ -33,6 +36,9 @@ from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError, Problem
 from pacspdf.reportlab_surface import keeps_with_next, kept_together, table_rows, table_style
 from pacspdf.templates.environment import TemplateRenderer, Where, fmt_number, fmt_pct, long_date
+from pacspdf.content.brand import tracked
+from pacspdf.document.sales import ButtonRow, LinkedBox, analyst_line
+from pacspdf.document.sales import actions as sales_actions
 
 ChartFactory = Callable[[str], VectorDrawing]
 PANEL_PADDING = 12.0
@@ -59,8 +65,10 @@ class Composer:
     page_count: PageCount
     figures: int = 0
     tables: int = 0
+    teasers: int = 0
     _keys: dict[str, int] = field(default_factory=dict)
     lists: list[EntryList] = field(default_factory=list)  # contents, figures, tables
+    _sourced: dict[str, str] = field(default_factory=dict)  # data ref -> "Figure N" (this chapter)
 
     # -- helpers -------------------------------------------------------------------------
     def s(self, name: str) -> Any:
@@ -78,17 +86,21 @@ class Composer:
             if hasattr(b, "markup"):
                 out.append(Paragraph(b.markup, self.s(style)))
             else:
-                out.append(self.bullets(b.items))
+                out += self.bullets(b.items, indent=style != "boxtext")
         return out
 
-    def bullets(self, items: list[str]) -> Flowable:
+    def bullets(self, items: list[str], indent: bool = True) -> list[Flowable]:
+        """A bulleted list, in the text column unless ``indent`` is false (inside a panel)."""
         t = self.theme
         # ListFlowable takes ListItems too; the stubs type its items as flowables only.
-        bullets: list[Any] = [ListItem(Paragraph(i, self.s("bullet")), leftIndent=14,
-                                            bulletColor=t.colour["accent"]) for i in items]
-        return ListFlowable(
-            bullets, bulletType="bullet", start="\u2022", bulletFontName=t.fonts["regular"], bulletFontSize=9,
+        items_: list[Any] = [ListItem(Paragraph(i, self.s("bullet")), leftIndent=14,
+                                      bulletColor=t.colour["accent"]) for i in items]
+        listing = ListFlowable(
+            items_, bulletType="bullet", start="\u2022", bulletFontName=t.fonts["regular"], bulletFontSize=9,
             leftIndent=14, bulletOffsetY=-0.5, spaceAfter=6)
+        if not t.text_indent or not indent:
+            return [listing]
+        return [Indenter(left=t.text_indent), listing, Indenter(left=-t.text_indent)]
 
     def key(self, base: str) -> str:
         n = self._keys.get(base, 0)
@@ -124,6 +136,17 @@ class Composer:
                        toc_text=f"{word} {number}: {title}", key=self.key(key))
 
     # -- blocks --------------------------------------------------------------------------
+    def sourced(self, ref: str, label: str, note: str = "") -> Paragraph:
+        """The source line of a figure or table: in full the first time a chapter shows data
+        from ``ref``, then a short pointer to that first one."""
+        first = self._sourced.get(ref)
+        if first is not None:
+            markup = f"<b>Source:</b> as {escape(first)}." + (f" {escape(note)}" if note else "")
+            return Paragraph(markup, self.s("source"))
+        self._sourced[ref] = label
+        source, illustrative = self.provenance(ref)
+        return self.source_line(source, illustrative, note)
+
     def figure(self, chart_id: str) -> list[Flowable]:
         r = self.content.report
         idx = next(i for i, c in enumerate(r.charts) if c.id == chart_id)
@@ -131,8 +154,8 @@ class Composer:
         self.figures += 1
         caption = self.caption("Figure", self.figures, chart.title, ("charts", idx, "title"), "LOFEntry",
                                f"figure-{chart.id}")
-        source, note = self.provenance(chart.data)
-        return [KeepTogether([caption, self.chart(chart_id), self.source_line(source, note)])]
+        line = self.sourced(chart.data, f"Figure {self.figures}")
+        return [KeepTogether([caption, self.chart(chart_id), line])]
 
     def table(self, table_id: str) -> list[Flowable]:
         r = self.content.report
@@ -142,10 +165,9 @@ class Composer:
         caption = self.caption("Table", self.tables, spec.title, ("tables", idx, "title"), "LOTEntry",
                                f"table-{spec.id}")
         caption.keepWithNext = True
-        source, note = self.provenance(spec.data)
         shown = table_input(spec, r, self.derived)
         grid = self.grid(shown)
-        line = self.source_line(source, note, shown.note)
+        line = self.sourced(spec.data, f"Table {self.tables}", shown.note)
         if table_rows(grid) <= 14:
             return [KeepTogether([caption, grid, line])]
         return [caption, grid, line]
@@ -227,7 +249,7 @@ class Composer:
         ]
         for seg in r.segments:
             view = d.segments[seg.id]
-            lead_share = fmt_pct(view.leading.share(r.base_year), 0)
+            lead_share = fmt_pct(view.leading.share(r.base_year))
             facts.append((f"Largest {seg.label.lower()}",
                           f"{view.leading.name} ({lead_share} in {r.base_year})"))
             facts.append((f"Fastest-growing {seg.label.lower()}",
@@ -256,12 +278,17 @@ class Composer:
                 Spacer(0, 10)]
 
     def teaser(self, text: str, path: tuple[Any, ...]) -> list[Flowable]:
-        t = self.theme
+        """A 'continued in the full report' box; the whole box links to the purchase page."""
+        t, r, b = self.theme, self.content.report, self.content.brand
+        self.teasers += 1
+        url = tracked(link_urls(b, r.publisher_id)["purchase"], b, r, f"teaser-{self.teasers}")
         title = Paragraph("Continued in the full report", self.s("boxtitle"))
         body = self.prose(text, path, "boxtext")
-        return [Spacer(0, 6), KeepTogether(self.panel([title, *body], background=colors.white,
-                                                      border=t.colour["secondary"], where=path)),
-                Spacer(0, 8)]
+        more = Paragraph(f"<font color='{b.colours.accent}'><b>Buy the full report →</b></font>",
+                         self.s("boxtext"))
+        box = self.panel([title, *body, more], background=colors.white, border=t.colour["secondary"],
+                         where=path)
+        return [Spacer(0, 6), LinkedBox(box, url), Spacer(0, 8)]
 
     def profiles(self) -> list[Flowable]:
         r = self.content.report
@@ -269,11 +296,11 @@ class Composer:
         out: list[Flowable] = []
         for i, prof in enumerate(r.players.profiles):
             p = by_name.get(prof.name)
-            meta = (f"{p.headquarters}  ·  estimated {fmt_pct(p.share, 0)} share of the market in "
+            meta = (f"{p.headquarters}  ·  estimated {fmt_pct(p.share)} share of the market in "
                     f"{r.base_year}") if p else ""
             head = [Paragraph(escape(prof.name), self.s("h3"))]
             if meta:
-                head.append(Paragraph(escape(meta), self.s("label")))
+                head.append(Paragraph(escape(meta), self.s("meta")))
             body = self.prose(prof.text, ("players", "profiles", i, "text"))
             out.append(KeepTogether([*head, Spacer(0, 2), *body]))
         return out
@@ -294,12 +321,15 @@ class Composer:
         def link(url: str, shown: str | None = None) -> str:
             return f"<a href='{escape(url)}' color='{accent}'><u>{escape(shown or url)}</u></a>"
 
-        buy = f"<b>Buy the full report</b><br/>{link(links['purchase'])}"
-        ask = f"<b>Ask an analyst before you buy</b><br/>{link(links['enquiry'])}"
+        def track(kind: str) -> str:
+            return tracked(links[kind], b, r, f"how-to-buy-{kind}")
+
+        buy = f"<b>Buy the full report</b><br/>{link(track('purchase'), links['purchase'])}"
+        ask = f"<b>Ask an analyst before you buy</b><br/>{link(track('enquiry'), links['enquiry'])}"
         sales = b.contact.sales_email
         reach = (f"<b>Talk to us</b><br/>{link(f'mailto:{sales}', sales)}"
                  + (f" · {escape(b.contact.phone)}" if b.contact.phone else "")
-                 + f"<br/>{link(links['website'])}")
+                 + f"<br/>{link(track('website'), links['website'])}")
         cells: list[Flowable] = [Paragraph(x, self.s("boxtext")) for x in (buy, ask, reach)]
         out.append(Paragraph("How to buy or ask", self.s("h2")))
         out.append(KeepTogether(self.panel(cells, background=t.colour["tint"], left_bar=t.colour["accent"])))
@@ -325,11 +355,72 @@ class Composer:
             return self.teaser(block.teaser, (*path, "teaser"))
         if kind == "profiles":
             return self.profiles()
+        if kind == "outline":
+            return fullreport.outline(self)
+        if kind == "profile":
+            assert block.profile is not None
+            return fullreport.profile(self, block.profile)
+        if kind == "deals":
+            return self.deals_table()
+        if kind == "diagram":
+            assert block.diagram is not None
+            return self.diagram(block.diagram, path)
+        if kind == "actions":
+            return self.actions("chapter")
         return self.contact()
+
+    def deals_table(self) -> list[Flowable]:
+        r = self.content.report
+        assert r.deals is not None
+        self.tables += 1
+        title = "Selected deals and launches"
+        caption = Caption(f"<font color='{self.theme.brand.colours.accent}'>Table {self.tables}</font>"
+                          f"&nbsp;&nbsp;{escape(title)}", self.s("caption"), kind="LOTEntry",
+                          toc_text=f"Table {self.tables}: {title}", key=self.key("table-deals"))
+        caption.keepWithNext = True
+        return [caption, *fullreport.deals(self),
+                self.source_line(r.deals.source, r.deals.illustrative)]
+
+    def diagram(self, kind: str, path: tuple[Any, ...]) -> list[Flowable]:
+        """A methodology diagram as a numbered figure, drawn from ``report.methodology``."""
+        m = self.content.report.methodology
+        titles = {"funnels": "Market sizing: bottom-up and top-down approaches",
+                  "triangulation": "Data triangulation",
+                  "interviews": "Primary interviews by respondent profile"}
+        drawing: Flowable
+        if kind == "funnels":
+            pair = [f for f in (m.bottom_up, m.top_down) if f is not None]
+            drawing = diagrams.funnels(self.theme, pair)
+        elif kind == "triangulation":
+            assert m.triangulation is not None
+            drawing = diagrams.triangulation(self.theme, m.triangulation)
+        else:
+            assert m.interviews is not None
+            drawing = diagrams.interviews(self.theme, m.interviews)
+            titles["interviews"] += f" (n = {m.interviews.total})"
+        self.figures += 1
+        title = titles[kind]
+        caption = Caption(f"<font color='{self.theme.brand.colours.accent}'>Figure {self.figures}</font>"
+                          f"&nbsp;&nbsp;{escape(title)}", self.s("caption"), kind="LOFEntry",
+                          toc_text=f"Figure {self.figures}: {title}", key=self.key(f"figure-{kind}"))
+        source = self.source_line(f"{self.theme.brand.publisher} research methodology",
+                                  m.illustrative if kind == "interviews" else None)
+        return [KeepTogether([caption, drawing, source])]
+
+    def actions(self, placement: str) -> list[Flowable]:
+        """Buy, customise and speak-to-an-analyst buttons with the analyst's name and phone."""
+        b, r = self.content.brand, self.content.report
+        return [ButtonRow(self.theme, sales_actions(self.theme, b, r, placement), analyst_line(r))]
 
     # -- sections ------------------------------------------------------------------------
     def section(self, number: int, section: Section, path: tuple[Any, ...]) -> list[Flowable]:
-        out: list[Flowable] = [PageBreak()]
+        r, b = self.content.report, self.content.brand
+        run_on = (r.chapter_start or b.chapter_start) == "run_on" and number > 1
+        self._sourced = {}
+        # A chapter that runs on starts on the page the last one ended on when at least a
+        # third of the page is left; it is set off by space and a rule instead.
+        out: list[Flowable] = ([CondPageBreak(self.theme.frame_height * 0.25), Spacer(0, 18),
+                                ChapterRule(self.theme)] if run_on else [PageBreak()])
         title = self.text(section.title, (*path, "title"))
         out.append(Paragraph(f"CHAPTER {number}", self.s("h1num")))
         out.append(Heading(escape(title), self.s("h1"), level=0, toc_text=f"{number}  {title}",
@@ -382,13 +473,26 @@ class Composer:
         lot.levelStyles = [s("lof")]
         out.append(lot)
         self.lists.append(lot)
+        if r.full_report:
+            out += self.full_contents()
         out.append(NextPageTemplate("body"))
         return out
+
+    def full_contents(self) -> list[Flowable]:
+        """The full report's outline: what the buyer gets, and what this sample shows of it."""
+        counts = counts_text(self.content)
+        lead = (f"The full report has {counts}. The chapters marked below are in this sample, "
+                f"whole or in part; the others are in the full report only.")
+        head = Paragraph("Contents of the Full Report", self.s("h2"))
+        return [Spacer(0, 14), CondPageBreak(200), head,
+                Paragraph(escape(lead), self.s("small")), *fullreport.outline(self),
+                *self.actions("contents")]
 
     def story(self) -> list[Flowable]:
         out = self.front_matter()
         for n, section in enumerate(self.content.report.sections, start=1):
             out += self.section(n, section, ("sections", n - 1))
+        out += [NextPageTemplate("back"), PageBreak(), Spacer(0, 1)]
         out.append(self.page_count)
         return keep_headings_with_boxes(out)
 
@@ -415,13 +519,30 @@ def keep_headings_with_boxes(story: list[Flowable]) -> list[Flowable]:
     return out + run
 
 
+class ChapterRule(Flowable):
+    """A short accent rule over a chapter that runs on from the last one."""
+
+    def __init__(self, theme: Theme) -> None:
+        super().__init__()
+        self.theme = theme
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width, self.height = availWidth, 14.0
+        return self.width, self.height
+
+    def draw(self) -> None:
+        self.canv.setStrokeColor(self.theme.colour["rule"])
+        self.canv.setLineWidth(0.8)
+        self.canv.line(0, 10, self.width, 10)
+
+
 class ParagraphStyleCache:
     """The snapshot tile styles (big value, small key), derived from the theme."""
 
     def __init__(self, theme: Theme) -> None:
         from reportlab.lib.styles import ParagraphStyle
 
-        base = theme.styles["body"]
+        base = theme.styles["boxtext"]
         self.value = ParagraphStyle("tilevalue", parent=base, fontName=theme.fonts["bold"], fontSize=13.5,
                                     leading=16.5, textColor=theme.colour["primary"], spaceAfter=1)
         self.key = ParagraphStyle("tilekey", parent=base, fontName=theme.fonts["regular"], fontSize=7.8,

@@ -18,7 +18,7 @@ import yaml
 
 import pdf_reading as lm
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REPORT = yaml.safe_load((REPO / "content" / "pacs" / "report.yaml").read_text(encoding="utf-8"))
 BRAND = yaml.safe_load((REPO / "assets" / "brand.yaml").read_text(encoding="utf-8"))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pacspdf.content.model import Brand, Report

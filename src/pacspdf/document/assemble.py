@@ -18,9 +18,9 @@ from reportlab.platypus import Flowable
 
 from pacspdf.charts import VectorDrawing
 from pacspdf.charts.replay import VectorFlowable
+from pacspdf.content.brand import link_urls, tracked
 from pacspdf.content.load import Content
 from pacspdf.derive.model import Derived, template_context
-from pacspdf.content.brand import link_urls, tracked
 from pacspdf.document.backcover import counts_text, make_back_cover
 from pacspdf.document.cover import load_logo, make_cover
 from pacspdf.document.pages import PageDecor, ReportDocTemplate, layout_hints, seed_layout

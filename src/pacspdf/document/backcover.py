@@ -10,11 +10,11 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 
-from pacspdf.content.load import Content
 from pacspdf.content.brand import link_urls, tracked
+from pacspdf.content.load import Content
+from pacspdf.document.markup import escape
 from pacspdf.document.paragraph import Paragraph
 from pacspdf.document.sales import actions, draw_buttons
-from pacspdf.document.markup import escape
 from pacspdf.document.theme import Theme
 
 BackPainter = Callable[[Canvas, object], None]

@@ -12,7 +12,7 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 
-from pacspdf.content.brand import resolve_asset
+from pacspdf.content.brand import resolve_asset, tracked
 from pacspdf.content.load import Content
 from pacspdf.document.markup import escape
 from pacspdf.document.pages import ReportDocTemplate
@@ -23,7 +23,6 @@ from pacspdf.errors import ContentError
 from pacspdf.reportlab_surface import font_face_attribute, set_initial_font
 from pacspdf.templates.environment import long_date
 from pacspdf.write import cache_key, pickled
-from pacspdf.content.brand import tracked
 
 
 def _map_svg_fonts(family_fonts: tuple[tuple[str, str, str], ...]) -> None:

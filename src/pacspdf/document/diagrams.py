@@ -6,8 +6,8 @@ from reportlab.graphics.shapes import Drawing, Group, Line, Polygon, Rect, Strin
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from pacspdf.content.model import Funnel, Interviews, Triangulation
 from pacspdf.content.contrast import ratio
+from pacspdf.content.model import Funnel, Interviews, Triangulation
 from pacspdf.document.theme import Theme
 
 STEP_H = 27.0
@@ -18,6 +18,14 @@ def _ink_on(theme: Theme, fill: str) -> str:
     """White or the brand's text colour, whichever reads better on ``fill``."""
     text = theme.brand.colours.text
     return "#FFFFFF" if ratio("#FFFFFF", fill) >= ratio(text, fill) else text
+
+
+def _box(x: float, y: float, w: float, h: float, fill: str, radius: float = 0.0) -> Rect:
+    """A filled rectangle without an outline."""
+    box = Rect(x, y, w, h, rx=radius, ry=radius)
+    box.fillColor = colors.HexColor(fill)
+    box.strokeColor = None
+    return box
 
 
 def _lines(text: str, font: str, size: float, width: float) -> list[str]:
@@ -93,13 +101,12 @@ def triangulation(theme: Theme, data: Triangulation) -> Drawing:
         fill = palette[(i + 1) % len(palette)]
         d.add(Line(x + box_w / 2, y, centre[0], centre[1] + res_h / 2,
                    strokeColor=colors.HexColor(c.muted), strokeWidth=0.8))
-        d.add(Rect(x, y, box_w, box_h, rx=3, ry=3, fillColor=colors.HexColor(fill), strokeColor=None))
+        d.add(_box(x, y, box_w, box_h, fill, radius=3))
         g = Group()
         _centred(g, source, x + box_w / 2, y + box_h / 2, f["semibold"], 8.2, _ink_on(theme, fill),
                  box_w - 12)
         d.add(g)
-    d.add(Rect(centre[0] - res_w / 2, centre[1] - res_h / 2, res_w, res_h, rx=3, ry=3,
-               fillColor=colors.HexColor(c.primary), strokeColor=None))
+    d.add(_box(centre[0] - res_w / 2, centre[1] - res_h / 2, res_w, res_h, c.primary, radius=3))
     g = Group()
     _centred(g, data.result, centre[0], centre[1], f["bold"], 9, _ink_on(theme, c.primary), res_w - 16)
     d.add(g)
@@ -128,7 +135,7 @@ def interviews(theme: Theme, data: Interviews) -> Drawing:
         for i, (name, share) in enumerate(bd.parts.items()):
             w = bar_w * share / total
             fill = palette[i % len(palette)]
-            d.add(Rect(x, y, w - 1.5, bar_h, fillColor=colors.HexColor(fill), strokeColor=None))
+            d.add(_box(x, y, w - 1.5, bar_h, fill))
             pct = f"{share:.0f}%"
             if stringWidth(pct, f["semibold"], 8) < w - 6:
                 d.add(String(x + w / 2, y + bar_h / 2 - 2.8, pct, fontName=f["semibold"], fontSize=8,

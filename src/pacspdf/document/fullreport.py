@@ -8,13 +8,13 @@ from typing import Any, Protocol
 from reportlab.lib import colors
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
-from pacspdf.document.backcover import outline_counts
 from pacspdf.content.load import Content
-from pacspdf.document.tables import DisplayTable
-from pacspdf.document.paragraph import Paragraph
+from pacspdf.document.backcover import outline_counts
 from pacspdf.document.markup import escape
-from pacspdf.templates.environment import fmt_number
+from pacspdf.document.paragraph import Paragraph
+from pacspdf.document.tables import DisplayTable
 from pacspdf.document.theme import Theme
+from pacspdf.templates.environment import fmt_number
 
 IN_SAMPLE = {"full": "In this sample", "opening": "Opening shown", "none": "Full report only"}
 

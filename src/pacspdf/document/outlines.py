@@ -23,7 +23,7 @@ def word_outline(font_path: str, text: str) -> tuple[tuple[Segment, ...], float]
     segments: list[Segment] = []
     x = 0.0
 
-    class Pen(BasePen):
+    class Pen(BasePen):  # type: ignore[misc]  # fontTools ships no type information
         def _moveTo(self, p: tuple[float, float]) -> None:
             segments.append(("M", x + p[0] * scale, p[1] * scale))
 

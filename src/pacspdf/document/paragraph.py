@@ -19,7 +19,7 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 def _pyphen(lang: str) -> Callable[[str], Iterator[tuple[str, str]]]:
     import pyphen
 
-    return pyphen.Pyphen(lang=lang).iterate
+    return cast(Callable[[str], Iterator[tuple[str, str]]], pyphen.Pyphen(lang=lang).iterate)
 
 
 class Hyphenator:
@@ -100,7 +100,7 @@ class Paragraph(_Paragraph):
                            size: tuple[float, float]) -> tuple[float, float]:
         original: Any = self.__dict__["style"]
         for _ in range(12):  # each pass removes one hyphenation; a paragraph has few
-            texts = line_texts(self.blPara)
+            texts = line_texts(cast(Any, self).blPara)
             long_run = next(((s, n) for s, n in hyphen_runs(texts) if n > MAX_HYPHEN_RUN), None)
             if long_run is None:
                 break

@@ -9,8 +9,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable
 
-from pacspdf.content.model import Brand, Report
 from pacspdf.content.brand import link_urls, tracked
+from pacspdf.content.model import Brand, Report
 from pacspdf.document.theme import Theme
 
 

@@ -21,24 +21,23 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from pacspdf.document import diagrams, fullreport
-from pacspdf.document.backcover import counts_text
 from pacspdf.charts.spec import VectorDrawing
-from pacspdf.content.brand import link_urls
+from pacspdf.content.brand import link_urls, tracked
 from pacspdf.content.load import Content
 from pacspdf.content.model import Block, Section
 from pacspdf.derive.model import Derived
+from pacspdf.document import diagrams, fullreport
+from pacspdf.document.backcover import counts_text
 from pacspdf.document.markup import blocks, escape, inline
 from pacspdf.document.pages import Caption, EntryList, Heading, PageCount
 from pacspdf.document.paragraph import Paragraph
+from pacspdf.document.sales import ButtonRow, LinkedBox, analyst_line
+from pacspdf.document.sales import actions as sales_actions
 from pacspdf.document.tables import DisplayTable, table_input
 from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError, Problem
 from pacspdf.reportlab_surface import keeps_with_next, kept_together, table_rows, table_style
 from pacspdf.templates.environment import TemplateRenderer, Where, fmt_number, fmt_pct, long_date
-from pacspdf.content.brand import tracked
-from pacspdf.document.sales import ButtonRow, LinkedBox, analyst_line
-from pacspdf.document.sales import actions as sales_actions
 
 ChartFactory = Callable[[str], VectorDrawing]
 PANEL_PADDING = 12.0

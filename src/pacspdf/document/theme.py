@@ -16,8 +16,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 from pacspdf.charts.spec import ChartStyle
 from pacspdf.content.brand import resolve_asset
 from pacspdf.content.model import Brand
-from pacspdf.errors import ContentError
 from pacspdf.document.paragraph import Hyphenator
+from pacspdf.errors import ContentError
+from pacspdf.reportlab_surface import as_hyphenator
 
 FONT_KEYS = ("regular", "semibold", "bold", "italic", "light")
 
@@ -95,7 +96,7 @@ def _styles(f: dict[str, str], c: dict[str, colors.Color], hyphenation: Hyphenat
     base = ParagraphStyle("base", fontName=f["regular"], fontSize=BODY_SIZE, leading=BODY_LEADING,
                           textColor=c["text"], spaceAfter=7, alignment=TA_LEFT)
     body = ParagraphStyle("body", parent=base, allowWidows=0, allowOrphans=0,
-                          hyphenationLang=hyphenation, leftIndent=indent)
+                          hyphenationLang=as_hyphenator(hyphenation), leftIndent=indent)
     s = {
         "body": body,
         "lead": ParagraphStyle("lead", parent=body, fontName=f["light"], fontSize=11.5, leading=16.5,
@@ -129,7 +130,7 @@ def _styles(f: dict[str, str], c: dict[str, colors.Color], hyphenation: Hyphenat
         "boxtitle": ParagraphStyle("boxtitle", parent=base, fontName=f["bold"], fontSize=10.5,
                                    leading=13, textColor=c["primary"], spaceAfter=4),
         "boxtext": ParagraphStyle("boxtext", parent=base, fontSize=9.6, leading=13.6, spaceAfter=3,
-                                  hyphenationLang=hyphenation),
+                                  hyphenationLang=as_hyphenator(hyphenation)),
         "label": ParagraphStyle("label", parent=base, fontName=f["semibold"], fontSize=7.4,
                                 leading=9, textColor=c["muted"], spaceAfter=1),
         "meta": ParagraphStyle("meta", parent=base, fontName=f["semibold"], fontSize=7.4,

@@ -31,8 +31,8 @@ from pacspdf.errors import ContentError, Problem
 from pacspdf.validate.brand import BrandChecks, resolve_asset
 from pacspdf.validate.names import NameChecks, countries
 from pacspdf.validate.numbers import NumberChecks
-from pacspdf.validate.sales import SalesChecks
 from pacspdf.validate.report import line_map
+from pacspdf.validate.sales import SalesChecks
 from pacspdf.validate.statements import Statements
 from pacspdf.validate.templates import (
     TemplateChecker,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import ctypes
 import itertools
+import re
 import shutil
 import statistics
 from collections import Counter
@@ -47,6 +48,11 @@ BRAND = _yaml(REPO / "assets" / "brand.yaml")
 def norm(text: str) -> str:
     """Whitespace-normalised text (no-break spaces and line breaks become single spaces)."""
     return " ".join(text.replace("\xa0", " ").split())
+
+
+def squash(text: str) -> str:
+    """``text`` without white space and hyphens, so that hyphenated line ends join up."""
+    return re.sub(r"[\s\-\u2010\x02\xad]", "", text)
 
 
 def lines(text: str) -> list[str]:

@@ -215,7 +215,7 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
     texts: list[_Subset] = [regular, *fallbacks]
     if not who or not can_show(who, heads) or not can_show(who, texts):
         if who:
-            warnings.append(f"name or company contains characters no brand or fallback font can show; "
+            warnings.append(f"name or company contains characters the brand and fallback fonts cannot show; "
                             f"the copy is addressed to {email or 'its copy ID'} instead")
         who = email or f"Copy {copy_id}"
     detail = " · ".join(x for x in (email, f"Copy {copy_id}", date) if x)

@@ -14,6 +14,7 @@ from pacspdf.content.brand import link_urls, tracked
 from pacspdf.content.load import Content
 from pacspdf.document.markup import escape
 from pacspdf.document.paragraph import Paragraph
+from pacspdf.document.personal import draw_footer_line
 from pacspdf.document.sales import actions, draw_buttons
 from pacspdf.document.theme import Theme
 
@@ -140,5 +141,6 @@ def make_back_cover(content: Content, theme: Theme, logo: Drawing | None) -> Bac
         canv.linkURL(tracked(site, b, r, "back-cover-website"), (left, 40, left + 150, 52), relative=1,
                      thickness=0)
         canv.restoreState()
+        draw_footer_line(canv, theme)  # a personalised copy names its reader here too
 
     return draw

@@ -27,8 +27,8 @@ from pdf_reading import (
     numbered,
     overlaps,
     section_heading_pages,
-    squash,
     sections,
+    squash,
 )
 
 # ---------------------------------------------------------------------------- cover and notice

@@ -11,7 +11,6 @@ from pacspdf.templates.environment import money_formatter
 from pdf_reading import (
     BRAND,
     REPORT,
-    Box,
     Doc,
     _csv,
     find,

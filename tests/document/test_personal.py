@@ -9,10 +9,10 @@ import pypdf
 
 from pacspdf.content.load import load
 from pacspdf.document.assemble import cover_panel
-from pdf_reading import norm
 from pacspdf.document.personal import PERSONAL_COVER, PersonalLayout, layout_spec
 from pacspdf.document.theme import make_theme
 from pacspdf.personalise import sidecar_path
+from pdf_reading import norm
 
 
 def _form_text(reader: pypdf.PdfReader, name: str) -> list[tuple[str, float, float]]:

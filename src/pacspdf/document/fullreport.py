@@ -1,4 +1,4 @@
-"""Turn the full report's outline, one complete company profile and a deals table into flowables."""
+"""Turn the full report's outline, a complete profile, deals and methodology diagrams into flowables."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from reportlab.lib import colors
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from pacspdf.content.load import Content
+from pacspdf.document import diagrams
 from pacspdf.document.backcover import outline_counts
 from pacspdf.document.markup import escape
+from pacspdf.document.pages import Caption
 from pacspdf.document.paragraph import Paragraph
 from pacspdf.document.tables import DisplayTable
 from pacspdf.document.theme import Theme
@@ -20,14 +22,23 @@ IN_SAMPLE = {"full": "In this sample", "opening": "Opening shown", "none": "Full
 
 
 class Builder(Protocol):
-    """What these blocks need of the composer."""
+    """What these blocks need of the composer (document/story.py)."""
 
     content: Content
     theme: Theme
+    figures: int
+    tables: int
+    teasers: int
 
     def s(self, name: str) -> Any: ...
     def grid(self, dt: DisplayTable) -> Table: ...
-    def bullets(self, items: list[str]) -> list[Flowable]: ...
+    def bullets(self, items: list[str], indent: bool = True) -> list[Flowable]: ...
+    def key(self, base: str) -> str: ...
+    def prose(self, source: str, path: tuple[Any, ...], style: str = "body") -> list[Flowable]: ...
+    def source_line(self, source: str, illustrative: str | None, note: str = "") -> Paragraph: ...
+    def panel(self, content: list[Flowable], *, background: colors.Color,
+              border: colors.Color | None = None, left_bar: colors.Color | None = None,
+              padding: float = ..., where: tuple[Any, ...] = ()) -> Table: ...
 
 
 def month(date: str) -> str:
@@ -138,3 +149,43 @@ def deals(b: Builder) -> list[Flowable]:
     shown = [[month(date), company, event] for date, company, event, _line in rows]
     return [b.grid(DisplayTable(["Date", "Company", "Deal or launch"], shown, [False, False, False],
                                 [0.8, 1.4, 4.0]))]
+
+
+def deals_table(c: Builder) -> list[Flowable]:
+    r = c.content.report
+    assert r.deals is not None
+    c.tables += 1
+    title = "Selected deals and launches"
+    caption = Caption(f"<font color='{c.theme.brand.colours.accent}'>Table {c.tables}</font>"
+                      f"&nbsp;&nbsp;{escape(title)}", c.s("caption"), kind="LOTEntry",
+                      toc_text=f"Table {c.tables}: {title}", key=c.key("table-deals"))
+    caption.keepWithNext = True
+    return [caption, *deals(c),
+            c.source_line(r.deals.source, r.deals.illustrative)]
+
+
+def diagram(c: Builder, kind: str) -> list[Flowable]:
+    """A methodology diagram as a numbered figure, drawn from ``report.methodology``."""
+    m = c.content.report.methodology
+    titles = {"funnels": "Market sizing: bottom-up and top-down approaches",
+              "triangulation": "Data triangulation",
+              "interviews": "Primary interviews by respondent profile"}
+    drawing: Flowable
+    if kind == "funnels":
+        pair = [f for f in (m.bottom_up, m.top_down) if f is not None]
+        drawing = diagrams.funnels(c.theme, pair)
+    elif kind == "triangulation":
+        assert m.triangulation is not None
+        drawing = diagrams.triangulation(c.theme, m.triangulation)
+    else:
+        assert m.interviews is not None
+        drawing = diagrams.interviews(c.theme, m.interviews)
+        titles["interviews"] += f" (n = {m.interviews.total})"
+    c.figures += 1
+    title = titles[kind]
+    caption = Caption(f"<font color='{c.theme.brand.colours.accent}'>Figure {c.figures}</font>"
+                      f"&nbsp;&nbsp;{escape(title)}", c.s("caption"), kind="LOFEntry",
+                      toc_text=f"Figure {c.figures}: {title}", key=c.key(f"figure-{kind}"))
+    source = c.source_line(f"{c.theme.brand.publisher} research methodology",
+                           m.illustrative if kind == "interviews" else None)
+    return [KeepTogether([caption, drawing, source])]

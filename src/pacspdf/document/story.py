@@ -22,22 +22,18 @@ from reportlab.platypus import (
 )
 
 from pacspdf.charts.spec import VectorDrawing
-from pacspdf.content.brand import link_urls, tracked
 from pacspdf.content.load import Content
 from pacspdf.content.model import Block, Section
 from pacspdf.derive.model import Derived
-from pacspdf.document import diagrams, fullreport
-from pacspdf.document.backcover import counts_text
+from pacspdf.document import fullreport, selling
 from pacspdf.document.markup import blocks, escape, inline
 from pacspdf.document.pages import Caption, EntryList, Heading, PageCount
 from pacspdf.document.paragraph import Paragraph
-from pacspdf.document.sales import ButtonRow, LinkedBox, analyst_line
-from pacspdf.document.sales import actions as sales_actions
 from pacspdf.document.tables import DisplayTable, table_input
 from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError, Problem
 from pacspdf.reportlab_surface import keeps_with_next, kept_together, table_rows, table_style
-from pacspdf.templates.environment import TemplateRenderer, Where, fmt_number, fmt_pct, long_date
+from pacspdf.templates.environment import TemplateRenderer, Where, fmt_pct, long_date
 
 ChartFactory = Callable[[str], VectorDrawing]
 PANEL_PADDING = 12.0
@@ -276,19 +272,6 @@ class Composer:
                                          left_bar=t.colour["accent"], where=(*path, "callout")),
                 Spacer(0, 10)]
 
-    def teaser(self, text: str, path: tuple[Any, ...]) -> list[Flowable]:
-        """A 'continued in the full report' box; the whole box links to the purchase page."""
-        t, r, b = self.theme, self.content.report, self.content.brand
-        self.teasers += 1
-        url = tracked(link_urls(b, r.publisher_id)["purchase"], b, r, f"teaser-{self.teasers}")
-        title = Paragraph("Continued in the full report", self.s("boxtitle"))
-        body = self.prose(text, path, "boxtext")
-        more = Paragraph(f"<font color='{b.colours.accent}'><b>Buy the full report →</b></font>",
-                         self.s("boxtext"))
-        box = self.panel([title, *body, more], background=colors.white, border=t.colour["secondary"],
-                         where=path)
-        return [Spacer(0, 6), LinkedBox(box, url), Spacer(0, 8)]
-
     def profiles(self) -> list[Flowable]:
         r = self.content.report
         by_name = {p.company: p for p in self.derived.players}
@@ -302,36 +285,6 @@ class Composer:
                 head.append(Paragraph(escape(meta), self.s("meta")))
             body = self.prose(prof.text, ("players", "profiles", i, "text"))
             out.append(KeepTogether([*head, Spacer(0, 2), *body]))
-        return out
-
-    def contact(self) -> list[Flowable]:
-        t, r, b = self.theme, self.content.report, self.theme.brand
-        links = link_urls(self.content.brand, self.content.report.publisher_id)
-        out: list[Flowable] = []
-        if r.licences:
-            out.append(Paragraph("Licence options", self.s("h2")))
-            dt = DisplayTable(["Licence", "Who may read it", f"Price ({r.currency})"],
-                              [[lic.name, lic.description, fmt_number(lic.price)] for lic in r.licences],
-                              [False, False, True], [1.2, 3.0, 1.0])
-            out.append(self.grid(dt))
-            out.append(Spacer(0, 14))
-        accent = b.colours.accent
-
-        def link(url: str, shown: str | None = None) -> str:
-            return f"<a href='{escape(url)}' color='{accent}'><u>{escape(shown or url)}</u></a>"
-
-        def track(kind: str) -> str:
-            return tracked(links[kind], b, r, f"how-to-buy-{kind}")
-
-        buy = f"<b>Buy the full report</b><br/>{link(track('purchase'), links['purchase'])}"
-        ask = f"<b>Ask an analyst before you buy</b><br/>{link(track('enquiry'), links['enquiry'])}"
-        sales = b.contact.sales_email
-        reach = (f"<b>Talk to us</b><br/>{link(f'mailto:{sales}', sales)}"
-                 + (f" · {escape(b.contact.phone)}" if b.contact.phone else "")
-                 + f"<br/>{link(track('website'), links['website'])}")
-        cells: list[Flowable] = [Paragraph(x, self.s("boxtext")) for x in (buy, ask, reach)]
-        out.append(Paragraph("How to buy or ask", self.s("h2")))
-        out.append(KeepTogether(self.panel(cells, background=t.colour["tint"], left_bar=t.colour["accent"])))
         return out
 
     def block(self, block: Block, path: tuple[Any, ...]) -> list[Flowable]:
@@ -351,7 +304,7 @@ class Composer:
             return self.callout(block, path)
         if kind == "teaser":
             assert block.teaser is not None
-            return self.teaser(block.teaser, (*path, "teaser"))
+            return selling.teaser(self, block.teaser, (*path, "teaser"))
         if kind == "profiles":
             return self.profiles()
         if kind == "outline":
@@ -360,56 +313,13 @@ class Composer:
             assert block.profile is not None
             return fullreport.profile(self, block.profile)
         if kind == "deals":
-            return self.deals_table()
+            return fullreport.deals_table(self)
         if kind == "diagram":
             assert block.diagram is not None
-            return self.diagram(block.diagram, path)
+            return fullreport.diagram(self, block.diagram)
         if kind == "actions":
-            return self.actions("chapter")
-        return self.contact()
-
-    def deals_table(self) -> list[Flowable]:
-        r = self.content.report
-        assert r.deals is not None
-        self.tables += 1
-        title = "Selected deals and launches"
-        caption = Caption(f"<font color='{self.theme.brand.colours.accent}'>Table {self.tables}</font>"
-                          f"&nbsp;&nbsp;{escape(title)}", self.s("caption"), kind="LOTEntry",
-                          toc_text=f"Table {self.tables}: {title}", key=self.key("table-deals"))
-        caption.keepWithNext = True
-        return [caption, *fullreport.deals(self),
-                self.source_line(r.deals.source, r.deals.illustrative)]
-
-    def diagram(self, kind: str, path: tuple[Any, ...]) -> list[Flowable]:
-        """A methodology diagram as a numbered figure, drawn from ``report.methodology``."""
-        m = self.content.report.methodology
-        titles = {"funnels": "Market sizing: bottom-up and top-down approaches",
-                  "triangulation": "Data triangulation",
-                  "interviews": "Primary interviews by respondent profile"}
-        drawing: Flowable
-        if kind == "funnels":
-            pair = [f for f in (m.bottom_up, m.top_down) if f is not None]
-            drawing = diagrams.funnels(self.theme, pair)
-        elif kind == "triangulation":
-            assert m.triangulation is not None
-            drawing = diagrams.triangulation(self.theme, m.triangulation)
-        else:
-            assert m.interviews is not None
-            drawing = diagrams.interviews(self.theme, m.interviews)
-            titles["interviews"] += f" (n = {m.interviews.total})"
-        self.figures += 1
-        title = titles[kind]
-        caption = Caption(f"<font color='{self.theme.brand.colours.accent}'>Figure {self.figures}</font>"
-                          f"&nbsp;&nbsp;{escape(title)}", self.s("caption"), kind="LOFEntry",
-                          toc_text=f"Figure {self.figures}: {title}", key=self.key(f"figure-{kind}"))
-        source = self.source_line(f"{self.theme.brand.publisher} research methodology",
-                                  m.illustrative if kind == "interviews" else None)
-        return [KeepTogether([caption, drawing, source])]
-
-    def actions(self, placement: str) -> list[Flowable]:
-        """Buy, customise and speak-to-an-analyst buttons with the analyst's name and phone."""
-        b, r = self.content.brand, self.content.report
-        return [ButtonRow(self.theme, sales_actions(self.theme, b, r, placement), analyst_line(r))]
+            return selling.actions(self, "chapter")
+        return selling.contact(self)
 
     # -- sections ------------------------------------------------------------------------
     def section(self, number: int, section: Section, path: tuple[Any, ...]) -> list[Flowable]:
@@ -419,7 +329,7 @@ class Composer:
         # A chapter that runs on starts on the page the last one ended on when at least a
         # third of the page is left; it is set off by space and a rule instead.
         out: list[Flowable] = ([CondPageBreak(self.theme.frame_height * 0.25), Spacer(0, 18),
-                                ChapterRule(self.theme)] if run_on else [PageBreak()])
+                                selling.ChapterRule(self.theme)] if run_on else [PageBreak()])
         title = self.text(section.title, (*path, "title"))
         out.append(Paragraph(f"CHAPTER {number}", self.s("h1num")))
         out.append(Heading(escape(title), self.s("h1"), level=0, toc_text=f"{number}  {title}",
@@ -473,19 +383,9 @@ class Composer:
         out.append(lot)
         self.lists.append(lot)
         if r.full_report:
-            out += self.full_contents()
+            out += selling.full_contents(self)
         out.append(NextPageTemplate("body"))
         return out
-
-    def full_contents(self) -> list[Flowable]:
-        """The full report's outline: what the buyer gets, and what this sample shows of it."""
-        counts = counts_text(self.content)
-        lead = (f"The full report has {counts}. The chapters marked below are in this sample, "
-                f"whole or in part; the others are in the full report only.")
-        head = Paragraph("Contents of the Full Report", self.s("h2"))
-        return [Spacer(0, 14), CondPageBreak(200), head,
-                Paragraph(escape(lead), self.s("small")), *fullreport.outline(self),
-                *self.actions("contents")]
 
     def story(self) -> list[Flowable]:
         out = self.front_matter()
@@ -516,23 +416,6 @@ def keep_headings_with_boxes(story: list[Flowable]) -> list[Flowable]:
         run = []
         out.append(f)
     return out + run
-
-
-class ChapterRule(Flowable):
-    """A short accent rule over a chapter that runs on from the last one."""
-
-    def __init__(self, theme: Theme) -> None:
-        super().__init__()
-        self.theme = theme
-
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        self.width, self.height = availWidth, 14.0
-        return self.width, self.height
-
-    def draw(self) -> None:
-        self.canv.setStrokeColor(self.theme.colour["rule"])
-        self.canv.setLineWidth(0.8)
-        self.canv.line(0, 10, self.width, 10)
 
 
 class ParagraphStyleCache:

@@ -352,13 +352,17 @@ def category_labels(ctx: Ctx, xs: Sequence[float] | np.ndarray, plan: CatPlan) -
     return plan.depth
 
 
-def forecast_bracket(ctx: Ctx, first: float, last: float, y: float) -> None:
-    """A thin bracket under the forecast categories with a small 'Forecast' label."""
-    x0, x1 = ctx.xpt(first), ctx.xpt(last)
+def forecast_bracket(ctx: Ctx, first: float, last: float, y: float,
+                     actual: tuple[float, float] | None = None) -> None:
+    """Thin brackets under the categories: 'Forecast' under the forecast ones and, when
+    ``actual`` spans the categories before them, 'Actual' under those."""
     tick = ctx.fs * 0.35
-    ctx.line([x0, x0, x1, x1], [y + tick, y, y, y + tick], ctx.style.muted, 0.6)
-    ctx.text((x0 + x1) / 2, y - ctx.fs * 0.35 - ctx.cap(ctx.small), "Forecast",
-             size=ctx.small, color=ctx.style.muted, ha="center")
+    spans = [(first, last, "Forecast")] + ([(actual[0], actual[1], "Actual")] if actual else [])
+    for a, b, label in spans:
+        x0, x1 = ctx.xpt(a), ctx.xpt(b)
+        ctx.line([x0, x0, x1, x1], [y + tick, y, y, y + tick], ctx.style.muted, 0.6)
+        ctx.text((x0 + x1) / 2, y - ctx.fs * 0.35 - ctx.cap(ctx.small), label,
+                 size=ctx.small, color=ctx.style.muted, ha="center")
 
 
 def bracket_depth(ctx: Ctx) -> float:

@@ -34,12 +34,15 @@ class Fonts(Strict):
     bold: Text
     italic: Text
     light: Text
+    fallback: list[Text] = field(
+        factory=list, doc="Fonts for names in other scripts (CJK, Arabic, Hebrew ...), tried in order.")
 
 
 class Colours(Strict):
     primary: HexColour = field(doc="Main brand colour: cover band, headings.")
     secondary: HexColour = field(doc="Second colour: rules, table headers.")
-    accent: HexColour = field(doc="Highlights and callouts.")
+    accent: HexColour = field(doc="Highlights and callouts; also text (chapter labels), so 4.5:1 on white.")
+    highlight: HexColour = field("#F2A65A", doc="Accent for text on the primary colour (the cover band).")
     text: HexColour = "#1F2933"
     muted: HexColour = "#5F6B7A"
     rule: HexColour = "#D5DAE1"
@@ -54,6 +57,20 @@ class Links(Strict):
     sample: Text
     enquiry: Text
     purchase: Text
+    customise: str = field("", doc="Customisation request; default: the enquiry link.")
+
+
+class Tracking(Strict):
+    """Query parameters added to every web link in the PDF, so sales see which copy led where.
+
+    ``{slug}`` and ``{id}`` are replaced with the report's slug and publisher_id; each link
+    also says where it sits (``utm_content``); a personalised copy adds ``copy_param``.
+    """
+
+    utm_source: str = "sample-pdf"
+    utm_medium: str = "pdf"
+    utm_campaign: str = "{slug}"
+    copy_param: str = "copy"
 
 
 class Contact(Strict):
@@ -71,6 +88,9 @@ class Brand(Strict):
     logo_white: str = field("", doc="Logo variant for dark backgrounds (optional).")
     page_size: Literal["A4", "Letter"] = "A4"
     watermark: bool = True
+    chapter_start: Literal["new_page", "run_on"] = field(
+        "new_page", doc="new_page: a chapter opens a page; run_on: it follows the last when room is left.")
+    tracking: Tracking = field(factory=Tracking)
     fonts: Fonts
     colours: Colours
     links: Links
@@ -117,15 +137,101 @@ class Segmentation(TableSource):
     coverage: str | None = field(None, doc="CSV ``segment,country``: countries covered.")
 
 
+class Financials(Strict):
+    """A small financial table: ``rows`` maps a year to one value per column."""
+
+    unit: Text = field(doc="As printed in the header, e.g. 'USD billion'.")
+    columns: list[Text] = field(min_len=1)
+    rows: dict[int, list[float]] = field(min_len=1)
+    source: Text
+
+
+class Dated(Strict):
+    date: Annotated[str, Pattern(r"\d{4}(-\d{2})?", "a year or a month as YYYY-MM")]
+    text: Text
+
+
+class Swot(Strict):
+    strengths: list[Text] = field(min_len=1)
+    weaknesses: list[Text] = field(min_len=1)
+    opportunities: list[Text] = field(min_len=1)
+    threats: list[Text] = field(min_len=1)
+
+
+class ProfileDetail(Strict):
+    """A complete company profile, as the full report has one for every company."""
+
+    overview: Text
+    financials: Financials | None = None
+    products: list[Text] = field(factory=list)
+    developments: list[Dated] = field(factory=list)
+    swot: Swot | None = None
+
+
 class Profile(Strict):
     name: Text
     text: Text
+    detail: ProfileDetail | None = field(None, doc="Shown in full by a 'profile: NAME' block.")
 
 
 class Players(TableSource):
     """CSV columns: ``company,headquarters,focus,share_pct``."""
 
     profiles: list[Profile] = field(factory=list)
+    others: Text = field("Others", doc="Label of the rest of the market in the share chart.")
+
+
+class Deals(TableSource):
+    """CSV columns: ``date,company,event``: deals and launches, date as YYYY-MM."""
+
+
+class OutlineChapter(Strict):
+    """One chapter of the full report, and how much of it this sample shows."""
+
+    title: Text
+    pages: int = field(ge=1)
+    tables: int = field(0, ge=0)
+    figures: int = field(0, ge=0)
+    sample: Literal["full", "opening", "none"] = field(
+        doc="full: in this sample; opening: its opening only; none: full report only.")
+    sections: list[Text] = field(factory=list)
+
+
+class Analyst(Strict):
+    name: Text
+    title: Text
+    phone: Text
+    email: str = ""
+
+
+class Funnel(Strict):
+    title: Text
+    steps: list[Text] = field(min_len=2)
+
+
+class Breakdown(Strict):
+    by: Text
+    parts: dict[str, float] = field(min_len=2, doc="name -> share (%)")
+
+
+class Interviews(Strict):
+    total: int = field(ge=1)
+    breakdowns: list[Breakdown] = field(min_len=1)
+
+
+class Triangulation(Strict):
+    sources: list[Text] = field(min_len=2)
+    result: Text
+
+
+class Methodology(Strict):
+    """The data behind the methodology diagrams."""
+
+    illustrative: str | None = field(default=None, doc="Printed beside the diagrams when they are examples.")
+    bottom_up: Funnel | None = None
+    top_down: Funnel | None = None
+    triangulation: Triangulation | None = None
+    interviews: Interviews | None = None
 
 
 class Licence(Strict):
@@ -134,7 +240,8 @@ class Licence(Strict):
     description: Text
 
 
-BLOCK_KINDS = ("text", "figure", "table", "snapshot", "callout", "teaser", "profiles", "contact")
+BLOCK_KINDS = ("text", "figure", "table", "snapshot", "callout", "teaser", "profiles", "contact",
+               "outline", "diagram", "profile", "deals", "actions")
 
 
 class Callout(Strict):
@@ -153,6 +260,11 @@ class Block(Strict):
     teaser: str | None = None
     profiles: bool | None = None
     contact: bool | None = None
+    outline: bool | None = None
+    diagram: Literal["funnels", "triangulation", "interviews"] | None = None
+    profile: Text | None = None
+    deals: bool | None = None
+    actions: bool | None = None
 
     def validate(self) -> None:
         present = [k for k in BLOCK_KINDS if getattr(self, k) is not None]
@@ -231,6 +343,11 @@ class Report(Strict):
     market_size: MarketSize
     segments: list[Segmentation] = field(min_len=1)
     players: Players
+    deals: Deals | None = None
+    analyst: Analyst | None = None
+    chapter_start: Literal["new_page", "run_on"] | None = field(None, doc="Overrides the brand's.")
+    full_report: list[OutlineChapter] = field(factory=list, doc="The full report's chapters.")
+    methodology: Methodology = field(factory=lambda: Methodology())
     licences: list[Licence] = field(factory=list)
     full_report_adds: list[Text] = field(factory=list)
     charts: list[Chart] = field(factory=list)

@@ -18,14 +18,16 @@ from reportlab.platypus import Flowable
 
 from pacspdf.charts import VectorDrawing
 from pacspdf.charts.replay import VectorFlowable
+from pacspdf.content.brand import link_urls, tracked
 from pacspdf.content.load import Content
 from pacspdf.derive.model import Derived, template_context
-from pacspdf.document.cover import make_cover
+from pacspdf.document.backcover import counts_text, make_back_cover
+from pacspdf.document.cover import load_logo, make_cover
 from pacspdf.document.pages import PageDecor, ReportDocTemplate, layout_hints, seed_layout
 from pacspdf.document.story import Composer, key_figures
 from pacspdf.document.theme import Theme
 from pacspdf.errors import BuildError
-from pacspdf.templates.environment import TemplateRenderer, Where, make_env
+from pacspdf.templates.environment import TemplateRenderer, Where, fmt_number, make_env
 from pacspdf.write import write_atomic
 
 
@@ -77,6 +79,9 @@ def assemble(content: Content, derived: Derived, theme: Theme, drawings: dict[st
                             date=r.edition)
     decor.cover = make_cover(content, theme, key_figures(content, derived, renderer.env.filters["money"]),
                              cache_dir=logo_cache)
+    decor.cover_panel, decor.cover_link = cover_panel(content)
+    decor.back = make_back_cover(content, theme, load_logo(
+        content, theme, b.logo_white or b.logo, "logo_white" if b.logo_white else "logo", logo_cache))
     fontmap = dict(theme.fonts)
     composer = Composer(content, derived, theme, renderer,
                         lambda cid: VectorFlowable(drawings[cid], fontmap), doc.page_count)
@@ -85,6 +90,21 @@ def assemble(content: Content, derived: Derived, theme: Theme, drawings: dict[st
     if hints_path is not None:
         seed_layout(_read_json(hints_path), composer.lists, doc.page_count)
     return Assembly(content, doc, buffer, story, composer, hints_path)
+
+
+def cover_panel(content: Content) -> tuple[tuple[str, str, str], str]:
+    """What the cover tells an anonymous reader: the full report's size and price, where to
+    buy it and whom to call; and the tracked purchase link the panel opens."""
+    r, b = content.report, content.brand
+    purchase = link_urls(b, r.publisher_id)["purchase"]
+    headline = (counts_text(content) or r.title).capitalize()
+    if r.licences:
+        headline += f" · from {r.currency} {fmt_number(min(lic.price for lic in r.licences))}"
+    bare = purchase.removeprefix("https://").removeprefix("http://")
+    detail = f"Buy it at {bare}"
+    if r.analyst is not None:
+        detail += f" or call {r.analyst.name} on {r.analyst.phone}"
+    return ("THE FULL REPORT", headline, detail), tracked(purchase, b, r, "cover-panel")
 
 
 def _read_json(path: Path) -> dict[str, Any]:

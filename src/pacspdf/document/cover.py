@@ -12,7 +12,7 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 
-from pacspdf.content.brand import resolve_asset
+from pacspdf.content.brand import resolve_asset, tracked
 from pacspdf.content.load import Content
 from pacspdf.document.markup import escape
 from pacspdf.document.pages import ReportDocTemplate
@@ -150,7 +150,7 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         canv.setFont(f["bold"], 9.5)
         canv.drawCentredString(bx + badge_w / 2, by + 7.2, "FREE SAMPLE")
         # Title block.
-        canv.setFillColor(colors.HexColor(b.colours.accent))
+        canv.setFillColor(colors.HexColor(b.colours.highlight))
         canv.setFont(f["semibold"], 9)
         canv.drawString(left, h * 0.80, "MARKET RESEARCH REPORT")
         title.drawOn(canv, left, title_top - title_h)
@@ -187,7 +187,10 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         canv.rect(box.box_x, box.box_y, box.box_w, box.box_h, stroke=0, fill=1)
         canv.setFillColor(c["accent"])
         canv.rect(box.box_x, box.box_y, 3.2, box.box_h, stroke=0, fill=1)
-        draw_cover_block(canv, theme)
+        draw_cover_block(canv, theme, doc.decor.cover_panel)
+        if doc.decor.cover_link:
+            canv.linkURL(doc.decor.cover_link, (box.box_x, box.box_y, box.box_x + box.box_w,
+                                                box.box_y + box.box_h), relative=0, thickness=0)
         if highlights:
             _highlights(canv, theme, highlights, left, width, box.box_y - 58)
         # Publisher footer.
@@ -199,7 +202,8 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         site = b.links.website
         bare_site = site.removeprefix("https://").removeprefix("http://")
         canv.drawString(left, 40, f"{bare_site}  ·  {b.contact.email}")
-        canv.linkURL(site, (left, 36, left + 240, 62), relative=0, thickness=0)
+        canv.linkURL(tracked(site, b, r, "cover-website"), (left, 36, left + 240, 62), relative=0,
+                     thickness=0)
         if b.tagline:
             canv.drawRightString(left + width, 40, b.tagline)
         canv.restoreState()

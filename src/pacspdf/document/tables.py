@@ -35,8 +35,13 @@ def chart_input(chart: Chart, report: Report, derived: Derived, width: float) ->
         return spec, data
     if chart.data == "players":
         players = derived.players
-        data = ChartData(tuple(p.company for p in players),
-                         (Series(f"Share {report.base_year}", tuple(p.share for p in players)),), "%")
+        names = [p.company for p in players]
+        shares = [p.share for p in players]
+        rest = round(100.0 - sum(shares), 6)
+        if rest > 0.05:  # the rest of the market, so that the bars add up to 100 %
+            names.append(report.players.others)
+            shares.append(rest)
+        data = ChartData(tuple(names), (Series(f"Share {report.base_year}", tuple(shares)),), "%")
         return ChartSpec(chart.kind, width, chart.height, y_label="Share (%)", legend=False), data
     seg = _segment(derived, chart.data)
     if chart.kind == "donut":

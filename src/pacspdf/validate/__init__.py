@@ -31,8 +31,8 @@ from pacspdf.errors import ContentError, Problem
 from pacspdf.validate.brand import BrandChecks, resolve_asset
 from pacspdf.validate.names import NameChecks, countries
 from pacspdf.validate.numbers import NumberChecks
-from pacspdf.validate.references import ReferenceChecks
 from pacspdf.validate.report import line_map
+from pacspdf.validate.sales import SalesChecks
 from pacspdf.validate.statements import Statements
 from pacspdf.validate.templates import (
     TemplateChecker,
@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 
-class _Checker(NumberChecks, NameChecks, ReferenceChecks, BrandChecks):
+class _Checker(NumberChecks, NameChecks, SalesChecks, BrandChecks):
     """All checks of one report's content, collecting into one list of problems."""
 
 
@@ -75,7 +75,9 @@ def validate(content: Content) -> list[Problem]:
     checker.coverage()
     checker.players()
     checker.references()
+    checker.sales()
     checker.brand_files()
+    checker.brand_contrast()
     checker.illustrative()
     context = template_context(content, derive_plain(content)) if content.data.size else None
     env = environment(content.report.currency, content.report.unit)

@@ -364,7 +364,7 @@ class Composer:
             f"This free sample of *{r.title}* (report {r.code}, edition of {long_date(r.edition)}) "
             f"shows the structure, method and a selection of findings of the full report. "
             f"Figures marked **illustrative** are estimates and are labelled where they appear."), s("body")))
-        out.append(Paragraph(escape(b.contact.address), s("small")))
+        out.append(Paragraph(escape(b.contact.address), s("note")))
         out += [PageBreak(), Paragraph("Contents", s("h1"))]
         toc = EntryList("TOCEntry", self.theme.fonts["regular"], dotsMinLevel=0)
         toc.levelStyles = [s("toc0"), s("toc1")]

@@ -133,6 +133,8 @@ def _styles(f: dict[str, str], c: dict[str, colors.Color], hyphenation: Hyphenat
                                   hyphenationLang=as_hyphenator(hyphenation)),
         "label": ParagraphStyle("label", parent=base, fontName=f["semibold"], fontSize=7.4,
                                 leading=9, textColor=c["muted"], spaceAfter=1),
+        "note": ParagraphStyle("note", parent=base, fontSize=8, leading=11, textColor=c["muted"],
+                               leftIndent=indent),
         "meta": ParagraphStyle("meta", parent=base, fontName=f["semibold"], fontSize=7.4,
                                leading=9, textColor=c["muted"], spaceAfter=1, leftIndent=indent),
         "figure": ParagraphStyle("figure", parent=base, fontName=f["bold"], fontSize=15, leading=18,

@@ -322,6 +322,7 @@ NAMES = [
     ("김민준", "서울대학교병원"),
     ("محمد عبد الله", "مستشفى الملك فيصل التخصصي"),
     ("דוד כהן", "בית החולים הדסה"),
+    ("สมชาย ใจดี", "โรงพยาบาลจุฬาลงกรณ์"),
 ]
 
 
@@ -340,7 +341,7 @@ def cover_lines(pdf_bytes: bytes) -> list[str]:
 
 
 @pytest.mark.parametrize(("name", "company"), NAMES)
-def test_names_in_cjk_and_rtl_scripts_print_on_the_cover(base: Any, name: str, company: str) -> None:
+def test_names_in_cjk_rtl_and_thai_scripts_print_on_the_cover(base: Any, name: str, company: str) -> None:
     from pacspdf.personalise import Recipient, make_copy
 
     copy = make_copy(base, Recipient(name, company, "reader@example.org"), "ABC123", "2026-11-29")

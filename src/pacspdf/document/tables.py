@@ -42,7 +42,9 @@ def chart_input(chart: Chart, report: Report, derived: Derived, width: float) ->
             names.append(report.players.others)
             shares.append(rest)
         data = ChartData(tuple(names), (Series(f"Share {report.base_year}", tuple(shares)),), "%")
-        return ChartSpec(chart.kind, width, chart.height, y_label="Share (%)", legend=False), data
+        rest_name = report.players.others if rest > 0.05 else None
+        return ChartSpec(chart.kind, width, chart.height, y_label="Share (%)", legend=False,
+                         rest=rest_name), data
     seg = _segment(derived, chart.data)
     if chart.kind == "donut":
         years = chart.years or [report.base_year]

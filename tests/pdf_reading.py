@@ -598,3 +598,48 @@ def watermark_hits(pages: list[Page], word: str = "SAMPLE") -> list[str]:
             out.append(f"page {p.number}: {len(big)} characters at {big[0].size:.0f} pt: "
                        + "".join(c.text for c in big))
     return out
+
+
+def _luminance(rgb: tuple[float, float, float]) -> float:
+    def channel(v: float) -> float:
+        v /= 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def text_contrasts(path: Path, scale: float = 2.0,
+                   min_size: float = 0.0) -> list[tuple[int, str, float, float]]:
+    """(page, character, font size, contrast ratio) of every drawn character: its fill colour
+    (pdfium) against the colour most of its box shows once the glyph's own pixels are left out
+    (the rendered background: paper, a panel tint, a table header, a bar)."""
+    pdf = pypdfium2.PdfDocument(str(path))
+    out = []
+    r, g, b, a = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
+    for index in range(len(pdf)):
+        page = pdf[index]
+        image = page.render(scale=scale, rev_byteorder=True).to_numpy()[:, :, :3].astype(float)
+        height = page.get_height()
+        tp = page.get_textpage()
+        for i in range(tp.count_chars()):
+            ch = chr(pdfium_c.FPDFText_GetUnicode(tp.raw, i))
+            size = pdfium_c.FPDFText_GetFontSize(tp.raw, i)
+            if not ch.strip() or size < min_size or pdfium_c.FPDFText_IsGenerated(tp.raw, i) == 1:
+                continue
+            pdfium_c.FPDFText_GetFillColor(tp.raw, i, ctypes.byref(r), ctypes.byref(g), ctypes.byref(b),
+                                           ctypes.byref(a))
+            fg = (float(r.value), float(g.value), float(b.value))
+            x0, y0, x1, y1 = tp.get_charbox(i, loose=True)
+            box = image[int((height - y1) * scale):int((height - y0) * scale) + 1,
+                        int(x0 * scale):int(x1 * scale) + 1].reshape(-1, 3)
+            far = box[np.abs(box - np.array(fg)).max(axis=1) > 60]
+            if len(far) < 4:
+                continue
+            colours, counts = np.unique(far, axis=0, return_counts=True)
+            bg = tuple(float(v) for v in colours[counts.argmax()])
+            lf, lb = _luminance(fg), _luminance(bg)  # type: ignore[arg-type]
+            out.append((index + 1, ch, size, (max(lf, lb) + 0.05) / (min(lf, lb) + 0.05)))
+        tp.close()
+    pdf.close()
+    return out

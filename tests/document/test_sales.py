@@ -306,12 +306,14 @@ def test_check_reports_low_contrast_brand_colours(tmp_path: Path, content_copy: 
     brand = tmp_path / "assets" / "brand.yaml"
     text = brand.read_text(encoding="utf-8")
     text = re.sub(r'accent: "#[0-9A-Fa-f]{6}"', 'accent: "#E07A1F"', text)
-    text = text.replace('"#C96512"', '"#8DBFDF"')
+    text = text.replace('"#B45309"', '"#8DBFDF"')  # chart[2] (the accent was replaced above)
+    text = text.replace('"#2C75AD"', '"#2F80AE"')  # chart[1]: 4.36:1 to white labels
     brand.write_text(text, encoding="utf-8")
     _content, problems = check(folder)
     messages = [f"{p.field}: {p.message}" for p in problems if p.is_error]
     assert any(m.startswith("colours.accent:") and "3.01:1" in m and "4.5:1" in m for m in messages)
     assert any(m.startswith("colours.chart[2]:") and "1.97:1" in m for m in messages)
+    assert any(m.startswith("colours.chart[1]:") and "labels" in m and "4.36:1" in m for m in messages)
 
 
 # ---------------------------------------------------------------------------- personalised copies
@@ -427,3 +429,12 @@ def test_a_report_without_the_sales_extras_still_builds(tmp_path: Path, content_
     pages = lm.read(result.path)
     assert "Contents of the Full Report" not in " ".join(p.text for p in pages)
     assert "Buy the full report" in norm(pages[-1].text)
+
+
+def test_every_character_reads_at_wcag_aa_contrast_on_its_background(sample_pdf: Any) -> None:
+    """Measured on the rendered pages: each character's fill colour against the background
+    around it is at least 4.5:1 (3:1 for large text: 18 pt, or 14 pt bold)."""
+    low = [(page, ch, round(size, 1), round(value, 2))
+           for page, ch, size, value in lm.text_contrasts(sample_pdf.path)
+           if value < (3.0 if size >= 18 else 4.5)]
+    assert not low, f"{len(low)} characters under WCAG AA, e.g. {low[:8]}"

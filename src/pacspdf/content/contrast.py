@@ -70,4 +70,10 @@ def problems(colours: dict[str, object]) -> list[tuple[tuple[str | int, ...], st
         if value < GRAPHIC_MIN:
             out.append((("colours", "chart", i), f"chart colour {colour} has a contrast of {value:.2f}:1 "
                         f"against the white page; WCAG AA needs {GRAPHIC_MIN:.1f}:1 for graphics"))
+            continue
+        # Value labels sit inside bars and donut segments, in white or the text colour.
+        inside = max(ratio(WHITE, str(colour)), ratio(get("text"), str(colour)))
+        if inside < TEXT_MIN:
+            out.append((("colours", "chart", i), f"labels on chart colour {colour} reach a contrast of "
+                        f"only {inside:.2f}:1 in white or the text colour; WCAG AA needs {TEXT_MIN:.1f}:1"))
     return out

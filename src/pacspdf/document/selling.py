@@ -26,7 +26,7 @@ def teaser(c: Builder, text: str, path: tuple[Any, ...]) -> list[Flowable]:
     url = tracked(link_urls(b, r.publisher_id)["purchase"], b, r, f"teaser-{c.teasers}")
     title = Paragraph("Continued in the full report", c.s("boxtitle"))
     body = c.prose(text, path, "boxtext")
-    more = Paragraph(f"<font color='{b.colours.accent}'><b>Buy the full report →</b></font>",
+    more = Paragraph(f"<font color='{b.colours.accent}'><b>Buy the full report »</b></font>",
                      c.s("boxtext"))
     box = c.panel([title, *body, more], background=colors.white, border=t.colour["secondary"],
                      where=path)

@@ -249,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--catalogue-runs", type=int, default=None, help="catalogue rounds (default 5)")
     ap.add_argument("--copies", type=int, default=COPIES, help="personalised copies (default 1000)")
     ap.add_argument("--no-catalogue", action="store_true", help="skip the catalogue (the slowest part)")
+    ap.add_argument("--no-delivery", action="store_true",
+                    help="skip the delivery figures (benchmarks/delivery.py)")
     ap.add_argument("--inherit-env", action="store_true",
                     help="run children with this environment as is (no private bytecode cache)")
     ap.add_argument("--json", type=Path, default=REPO / "out" / "bench.json", help="where to write results")
@@ -264,12 +266,18 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="pacspdf-bench-"))
     try:
-        return _bench(tmp, runs, cat_runs, copies, args)
+        code = _bench(tmp, runs, cat_runs, copies, args)
     finally:
         if args.keep:
             print(f"kept {tmp}", file=sys.stderr)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+    if not args.no_delivery:  # delivery throughput, memory and duplicate window (benchmarks/delivery.py)
+        sys.stdout.flush()
+        delivery = subprocess.run([sys.executable, str(REPO / "benchmarks" / "delivery.py"),
+                                   *(["--quick"] if args.quick else [])], check=False)
+        code = code or delivery.returncode
+    return code
 
 
 def _bench(tmp: Path, runs: int, cat_runs: int, copies: int, args: argparse.Namespace) -> int:

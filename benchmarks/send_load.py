@@ -64,7 +64,9 @@ def serve(conn: Connection) -> None:
     controller = Loopback(Counter(), hostname="127.0.0.1", port=0)
     controller.start()
     conn.send(controller.port)
-    conn.recv()  # "stop"
+    while conn.recv() == "stats":  # until "stop"
+        with lock:
+            conn.send(dict(stats))
     controller.stop()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     conn.send({**stats, "cpu": usage.ru_utime + usage.ru_stime})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pacspdf.delivery.outbox import NewEntry, Outbox, State, message_id_for, new_copy_id
+from pacspdf.delivery.outbox import NewEntry, Outbox, OutboxError, State, message_id_for, new_copy_id
 from pacspdf.errors import UsageError
 
 
@@ -55,7 +55,7 @@ def test_states_move_through_sending_to_sent_with_attempts_counted(tmp_path: Pat
         assert (done.state, done.attempts, done.server_reply, done.reason) == (State.SENT, 2, "250 OK", "")
         assert done.prepared_at == "2026-01-02T03:04:05Z"  # the first attempt's date is kept
         assert done.sent_at is not None
-        with pytest.raises(ValueError, match="sent"):
+        with pytest.raises(OutboxError, match="sent"):
             ob.claim("k", "2026-01-02T03:04:05Z")
 
 
@@ -74,11 +74,21 @@ def test_counts_and_recent_problems(tmp_path: Path) -> None:
         assert [e.key for e in ob.pending()] == ["c"]
 
 
-def test_database_is_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
-    """The outbox uses WAL and synchronous=FULL, so each committed state survives a crash or power cut."""
-    with Outbox(tmp_path / "o.db") as ob:
+def test_database_is_in_wal_mode_and_commits_reach_the_wal_at_once(tmp_path: Path) -> None:
+    """WAL with synchronous=NORMAL: a commit is in the WAL file when it returns (a crash keeps it);
+    sync() (called after every state change but `sending`) then fsyncs it against power loss."""
+    db = tmp_path / "o.db"
+    with Outbox(db) as ob:
         assert ob._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert ob._db.execute("PRAGMA synchronous").fetchone()[0] == 2
+        assert ob._db.execute("PRAGMA synchronous").fetchone()[0] == 1
+        ob.record([entry("k")])
+        ob.claim("k", "2026-01-02T03:04:05Z")
+        ob.mark_sent("k", "250 OK")
+        # another connection, as after a crash of this one, sees the committed state
+        other = sqlite3.connect(db)
+        assert other.execute("SELECT state FROM outbox WHERE key = 'k'").fetchone()[0] == "sent"
+        other.close()
+        ob.sync()
 
 
 def test_a_second_sender_on_the_same_outbox_is_refused(tmp_path: Path) -> None:

@@ -139,14 +139,19 @@ def test_running_the_same_csv_again_sends_nothing(tmp_path: Path, server: Server
 
 def test_duplicate_rows_in_one_file_are_sent_once(tmp_path: Path, server: Server, binding: ReportBinding,
                                                   options: SendOptions) -> None:
-    """Two rows with the same enquiry_id (or the same email without one) produce one message."""
+    """Same enquiry_id and email, or the same email without an id: one message. Same id, another
+    email: reported as a conflict, not as "already sent"."""
     controller, handler = server
     header = ("name", "email", "company", "job_title", "country", "enquiry_id")
     path = write_csv(tmp_path / "e.csv", [(*PEOPLE[0], "E1"), (*PEOPLE[1], "E1"), (*PEOPLE[2], ""),
-                                          ("Chloé M.", "CHLOE@example.org", "", "", "", "")], header)
+                                          ("Chloé M.", "CHLOE@example.org", "", "", "", ""),
+                                          (*PEOPLE[0], "E1")], header)
     report = run(path, tmp_path / "o.db", smtp(controller.port), binding, options)
-    assert [r.outcome for r in report.results] == [Outcome.SENT, Outcome.ALREADY_SENT,
-                                                   Outcome.SENT, Outcome.ALREADY_SENT]
+    assert [r.outcome for r in report.results] == [Outcome.SENT, Outcome.CONFLICT, Outcome.SENT,
+                                                   Outcome.ALREADY_SENT, Outcome.ALREADY_SENT]
+    conflict = report.results[1]
+    assert "E1" in conflict.detail and "ana@example.com" in conflict.detail
+    assert conflict.email == "bo@example.com" and report.exit_code == 1
     assert sorted(a for r in handler.received for a in r.rcpt_tos) == ["ana@example.com",
                                                                          "chloe@example.org"]
 

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pacspdf.delivery.settings import TRANSPORTS
+
 DEFAULT_REPORT = Path("content/pacs")
 DEFAULT_DB = Path("out/pacspdf.db")
-TRANSPORTS = ("file", "smtp")
 
 
 def _lazy(name: str) -> Callable[[argparse.Namespace], int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import logging
 import re
@@ -12,7 +11,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -43,6 +42,7 @@ MULTILINE = frozenset({"message"})
 # Characters that change how text is displayed without being visible: bidirectional overrides
 # and isolates (a name could make an address look like another) and the BOM.
 _INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
+_SPACES = re.compile(" {2,}")
 _ENQUIRY_ID = re.compile(r"[!-~]+")  # visible ASCII, no spaces: it is a key, not prose
 
 
@@ -156,6 +156,14 @@ def normalise_email(value: str) -> str:
     return valid.ascii_email or valid.normalized
 
 
+def single_spaced(value: str) -> str:
+    """Runs of spaces as one: mail readers collapse them in a display name, so the data does too.
+
+    Everything else in a name (quotes, commas, ``=?``, angle brackets, any script) is kept as typed.
+    """
+    return _SPACES.sub(" ", value) if "  " in value else value
+
+
 def validate_row(values: dict[str, str], row: int, source: str = "") -> Row:
     """Validate one row's values (already stripped); report every problem of the row at once."""
     reasons = [r for name in COLUMNS if (r := check_field(name, values.get(name, ""))) is not None]
@@ -171,8 +179,10 @@ def validate_row(values: dict[str, str], row: int, source: str = "") -> Row:
         reasons.append("enquiry_id: use visible ASCII characters only, without spaces")
     if reasons:
         return RejectedRow(row, tuple(reasons), values, source)
-    return Enquiry(name=values["name"], email=email, company=values.get("company", ""),
-                   job_title=values.get("job_title", ""), country=values.get("country", ""),
+    return Enquiry(name=single_spaced(values["name"]), email=email,
+                   company=single_spaced(values.get("company", "")),
+                   job_title=single_spaced(values.get("job_title", "")),
+                   country=single_spaced(values.get("country", "")),
                    enquiry_id=enquiry_id, message=values.get("message", ""), row=row, source=source)
 
 
@@ -197,49 +207,72 @@ def _records(reader: _CsvReader) -> Iterator[tuple[int, list[str]]]:
 
 
 def read_enquiries(path: Path | str, display: str | None = None) -> EnquiryFile:
-    """Read an enquiries CSV.
+    """Read a whole enquiries CSV into memory (see :func:`iter_enquiries` for the streaming form).
 
     Raises :class:`UsageError` (one line naming the file and the column) when the file as a
     whole is unusable: missing, not UTF-8, no header, unknown or missing columns. Problems of
     single rows do not raise: those rows come back as :class:`RejectedRow` with their line.
     """
-    path = Path(path)
-    shown = display or str(path)
+    scan_enquiries(path, display)
+    return EnquiryFile(Path(path), list(iter_enquiries(path, display)))
+
+
+def scan_enquiries(path: Path | str, display: str | None = None) -> int:
+    """Check the whole file (encoding, header, CSV syntax) without keeping it; the number of rows.
+
+    The first of the two passes of a streamed batch: a file that is unusable anywhere stops the
+    run here, before anything is recorded or sent (nothing half-done).
+    """
+    return sum(1 for _row in _rows(Path(path), display or str(path), validate=False))
+
+
+def iter_enquiries(path: Path | str, display: str | None = None) -> Iterator[Row]:
+    """Each row of the file in order, validated, one at a time (memory does not grow with the file)."""
+    yield from (row for row in _rows(Path(path), display or str(path), validate=True) if row is not None)
+
+
+def _decoded_lines(fh: BinaryIO, shown: str) -> Iterator[str]:
+    """The file's lines as text (a leading BOM dropped); bad UTF-8 is a usage error naming its line."""
+    for number, raw in enumerate(fh, 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{shown}:{number}: not valid UTF-8 text (save the CSV as UTF-8)") from None
+        yield line[1:] if number == 1 and line.startswith("\ufeff") else line
+
+
+def _rows(path: Path, shown: str, *, validate: bool) -> Iterator[Row | None]:
     try:
-        raw = path.read_bytes()
+        fh = path.open("rb")
     except FileNotFoundError:
         raise UsageError(f"{shown}: file not found") from None
     except OSError as exc:
         raise UsageError(f"{shown}: cannot read file: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise UsageError(f"{shown}:{line}: not valid UTF-8 text (save the CSV as UTF-8)") from None
-    reader_obj = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records = _records(reader_obj)
-    try:
-        header_line, header = next(((n, r) for n, r in records if any(v.strip() for v in r)), (0, []))
-        if not header:
-            raise UsageError(f"{shown}: empty file; expected a header row with columns {EXPECTED}")
-        columns = [h.strip().lower() for h in header]
-        _check_header(columns, shown, header_line)
-        rows: list[Row] = []
-        for line, record in records:
-            if not any(v.strip() for v in record):
-                log.debug("%s:%d: blank row skipped", shown, line)
-                continue
-            if len(record) != len(columns):
-                values = dict(zip(columns, (v.strip() for v in record), strict=False))
-                rows.append(RejectedRow(line, (f"row has {len(record)} fields, the header has "
-                                               f"{len(columns)} (a missing or extra comma?)",),
-                                        values, shown))
-                continue
-            values = {c: v.strip() for c, v in zip(columns, record, strict=True)}
-            rows.append(validate_row(values, line, shown))
-    except csv.Error as exc:
-        raise UsageError(f"{shown}:{reader_obj.line_num}: not a readable CSV file ({exc})") from None
-    return EnquiryFile(path, rows)
+    with fh:
+        reader_obj = csv.reader(_decoded_lines(fh, shown), strict=True)
+        records = _records(reader_obj)
+        try:
+            header_line, header = next(((n, r) for n, r in records if any(v.strip() for v in r)), (0, []))
+            if not header:
+                raise UsageError(f"{shown}: empty file; expected a header row with columns {EXPECTED}")
+            columns = [h.strip().lower() for h in header]
+            _check_header(columns, shown, header_line)
+            for line, record in records:
+                if not any(v.strip() for v in record):
+                    continue
+                if not validate:
+                    yield None
+                elif len(record) != len(columns):
+                    values = dict(zip(columns, (v.strip() for v in record), strict=False))
+                    yield RejectedRow(line, (f"row has {len(record)} fields, the header has "
+                                             f"{len(columns)} (a missing or extra comma?)",), values, shown)
+                else:
+                    yield validate_row({c: v.strip() for c, v in zip(columns, record, strict=True)},
+                                       line, shown)
+        except csv.Error as exc:
+            raise UsageError(f"{shown}:{reader_obj.line_num}: not a readable CSV file ({exc})") from None
+        except OSError as exc:
+            raise UsageError(f"{shown}: cannot read file: {exc.strerror}") from None
 
 
 def _check_header(columns: list[str], shown: str, line: int) -> None:

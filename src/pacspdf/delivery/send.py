@@ -15,15 +15,17 @@ commit long, is the only place a duplicate can come from (see docs/delivery.md).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, TypedDict
 
 from pacspdf.delivery.enquiries import Enquiry, RejectedRow, Row
+from pacspdf.delivery.escape import visible
 from pacspdf.delivery.message import (
     DEFAULT_MAX_ATTACHMENT,
     MailContext,
@@ -31,8 +33,8 @@ from pacspdf.delivery.message import (
     MessageRejected,
     build_message,
 )
-from pacspdf.delivery.outbox import Entry, NewEntry, Outbox, State, message_id_for, now_utc
-from pacspdf.delivery.transport import DeliveryError, Transport
+from pacspdf.delivery.outbox import Entry, NewEntry, Outbox, OutboxError, State, message_id_for, now_utc
+from pacspdf.delivery.transport import DeliveryError, Transport, flush, sync_every
 from pacspdf.errors import PacspdfError
 
 log = logging.getLogger(__name__)
@@ -77,11 +79,24 @@ class RetryPolicy:
         return min(self.max_delay, self.first_delay * self.factor ** (failed_attempt - 1))
 
 
+def _never() -> str:
+    return ""
+
+
 @dataclass(frozen=True)
 class SendOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_attachment: int = DEFAULT_MAX_ATTACHMENT
     sleep: Callable[[float], None] = time.sleep
+    #: the circuit breaker: this many temporary failures in a row (tries, across messages) stop
+    #: the batch, leaving the rest queued; 8 is two messages' worth of the default retries.
+    breaker: int = 8
+    #: how hard to try recording "sent" after the server's 250 before stopping the batch
+    commit_retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=6, first_delay=0.25,
+                                                                          max_delay=4.0))
+    #: asked before each message: a non-empty answer (e.g. "interrupted by SIGINT") ends the batch
+    #: there, after the message in flight has been sent and recorded
+    stop: Callable[[], str] = _never
 
 
 class Outcome(StrEnum):
@@ -90,6 +105,8 @@ class Outcome(StrEnum):
     QUEUED = "queued"
     FAILED = "failed"
     REJECTED = "rejected"
+    CONFLICT = "conflict"
+    UNRECORDED = "sent, not recorded"
 
 
 OK_OUTCOMES = frozenset({Outcome.SENT, Outcome.ALREADY_SENT})
@@ -110,16 +127,29 @@ class RowResult:
 
 @dataclass
 class BatchReport:
+    """Counts per outcome, and each row's result unless ``keep`` is off (a long streamed batch)."""
+
     results: list[RowResult] = field(default_factory=list)
     stopped: str = ""          # why the run stopped early (rows left queued), if it did
+    keep: bool = True
+    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+
+    def add(self, result: RowResult) -> None:
+        self.counts[result.outcome] += 1
+        if self.keep:
+            self.results.append(result)
 
     def count(self, outcome: Outcome) -> int:
-        return sum(1 for r in self.results if r.outcome is outcome)
+        return self.counts[outcome]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
     @property
     def exit_code(self) -> int:
         """0 when every row is delivered (now or before), else 1."""
-        return 0 if all(r.outcome in OK_OUTCOMES for r in self.results) else 1
+        return 0 if all(n == 0 or o in OK_OUTCOMES for o, n in self.counts.items()) else 1
 
 
 Progress = Callable[[int, int, RowResult], None]
@@ -129,31 +159,70 @@ class _Stop(Exception):
     """No further message can go through this transport in this run."""
 
 
+class _Halt(Exception):
+    """No further message may be sent in this run at all (interrupted, breaker open, outbox failing)."""
+
+    def __init__(self, reason: str, result: RowResult | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.result = result
+
+
 # ---------------------------------------------------------------------------- public entry points
 
 
-def send_rows(rows: Sequence[Row], *, binding: ReportBinding, outbox: Outbox, transport: Transport,
-              options: SendOptions | None = None, progress: Progress | None = None) -> BatchReport:
-    """Send a batch of CSV rows for one report; rows already delivered are not sent again."""
+CHUNK = 500  # rows recorded per transaction before any of them is sent
+
+
+def send_rows(rows: Iterable[Row], *, binding: ReportBinding, outbox: Outbox, transport: Transport,
+              options: SendOptions | None = None, progress: Progress | None = None,
+              total: int | None = None, keep_results: bool = True) -> BatchReport:
+    """Send a batch of CSV rows for one report; rows already delivered are not sent again.
+
+    Rows are taken ``CHUNK`` at a time: each chunk is recorded (one committed transaction)
+    before any of its messages goes out, so memory stays flat however long the file is.
+    ``total`` is only for progress (default: ``len(rows)`` when it has one).
+    """
     options = options or SendOptions()
     ctx = binding.context
     slug = ctx.report.slug
+    if total is None:
+        total = len(rows) if isinstance(rows, Sized) else 0
     with outbox.locked():
-        recorded = outbox.record(_new_entry(row, ctx, transport.name) for row in rows)
         runner = _Runner(outbox, options, lambda _entry: binding, lambda _name: transport)
-        report = BatchReport()
-        total = len(rows)
-        for i, (row, (entry, _created)) in enumerate(zip(rows, recorded, strict=True), 1):
-            if isinstance(row, RejectedRow):
-                result = RowResult(row.where, row.email, Outcome.REJECTED, row.reason, entry.key)
-            else:
-                current = outbox.get(entry.key) or entry
-                result = runner.process(current, where=row.where, slug=slug)
-            report.results.append(result)
-            if progress:
-                progress(i, total, result)
+        report = BatchReport(keep=keep_results)
+        try:
+            for i, (row, entry) in enumerate(_recorded(rows, outbox, ctx, transport.name), 1):
+                result = _row_result(row, entry, runner, outbox, slug)
+                report.add(result)
+                if progress:
+                    progress(i, max(total, i), result)
+        finally:
+            runner.finish()
         report.stopped = runner.stopped_reason
         return report
+
+
+def _recorded(rows: Iterable[Row], outbox: Outbox, ctx: MailContext,
+              transport: str) -> Iterator[tuple[Row, Entry]]:
+    """Each row with its outbox entry, recording the rows a chunk at a time."""
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, CHUNK)):
+        recorded = outbox.record(_new_entry(row, ctx, transport) for row in chunk)
+        for row, (entry, _created) in zip(chunk, recorded, strict=True):
+            yield row, entry
+
+
+def _row_result(row: Row, entry: Entry, runner: _Runner, outbox: Outbox, slug: str) -> RowResult:
+    if isinstance(row, RejectedRow):
+        return RowResult(row.where, row.email, Outcome.REJECTED, row.reason, entry.key)
+    if entry.email.casefold() != row.email.casefold():
+        first = f" ({entry.where})" if entry.where else ""
+        return RowResult(row.where, row.email, Outcome.CONFLICT,
+                         f"enquiry_id {row.enquiry_id} is already recorded for {entry.email}"
+                         f"{first}; this row has another address, so it is not sent", entry.key)
+    current = outbox.get(entry.key) or entry
+    return runner.process(current, where=row.where, slug=slug)
 
 
 def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
@@ -165,11 +234,14 @@ def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
         pending = outbox.pending()
         runner = _Runner(outbox, options, bindings, transports)
         report = BatchReport()
-        for i, entry in enumerate(pending, 1):
-            result = runner.process(entry, where=entry.where, slug=entry.report_slug)
-            report.results.append(result)
-            if progress:
-                progress(i, len(pending), result)
+        try:
+            for i, entry in enumerate(pending, 1):
+                result = runner.process(entry, where=entry.where, slug=entry.report_slug)
+                report.add(result)
+                if progress:
+                    progress(i, len(pending), result)
+        finally:
+            runner.finish()
         report.stopped = runner.stopped_reason
         return report
 
@@ -218,10 +290,14 @@ class _Runner:
         self.bindings = bindings
         self.transports = transports
         self.stopped: dict[str, str] = {}   # transport name -> why it was given up in this run
+        self.halted = ""                     # why nothing more is sent in this run
+        self.temporary_run = 0               # temporary failures in a row (the circuit breaker)
+        self.skipped: list[tuple[str, str]] = []   # (key, reason) of rows left queued unattempted
+        self.unsynced: dict[str, int] = {}          # transport -> messages delivered, not yet synced
 
     @property
     def stopped_reason(self) -> str:
-        return "; ".join(self.stopped.values())
+        return "; ".join([self.halted] * bool(self.halted) + list(self.stopped.values()))
 
     def process(self, entry: Entry, *, where: str, slug: str) -> RowResult:
         def result(outcome: Outcome, detail: str, e: Entry = entry,
@@ -236,14 +312,55 @@ class _Runner:
         if entry.report_slug != slug:
             return result(Outcome.QUEUED, f"recorded for report {entry.report_slug!r}: "
                                           "run `pacspdf outbox retry`")
+        if not self.halted and (why := self.options.stop()):
+            self.halted = why
+        if self.halted:
+            return self._skip(entry, result, self.halted)
         if entry.transport in self.stopped:
-            return result(Outcome.QUEUED, f"not attempted: {self.stopped[entry.transport]}")
+            return self._skip(entry, result, self.stopped[entry.transport])
         try:
             return self._deliver(entry, result)
+        except _Halt as halt:
+            self.halted = halt.reason
+            if halt.result is not None:
+                return halt.result
+            latest = self.outbox.get(entry.key) or entry
+            return result(Outcome.QUEUED, f"{latest.reason} (run `pacspdf outbox retry` later)", latest)
         except _Stop as stop:
             self.stopped[entry.transport] = str(stop)
             latest = self.outbox.get(entry.key) or entry
             return result(Outcome.QUEUED, f"{latest.reason} (run `pacspdf outbox retry` later)", latest)
+
+    def _skip(self, entry: Entry, result: Callable[..., RowResult], why: str) -> RowResult:
+        """A row left queued because the run stopped; its reason is stored by :meth:`finish`."""
+        self.skipped.append((entry.key, f"not attempted: {why}"))
+        return result(Outcome.QUEUED, f"not attempted: {why}")
+
+    def sync(self) -> None:
+        """Make what the transports delivered durable, then the outbox records that say so."""
+        if not self.unsynced:
+            return
+        try:
+            for name in list(self.unsynced):
+                flush(self.transports(name))
+        except DeliveryError as exc:
+            raise OutboxError(exc.reason) from None
+        self.outbox.sync()
+        self.unsynced.clear()
+
+    def finish(self) -> None:
+        """Make everything durable; store why each row left queued was not attempted (one commit)."""
+        try:
+            self.sync()
+        except OutboxError as exc:
+            self.halted = self.halted or f"what was sent could not be made durable: {exc}"
+            log.warning("%s", exc)
+        if self.skipped:
+            try:
+                self.outbox.note_queued(self.skipped)
+            except OutboxError as exc:  # only a note; the rows are queued either way
+                log.warning("could not note why %d rows were not attempted: %s", len(self.skipped), exc)
+            self.skipped.clear()
 
     def _deliver(self, entry: Entry, result: Callable[..., RowResult]) -> RowResult:
         key = entry.key
@@ -253,7 +370,7 @@ class _Runner:
         resumed = entry.state is State.SENDING
         if resumed:
             log.warning("%s: a previous run stopped while sending this message; sending it again "
-                        "with the same Message-ID %s", entry.where, entry.message_id)
+                        "with the same Message-ID %s", visible(entry.where), entry.message_id)
         enquiry = enquiry_of(entry)
         prepared = entry.prepared_at or now_utc()
         try:
@@ -278,6 +395,8 @@ class _Runner:
             try:
                 receipt = transport.send(msg, sender=ctx.sender.addr_spec, recipient=enquiry.email)
             except DeliveryError as exc:
+                if exc.temporary:
+                    self.temporary_run += 1
                 if exc.fatal:
                     self.outbox.mark_queued(key, exc.reason)
                     raise _Stop(exc.reason) from None
@@ -285,9 +404,13 @@ class _Runner:
                     done = self.outbox.mark_failed(key, exc.reason)
                     return result(Outcome.FAILED, exc.reason, done, warnings)
                 self.outbox.mark_queued(key, exc.reason)
+                if self.temporary_run >= self.options.breaker > 0:
+                    raise _Halt(f"circuit breaker: {self.temporary_run} temporary failures in a row "
+                                f"(last: {exc.reason})") from None
                 if attempt < policy.attempts:
                     delay = policy.delay(attempt)
-                    log.info("%s: %s; trying again in %.3g s", entry.where, exc.reason, delay)
+                    log.info("%s: %s; trying again in %.3g s", visible(entry.where), visible(exc.reason),
+                             delay)
                     self.options.sleep(delay)
                     continue
                 if exc.connection:
@@ -295,9 +418,42 @@ class _Runner:
                 done = self.outbox.get(key) or entry
                 return result(Outcome.QUEUED, f"{exc.reason} (gave up for now after {attempt} tries; "
                                               "run `pacspdf outbox retry` later)", done, warnings)
-            done = self.outbox.mark_sent(key, receipt)   # first thing after the server's 250
+            except Exception as exc:  # a fault outside the transport's classification (a bug)
+                self.outbox.mark_queued(key, f"not confirmed: unexpected {type(exc).__name__} in the "
+                                             f"{transport.name} transport")
+                log.debug("unexpected transport error", exc_info=True)
+                raise _Halt(f"unexpected {type(exc).__name__} in the {transport.name} transport") from None
+            done = self._record_sent(entry, receipt, result)   # first thing after the server's 250
+            self.temporary_run = 0
             detail = f"{done.message_id} {receipt}"
             if resumed:
                 detail += " (resent after an interrupted run)"
             return result(Outcome.SENT, detail, done, warnings)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record_sent(self, entry: Entry, receipt: str, result: Callable[..., RowResult]) -> Entry:
+        """Commit ``sent``, retrying a failing write; if it never lands, stop before the next message.
+
+        The server's reply is kept here, in memory, across the retries. Nothing else is sent
+        while the last message is unrecorded.
+        """
+        policy = self.options.commit_retry
+        failure: OutboxError | None = None
+        transport = self.transports(entry.transport)
+        group = sync_every(transport)
+        for attempt in range(1, max(1, policy.attempts) + 1):
+            try:
+                done = self.outbox.mark_sent(entry.key, receipt, durable=not group)
+                if group:
+                    self.unsynced[entry.transport] = self.unsynced.get(entry.transport, 0) + 1
+                    if self.unsynced[entry.transport] >= group:
+                        self.sync()
+                return done
+            except OutboxError as exc:
+                failure = exc
+                if attempt < policy.attempts:
+                    self.options.sleep(policy.delay(attempt))
+        why = (f"the server accepted {entry.message_id} for {entry.email} ({receipt}) but the outbox "
+               f"could not record it ({failure}); stopped so that nothing else is sent. The row "
+               "stays 'sending' and the next run sends it again with the same Message-ID")
+        raise _Halt(why, result(Outcome.UNRECORDED, why))

@@ -10,6 +10,7 @@ Every failure becomes a :class:`DeliveryError` saying whether trying again can h
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import os
@@ -21,23 +22,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Literal, Protocol, TypedDict, TypeGuard, Unpack
+from typing import Protocol, TypedDict, TypeGuard, Unpack
 
 from pacspdf.delivery.message import as_bytes
+from pacspdf.delivery.settings import (
+    DEFAULT_PORTS,
+    DEFAULT_TIMEOUT,
+    ENV_HOST,
+    ENV_PASSWORD,
+    ENV_PORT,
+    ENV_SECURITY,
+    ENV_TIMEOUT,
+    ENV_USER,
+    SECURITY_CHOICES,
+    TRANSPORTS,
+    Security,
+)
 from pacspdf.errors import UsageError
 
 log = logging.getLogger(__name__)
-
-Security = Literal["none", "starttls", "ssl"]
-SECURITY_CHOICES: tuple[Security, ...] = ("none", "starttls", "ssl")
-DEFAULT_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "ssl": 465}
-from pacspdf.delivery.args import TRANSPORTS  # noqa: E402  (one definition, shared with the CLI)
-
-ENV_HOST = "PACSPDF_SMTP_HOST"
-ENV_PORT = "PACSPDF_SMTP_PORT"
-ENV_SECURITY = "PACSPDF_SMTP_SECURITY"
-ENV_USER = "PACSPDF_SMTP_USER"
-ENV_PASSWORD = "PACSPDF_SMTP_PASSWORD"
 
 
 class DeliveryError(Exception):
@@ -66,6 +69,18 @@ class Transport(Protocol):
     def describe(self) -> str: ...
 
 
+def flush(transport: Transport) -> None:
+    """Make what ``transport`` delivered so far durable (files); a no-op for a server."""
+    done = getattr(transport, "flush", None)
+    if done is not None:
+        done()
+
+
+def sync_every(transport: Transport) -> int:
+    """How many messages may be delivered before :func:`flush` (0: every message is durable at once)."""
+    return int(getattr(transport, "sync_every", 0))
+
+
 # ---------------------------------------------------------------------------- file
 
 
@@ -77,9 +92,13 @@ class FileTransport:
     """
 
     name = "file"
+    #: Sending the same message again rewrites the same file, so the files (and the outbox's
+    #: ``sent``) need only be made durable in groups: a power cut resends, never loses.
+    sync_every = 64
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
+        self._unsynced: list[Path] = []
 
     def path_for(self, msg: EmailMessage) -> Path:
         mid = str(msg["Message-ID"] or "").strip("<> ")
@@ -96,21 +115,35 @@ class FileTransport:
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(as_bytes(msg))
-                    fh.flush()
-                    os.fsync(fh.fileno())
                 os.replace(tmp, path)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
                 raise
-            _fsync_dir(self.directory)
         except OSError as exc:
             raise DeliveryError(f"cannot write {path}: {exc.strerror}", temporary=False,
                                 fatal=True) from None
+        self._unsynced.append(path)
         return str(path)
 
+    def flush(self) -> None:
+        """fsync every file written since the last flush, then the folder (the renames)."""
+        try:
+            for path in self._unsynced:
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        except OSError as exc:
+            raise DeliveryError(f"cannot make {self.directory} durable: {exc.strerror}", temporary=False,
+                                fatal=True) from None
+        if self._unsynced:
+            _fsync_dir(self.directory)
+        self._unsynced.clear()
+
     def close(self) -> None:
-        pass
+        self.flush()
 
     def describe(self) -> str:
         return f"file transport: {self.directory}"
@@ -137,7 +170,7 @@ class SmtpSettings:
     security: Security = "starttls"
     user: str = ""
     password: str = field(default="", repr=False)
-    timeout: float = 60.0
+    timeout: float = DEFAULT_TIMEOUT
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
     local_hostname: str | None = None
 
@@ -163,14 +196,29 @@ class SmtpSettings:
                 raise UsageError(f"environment: {ENV_PORT}={port_text!r} is not a port number")
         else:
             port = DEFAULT_PORTS[security]
+        for name in (ENV_HOST, ENV_USER, ENV_PASSWORD):
+            if any(0xD800 <= ord(c) <= 0xDFFF or ord(c) < 32 or ord(c) == 127 for c in env.get(name, "")):
+                # never quote the value: it may be a secret
+                raise UsageError(f"environment: {name} holds bytes that are not UTF-8 text, or a "
+                                 "control character")
         user = env.get(ENV_USER, "")
         password = env.get(ENV_PASSWORD, "")
         if bool(user) != bool(password):
             missing = ENV_PASSWORD if user else ENV_USER
             raise UsageError(f"environment: {missing} is not set (login needs both "
                              f"{ENV_USER} and {ENV_PASSWORD})")
+        timeout_text = env.get(ENV_TIMEOUT, "").strip()
+        timeout = DEFAULT_TIMEOUT
+        if timeout_text:
+            try:
+                timeout = float(timeout_text)
+            except ValueError:
+                timeout = -1.0
+            if not 0 < timeout <= 3600:  # also refuses nan and inf
+                raise UsageError(f"environment: {ENV_TIMEOUT}={timeout_text!r} is not a number of "
+                                 "seconds between 0 and 3600")
         settings = cls(host=host, port=port, security=security,
-                       user=user, password=password)
+                       user=user, password=password, timeout=timeout)
         if overrides:
             from dataclasses import replace
             settings = replace(settings, **overrides)
@@ -247,7 +295,7 @@ class SmtpTransport:
                 conn.starttls(context=self._context())
                 conn.ehlo()
             if s.user:
-                conn.login(s.user, s.password)
+                _login(conn, s.user, s.password)
         except DeliveryError:
             _abandon(conn)
             raise
@@ -291,6 +339,11 @@ class SmtpTransport:
         except smtplib.SMTPException as exc:  # e.g. "No suitable authentication method found."
             _abandon(conn)
             raise DeliveryError(f"{where}: {exc}", temporary=False, fatal=True, connection=True) from None
+        except (UnicodeError, ValueError) as exc:  # an unusable host name; never quote the text
+            _abandon(conn)
+            raise DeliveryError(f"cannot open a session with {where}: the settings cannot be encoded "
+                                f"({type(exc).__name__})", temporary=False, fatal=True,
+                                connection=True) from None
         log.debug("SMTP session open with %s", where)
         return conn
 
@@ -368,6 +421,36 @@ class SmtpTransport:
             self._conn.rset()
         except (smtplib.SMTPException, OSError):
             self._drop()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _login(conn: smtplib.SMTP, user: str, password: str) -> None:
+    """AUTH PLAIN (else LOGIN) with the credentials in UTF-8 (RFC 4954 and 6531).
+
+    ``smtplib.SMTP.login`` encodes them as ASCII, so a non-ASCII password crashed with a
+    UnicodeEncodeError quoting a character of it. Here nothing derived from the secret ever
+    reaches an exception message: failures carry only the server's reply code and text.
+    """
+    conn.ehlo_or_helo_if_needed()
+    if not conn.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("the server offers no login (no AUTH extension)")
+    methods = conn.esmtp_features.get("auth", "").upper().split()
+    u = user.encode("utf-8", "surrogateescape")
+    p = password.encode("utf-8", "surrogateescape")
+    if "PLAIN" in methods:
+        code, resp = conn.docmd("AUTH", "PLAIN " + _b64(b"\0" + u + b"\0" + p))
+    elif "LOGIN" in methods:
+        code, resp = conn.docmd("AUTH", "LOGIN " + _b64(u))
+        if code == 334:
+            code, resp = conn.docmd(_b64(p))
+    else:
+        raise smtplib.SMTPNotSupportedError(f"the server offers no login method pacspdf speaks "
+                                            f"(PLAIN or LOGIN; it offers {' '.join(methods) or 'none'})")
+    if code not in (235, 503):  # 503: already authenticated
+        raise smtplib.SMTPAuthenticationError(code, resp)
 
 
 def _abandon(conn: smtplib.SMTP | None) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 from pacspdf.errors import PacspdfError, UsageError
 
@@ -209,7 +209,9 @@ def _guarded(method: Callable[Concatenate[Outbox, _P], _R]) -> Callable[Concaten
         except sqlite3.Error as exc:
             raise OutboxError(f"{self.path}: {_explain(exc)}") from None
 
-    return run
+    # functools.wraps types its result as _Wrapped, which newer mypy will not match to the
+    # Concatenate signature it has; the wrapper has exactly the method's signature.
+    return cast(Callable[Concatenate[Outbox, _P], _R], run)
 
 
 def _private_file(path: Path) -> None:

@@ -211,7 +211,7 @@ def _guarded(method: Callable[Concatenate[Outbox, _P], _R]) -> Callable[Concaten
 
     # functools.wraps types its result as _Wrapped, which newer mypy will not match to the
     # Concatenate signature it has; the wrapper has exactly the method's signature.
-    return cast(Callable[Concatenate[Outbox, _P], _R], run)
+    return cast("Callable[Concatenate[Outbox, _P], _R]", run)
 
 
 def _private_file(path: Path) -> None:

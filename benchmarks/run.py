@@ -24,6 +24,7 @@ by the warm-up run) unless ``--inherit-env`` is given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -169,9 +170,40 @@ def inproc(work: Path, n: int, copies: int) -> dict[str, Any]:
     result["warm_build_s"] = statistics.median(result["warm_build_runs_s"])
     result["warm_stages_s"] = {k: statistics.median(r.timings[k] for r in warm) for k in warm[0].timings}
     result["pages"] = cold.pages
+    result["tagging"] = _tagging(folder, base_pdf, cache, n)
     result["charts"] = _chart_times(folder)
     result["personal"] = _personal(base_pdf, copies)
     return result
+
+
+def _tagging(folder: Path, out: Path, cache: Path, n: int) -> dict[str, Any]:
+    """Warm builds with and without tagging and the PDF/A pass, interleaved: the cost of issue 13.
+
+    "untagged" builds on ReportLab's plain Canvas: the flowables still ask to be tagged, but
+    nothing is written (no marked content, no structure tree, no XMP or output intent).
+    """
+    from unittest import mock
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    from pacspdf.build import build
+
+    layout: dict[str, list[float]] = {"tagged": [], "untagged": []}
+    whole: dict[str, list[float]] = {"tagged": [], "untagged": []}
+    for _ in range(max(n, 5)):
+        for kind in ("tagged", "untagged"):
+            with contextlib.ExitStack() as stack:
+                if kind == "untagged":
+                    stack.enter_context(mock.patch("pacspdf.document.pages.canvas_maker", lambda _a: Canvas))
+                res = build(folder, out.with_name(f"{kind}.pdf"), cache_dir=cache)
+            layout[kind].append(res.timings["layout"])
+            whole[kind].append(res.seconds)
+    med = {k: (statistics.median(layout[k]), statistics.median(whole[k])) for k in layout}
+    return {"layout_tagged_s": med["tagged"][0], "layout_untagged_s": med["untagged"][0],
+            "build_tagged_s": med["tagged"][1], "build_untagged_s": med["untagged"][1],
+            "layout_cost_pct": 100 * (med["tagged"][0] / med["untagged"][0] - 1),
+            "build_cost_pct": 100 * (med["tagged"][1] / med["untagged"][1] - 1),
+            "runs": {"layout_s": layout, "build_s": whole}}
 
 
 def _chart_times(folder: Path) -> dict[str, Any]:
@@ -490,6 +522,7 @@ def _targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         ("in-process build / import floor", ratios["in_process_build"], "<=", 0.3),
         ("pacspdf --help (s)", wp["help"]["median_s"], "<", 0.15),
         ("pacspdf check (s)", wp["check"]["median_s"], "<", 0.4),
+        ("tagging + PDF/A cost, warm build (%)", ip["tagging"]["build_cost_pct"], "<=", 15.0),
         ("personal copy median (ms)", pc["median_ms"], "<=", 5.0),
         ("personal copies per s", pc["copies_per_s"], ">=", 200.0),
         ("copy growth over base (KB)", pc["growth_bytes_max"] / 1024, "<=", 30.0),
@@ -539,6 +572,11 @@ def render(r: dict[str, Any]) -> str:
                      f"sum {sum(c['median'] for c in charts['render_s'].values()):.3f} s)")
         for cid, c in charts["render_s"].items():
             lines.append(f"    {cid:<24} {c['kind']:<12} {1000 * c['median']:7.1f} ms  ({c['ops']} ops)")
+    tg = ip["tagging"]
+    lines += ["", f"tagging + PDF/A, warm in-process build (median): {tg['build_tagged_s']:.3f} s tagged, "
+                  f"{tg['build_untagged_s']:.3f} s untagged ({tg['build_cost_pct']:+.1f} %); layout stage "
+                  f"{tg['layout_tagged_s']:.3f} s vs {tg['layout_untagged_s']:.3f} s "
+                  f"({tg['layout_cost_pct']:+.1f} %)"]
     pc = ip["personal"]
     lines += ["", f"personalised copy ({pc['copies']} copies): median {pc['median_ms']:.2f} ms, "
                   f"p95 {pc['p95_ms']:.2f} ms, {pc['copies_per_s']:.0f} copies/s, "

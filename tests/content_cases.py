@@ -227,7 +227,11 @@ CASES: list[Case] = [
                    "sections[1].blocks[0].text", 'unknown placeholder "2033" (did you mean "2032"?)'),
                  E(REPORT, 'get("Cloud-based PACS").share(report.forecast.end)', 0,
                    "sections[2].blocks[0].text",
-                   'cannot be filled in: no share of "Cloud-based PACS" for 2033'))),
+                   'cannot be filled in: no share of "Cloud-based PACS" for 2033'),
+                 E(REPORT, 'alt: "Two donut charts of market share by type', 0, "charts[1].alt",
+                   'cannot be filled in: no share of "Cloud-based PACS" for 2033'),
+                 E(REPORT, 'alt: "Two donut charts of market share by region', 0, "charts[4].alt",
+                   'cannot be filled in: no share of "North America" for 2033'))),
     case("placeholder-without-value",
          edit(REPORT, "pages_in_full_report: 182\n", "# pages_in_full_report deleted\n"),
          expect=W(REPORT, "{{ report.pages_in_full_report }}-page", 0, "sections[7].blocks[0].text",
@@ -458,6 +462,33 @@ CASES: list[Case] = [
          edit_after(REPORT, "- id: region-share", "years: [2024", "years: [2023"),
          expect=E(REPORT, "years: [2023", 13, "charts[4].years[0]",
                   "2023 is not a year of the segment:region data (2024–2032)", after="- id: region-share")),
+    # ---------------------------------------------------------------- alternative text
+    case("chart-without-alt",
+         replace_line(REPORT, '    alt: "Bar chart of the global', "    # no alternative text"),
+         expect=E(REPORT, "- id: market-size", 5, "charts[0].alt", "field required", after="charts:")),
+    case("chart-alt-placeholder",
+         replace_line(REPORT, '    alt: "Bar chart of the global', '    alt: "Figure 1"'),
+         expect=E(REPORT, 'alt: "Figure 1"', 5, "charts[0].alt",
+                  'alternative text "Figure 1" looks generated, not written: '
+                  "say what the chart shows")),
+    case("chart-alt-file-name",
+         replace_line(REPORT, '    alt: "Two donut charts of market share by type',
+                      '    alt: "type-share.png"'),
+         expect=E(REPORT, 'alt: "type-share.png"', 5, "charts[1].alt",
+                  'alternative text "type-share.png" looks generated, not written: '
+                  "say what the chart shows")),
+    case("chart-alt-repeats-title",
+         replace_line(REPORT, '    alt: "Stacked bars',
+                      '    alt: "{{ report.market }} market by type, {{ size.years[0] }}–'
+                      '{{ size.years[-1] }} (USD million)"'),
+         expect=E(REPORT, 'alt: "{{ report.market }} market by type', 5, "charts[2].alt",
+                  "alternative text repeats the title: say what the chart shows (the trend, the largest "
+                  "and smallest values)")),
+    case("chart-alt-too-short",
+         replace_line(REPORT, '    alt: "Grouped bars', '    alt: "Market by application."'),
+         expect=E(REPORT, 'alt: "Market by application."', 5, "charts[3].alt",
+                  "alternative text is too short (3 words) to say what the chart shows; write a sentence "
+                  "of at least 6 words")),
     # ---------------------------------------------------------------- templates
     case("unknown-attribute-placeholder",
          edit(REPORT, 'title: "{{ report.market }} market share by region',

@@ -1,15 +1,18 @@
-"""Shared PDF-reading helpers for tests: a built sample read back with pypdf and pypdfium2.
+"""Shared PDF-reading helpers for tests: a built sample read back with pypdf, pypdfium2 and pikepdf.
 
 ``Doc`` holds per-page text (pypdf) and text pages (pdfium); ``find``/``words`` give word
 boxes; the content-derived expectations (REPORT, BRAND, sections, numbered, provenance) come
 from the YAML and CSV files, never from the code that built the PDF. The ``doc`` fixture
-(tests/conftest.py) opens the session's sample once.
+(tests/conftest.py) opens the session's sample once. The tagged-PDF helpers at the end
+(``untagged_content``, ``reading_texts``, ``struct_elements``, ``pdfa_report``...) read the
+marked content and the structure tree.
 """
 
 from __future__ import annotations
 
 import csv
 import ctypes
+import io
 import itertools
 import re
 import shutil
@@ -643,3 +646,269 @@ def text_contrasts(path: Path, scale: float = 2.0,
         tp.close()
     pdf.close()
     return out
+
+# ------------------------------------------------------- tagged PDF (issue 13): marks, tree, validators
+# Two independent readers: pikepdf parses content streams (marked-content nesting, the structure
+# tree, forms drawn with Do) and pdfium reports each text object with its marks and text.
+
+PAINT_OPS = frozenset({"Tj", "TJ", "'", '"', "S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "sh", "BI",
+                       "Do"})
+
+
+@dataclass(frozen=True)
+class Untagged:
+    page: int
+    operator: str
+    where: str  # "page" or the form's resource name
+
+
+def structure_mcrs(pdf: Any) -> list[tuple[int, int]]:
+    """(page number, MCID) of every marked-content reference, in structure-tree order."""
+    page_numbers = {p.obj.objgen: i + 1 for i, p in enumerate(pdf.pages)}
+    out: list[tuple[int, int]] = []
+
+    def visit(node: Any, page: int | None) -> None:
+        import pikepdf
+
+        if isinstance(node, int):
+            assert page is not None, "MCID without a page"
+            out.append((page, node))
+            return
+        if isinstance(node, pikepdf.Array):
+            for kid in node:
+                visit(kid, page)
+            return
+        if not isinstance(node, pikepdf.Dictionary):
+            return
+        if "/Pg" in node:
+            page = page_numbers[node.Pg.objgen]
+        kind = node.get("/Type")
+        if kind == "/MCR":
+            out.append((page_numbers[node.Pg.objgen] if "/Pg" in node else page, int(node.MCID)))  # type: ignore[arg-type]
+        elif kind == "/OBJR":
+            return
+        elif "/K" in node:
+            visit(node.K, page)
+
+    root = pdf.Root.StructTreeRoot
+    visit(root.K, None)
+    return out
+
+
+def untagged_content(pdf: Any) -> list[Untagged]:
+    """Painting operators outside both marked content referenced from the tree and artifacts."""
+    import pikepdf
+
+    referenced = set(structure_mcrs(pdf))
+    problems: list[Untagged] = []
+
+    def walk(stream_owner: Any, resources: Any, page: int, where: str, inherited: bool) -> None:
+        stack: list[bool] = []  # per open sequence: does it make its content tagged?
+        for operands, op in pikepdf.parse_content_stream(stream_owner):
+            name = str(op)
+            if name in ("BDC", "BMC"):
+                tag = str(operands[0])
+                ok = tag == "/Artifact"
+                if name == "BDC" and not ok:
+                    props = operands[1]
+                    if isinstance(props, pikepdf.Name):
+                        props = resources.Properties[props]
+                    if "/MCID" in props and where == "page":
+                        ok = (page, int(props.MCID)) in referenced
+                stack.append(ok or (bool(stack) and stack[-1]))
+            elif name == "EMC":
+                stack.pop()
+            elif name in PAINT_OPS:
+                tagged = inherited or (bool(stack) and stack[-1])
+                if name == "Do":
+                    xobj = resources.XObject[operands[0]]
+                    if xobj.Subtype == "/Form":
+                        walk(xobj, xobj.get("/Resources", resources), page, str(operands[0]), tagged)
+                        continue
+                if not tagged:
+                    problems.append(Untagged(page, name, where))
+        if stack:
+            problems.append(Untagged(page, "unbalanced BDC/EMC", where))
+
+    for i, page in enumerate(pdf.pages):
+        walk(page.obj, page.obj.get("/Resources", pikepdf.Dictionary()), i + 1, "page", False)
+    return problems
+
+
+def text_objects(data: bytes) -> Iterator[tuple[int, str, int | None, str]]:
+    """(page, mark name, MCID or None, text) of every text object, in content order (pdfium)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    doc = pdfium.PdfDocument(io.BytesIO(data))
+    try:
+        for index in range(len(doc)):
+            page = doc[index]
+            textpage = page.get_textpage()
+            yield from _objects(raw, page.raw, textpage.raw, index + 1, None, None, top=True)
+    finally:
+        doc.close()
+
+
+def _objects(raw: Any, parent: Any, textpage: Any, page: int, mark: str | None, mcid: int | None,
+             top: bool) -> Iterator[tuple[int, str, int | None, str]]:
+    count = raw.FPDFPage_CountObjects(parent) if top else raw.FPDFFormObj_CountObjects(parent)
+    for i in range(count):
+        obj = raw.FPDFPage_GetObject(parent, i) if top else raw.FPDFFormObj_GetObject(parent, i)
+        name, number = mark, mcid
+        for m in range(raw.FPDFPageObj_CountMarks(obj)):
+            handle = raw.FPDFPageObj_GetMark(obj, m)
+            size = ctypes.c_ulong()
+            raw.FPDFPageObjMark_GetName(handle, None, 0, ctypes.byref(size))
+            buf = (ctypes.c_ushort * (size.value // 2 + 1))()
+            raw.FPDFPageObjMark_GetName(handle, buf, size, ctypes.byref(size))
+            this = bytes(buf).decode("utf-16-le").split("\0", 1)[0]
+            value = ctypes.c_int()
+            if name == "Artifact":
+                break
+            if this == "Artifact":
+                name, number = "Artifact", None
+            elif raw.FPDFPageObjMark_GetParamIntValue(handle, b"MCID", ctypes.byref(value)):
+                name, number = this, value.value
+        kind = raw.FPDFPageObj_GetType(obj)
+        if kind == raw.FPDF_PAGEOBJ_TEXT:
+            size = raw.FPDFTextObj_GetText(obj, textpage, None, 0)  # bytes, with the final NUL
+            buffer = (ctypes.c_ushort * (size // 2))()
+            size = raw.FPDFTextObj_GetText(obj, textpage, buffer, size)
+            yield page, name or "", number, bytes(buffer)[: max(0, size - 2)].decode("utf-16-le", "replace")
+        elif kind == raw.FPDF_PAGEOBJ_FORM:
+            yield from _objects(raw, obj, textpage, page, name, number, top=False)
+
+
+def _norm(s: str) -> str:
+    return "".join(s.split())
+
+
+def reading_texts(data: bytes) -> tuple[str, str]:
+    """(text of the structure tree in order, text of the pages without artifacts), whitespace removed."""
+    import pikepdf
+
+    by_mcr: dict[tuple[int, int], list[str]] = {}
+    page_text: list[str] = []
+    for page, name, mcid, text in text_objects(data):
+        if name == "Artifact":
+            continue
+        page_text.append(text)
+        if mcid is not None:
+            by_mcr.setdefault((page, mcid), []).append(text)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        order = structure_mcrs(pdf)
+    tree_text = "".join("".join(by_mcr.get(m, [])) for m in order)
+    return _norm(tree_text), _norm("".join(page_text))
+
+
+def pdfa_report(data: bytes, flavour: str = "2b") -> Any:
+    import pikepdf.pdfa
+
+    return pikepdf.pdfa.validate_written(io.BytesIO(data), flavour)
+
+
+# pikepdf.pdfa (10.x) is an allowlist validator: it approves no pdfuaid property and no
+# PDF/A extension schema, which PDF/UA-1 (pdfuaid:part) and PDF/A-2 (a schema for it)
+# require together. These findings, and only these, are its refusal of the UA claim.
+UA_CLAIM_FINDINGS = frozenset({
+    "XMP property pdfuaid:part is not permitted",
+    "XMP property pdfaExtension:schemas is not permitted",
+    "XMP namespace pdfaExtension=http://www.aiim.org/pdfa/ns/extension/ is not permitted",
+    "XMP namespace pdfaSchema=http://www.aiim.org/pdfa/ns/schema# is not permitted",
+    "XMP namespace pdfaProperty=http://www.aiim.org/pdfa/ns/property# is not permitted",
+})
+
+
+def without_ua_claim(data: bytes) -> bytes:
+    """The same file with the PDF/UA identification blanked out of its XMP (same length,
+    so every offset stays valid): what pikepdf.pdfa can judge on everything else."""
+    import re
+
+    def blank(m: re.Match[bytes]) -> bytes:
+        return b" " * len(m.group(0))
+
+    out = re.sub(rb"<pdfuaid:part>\d</pdfuaid:part>", blank, data)
+    out = re.sub(rb"<pdfaExtension:schemas>.*?</pdfaExtension:schemas>", blank, out, flags=re.S)
+    out = re.sub(rb'xmlns:pdfa(Extension|Schema|Property)="[^"]*"', blank, out)
+    if out == data:
+        raise ValueError("no PDF/UA claim found in the XMP")
+    return out
+
+
+def pdfua_findings(data: bytes) -> list[Any]:
+    """Every finding of the ``pdfua`` package's rules, and every rule it could not run."""
+    import tempfile
+    from pathlib import Path
+
+    import pdfua
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ua.pdf"
+        path.write_bytes(data)
+        report = pdfua.validate(str(path))
+        out: list[Any] = list(report.findings)
+        out += [(o.rule_id, o.skipped_reason) for o in report.outcomes if o.skipped_reason]
+    return out
+
+
+def struct_elements(pdf: Any) -> list[Any]:
+    """Every structure element, in tree order (pikepdf dictionaries)."""
+    import pikepdf
+
+    out: list[Any] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, pikepdf.Array):
+            for kid in node:
+                visit(kid)
+        elif isinstance(node, pikepdf.Dictionary) and node.get("/Type") == "/StructElem":
+            out.append(node)
+            if "/K" in node:
+                visit(node.K)
+
+    visit(pdf.Root.StructTreeRoot.K)
+    return out
+
+
+def kids(element: Any) -> list[Any]:
+    import pikepdf
+
+    k = element.get("/K")
+    return [] if k is None else list(k) if isinstance(k, pikepdf.Array) else [k]
+
+
+def mcr_texts(data: bytes) -> dict[tuple[int, int], str]:
+    """The text of each (page, MCID) marked-content sequence (pdfium)."""
+    texts: dict[tuple[int, int], list[str]] = {}
+    for page, name, mcid, text in text_objects(data):
+        if mcid is not None and name != "Artifact":
+            texts.setdefault((page, mcid), []).append(text)
+    return {k: "".join(v) for k, v in texts.items()}
+
+
+def element_text(texts: dict[tuple[int, int], str] | bytes, pdf: Any, element: Any) -> str:
+    """The text of one element's marked content, in order, whitespace removed.
+
+    ``texts`` is :func:`mcr_texts` of the file (or the file's bytes, read once here)."""
+    import pikepdf
+
+    if isinstance(texts, bytes):
+        texts = mcr_texts(texts)
+    page_numbers = {p.obj.objgen: i + 1 for i, p in enumerate(pdf.pages)}
+    out: list[str] = []
+
+    def visit(node: Any, page: int | None) -> None:
+        if isinstance(node, int):
+            out.append(texts.get((page or 0, node), ""))
+        elif isinstance(node, pikepdf.Dictionary):
+            if "/Pg" in node:
+                page = page_numbers[node.Pg.objgen]
+            if node.get("/Type") == "/MCR":
+                out.append(texts.get((page or 0, int(node.MCID)), ""))
+            elif "/K" in node and node.get("/Type") != "/OBJR":
+                for kid in kids(node):
+                    visit(kid, page)
+
+    visit(element, None)
+    return _norm("".join(out))

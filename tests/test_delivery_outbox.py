@@ -69,7 +69,7 @@ def test_counts_and_recent_problems(tmp_path: Path) -> None:
         ob.mark_failed("b", "550 no such user")
         counts = ob.counts()
         assert counts == {State.QUEUED: 1, State.SENDING: 0, State.SENT: 1, State.FAILED: 1,
-                          State.REJECTED: 1}
+                          State.REJECTED: 1, State.UNCONFIRMED: 0, State.REFUSED: 0}
         assert [e.key for e in ob.recent([State.FAILED, State.REJECTED])] == ["b", "r"]
         assert [e.key for e in ob.pending()] == ["c"]
 

@@ -33,7 +33,7 @@ PENDING_UP = {
 }
 #: Cycles inside delivery/ (issue 10 leaves delivery/ to issue 9; fixed after the merge).
 PENDING_CYCLES = {
-    frozenset({"pacspdf.delivery.args", "pacspdf.delivery.commands"}),  # smaller since issue 9's merge
+    frozenset({"pacspdf.delivery.args", "pacspdf.delivery.commands"}),  # send/transport left it (issue 9)
 }
 
 

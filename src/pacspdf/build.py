@@ -44,8 +44,11 @@ def default_output(content: Content, out_dir: Path = DEFAULT_OUT) -> Path:
 
 def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
           cache_dir: Path | None = CACHE_DIR,
-          progress: Callable[[str], None] | None = None) -> BuildResult:
+          progress: Callable[[str], None] | None = None, pdfa: str | None = None) -> BuildResult:
     """Build the sample PDF of the report in ``folder``; raise ContentError on bad content.
+
+    The PDF is tagged (PDF/UA-1) and archival as ``pdfa`` says ("2b", "3b" or "none"); None
+    takes the brand's ``pdfa`` (default "2b").
 
     One line per stage; each stage's modules are imported only when it runs, so bad content
     fails before pandas, matplotlib or ReportLab load.
@@ -64,7 +67,8 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
     clock.step("charts")
     from pacspdf.document.assemble import assemble
 
-    assembly = assemble(content, derived, theme, drawings, _sub(cache_dir, "logo"), _sub(cache_dir, "layout"))
+    assembly = assemble(content, derived, theme, drawings, _sub(cache_dir, "logo"), _sub(cache_dir, "layout"),
+                        pdfa=pdfa)
     clock.step("compose")
     pdf, passes = assembly.lay_out()
     clock.step("layout")

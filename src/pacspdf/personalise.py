@@ -185,6 +185,35 @@ def clean(text: str, limit: int = 120) -> str:
     return " ".join(text.split())[:limit]
 
 
+# Scripts whose text names its language, and scripts shared by many languages (BCP 47
+# "und-<Script>": language undetermined, script known). Latin text keeps the document's
+# language: nothing in a name says which Latin-script language it is.
+_SCRIPT_LANG = {"GREEK": "el", "HEBREW": "he", "ARMENIAN": "hy", "GEORGIAN": "ka", "THAI": "th",
+                "HANGUL": "ko", "HIRAGANA": "ja", "KATAKANA": "ja", "CYRILLIC": "und-Cyrl",
+                "ARABIC": "und-Arab", "CJK": "und-Hani", "DEVANAGARI": "und-Deva"}
+
+
+def span_lang(text: str) -> str | None:
+    """The BCP 47 tag for a span such as a person's name, or None for the document's own."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if ch.isalpha():
+            lang = _SCRIPT_LANG.get(unicodedata.name(ch, "").split(" ", 1)[0])
+            if lang:
+                counts[lang] = counts.get(lang, 0) + 1
+    if not counts:
+        return None
+    if "ja" in counts:  # kana marks Japanese even among Han characters
+        return "ja"
+    return max(sorted(counts), key=lambda k: counts[k])
+
+
+def marked_span(op: str, lang: str | None) -> str:
+    """Content-stream ``op`` inside a ``/Span`` that carries ``/Lang``. It has no MCID: the span
+    belongs to the marked content that draws the form (the cover's personal P)."""
+    return f"/Span <</Lang {_pdf_string(lang)}>> BDC {op} EMC" if lang else op
+
+
 def _pdf_string(text: str) -> str:
     """A PDF text string (UTF-16BE hex when not plain ASCII)."""
     if all(32 <= ord(c) < 127 for c in text):
@@ -235,7 +264,8 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
     detail_text = _fit(regular, detail, c["detail_size"], c["detail_size"], c["width"])[0]
     cover_ops = [_text_op("PP1", bold, c["label"], c["label_size"], c["x"], c["label_y"], c["label_rgb"])]
     for line, y in zip(lines, name_ys, strict=False):
-        cover_ops.append(_runs_op(line, names, heads, who_size, c["x"], y, c["name_rgb"]))
+        cover_ops.append(marked_span(_runs_op(line, names, heads, who_size, c["x"], y, c["name_rgb"]),
+                                     span_lang(who)))
     cover_ops.append(_text_op("PP2", regular, detail_text, c["detail_size"], c["x"],
                               c["detail_two_y"] if len(lines) > 1 else c["detail_y"], c["detail_rgb"]))
     f = lay["footer"]

@@ -75,6 +75,27 @@ def test_build_prints_path_pages_size_and_time(content_copy: Callable[..., Path]
     assert Path("out/pacs-sample.pdf").is_file()
 
 
+@pytest.mark.slow
+def test_build_pdfa_switch_and_brand_default(content_copy: Callable[..., Path],
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """--pdfa none drops the PDF/A claim; without it the brand's pdfa (here 3b) is used; a wrong
+    value is a usage error."""
+    folder = content_copy()
+    monkeypatch.chdir(folder.parent.parent)
+    assert cli.main(["build", "content/pacs", "-q", "--pdfa", "none", "-o", "out/none.pdf"]) == 0
+    assert b"pdfaid:part" not in Path("out/none.pdf").read_bytes()
+    brand = Path("assets/brand.yaml")
+    text = re.sub(r"(?m)^pdfa:.*\n", "", brand.read_text(encoding="utf-8"))
+    brand.write_text(text + "\npdfa: 3b\n", encoding="utf-8")
+    assert cli.main(["build", "content/pacs", "-q", "-o", "out/3b.pdf"]) == 0
+    assert b"<pdfaid:part>3</pdfaid:part>" in Path("out/3b.pdf").read_bytes()
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["build", "content/pacs", "--pdfa", "1b"])
+    assert exc.value.code == 2
+    capsys.readouterr()
+
+
 def test_python_dash_m_matches_the_entry_point() -> None:
     """`python -m pacspdf --version` runs the same program as the console script."""
     done = subprocess.run([sys.executable, "-m", "pacspdf", "--version"], capture_output=True, text=True,

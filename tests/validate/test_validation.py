@@ -320,3 +320,21 @@ def test_fast_path_renders_like_jinja(pacs: Content) -> None:
         assert fast == env.from_string(f.text).render(context), f.path
         evaluated += 1
     assert evaluated >= 10
+
+
+@pytest.mark.parametrize("alt", ["", "   ", "Chart", "chart 3", "Figure 2:", "Bar chart", "stacked_bar",
+                                 "market-size", "TODO", "alt text", "image.png", "Lorem ipsum dolor",
+                                 "Global market size, 2024–2032", "Rising bars."])
+def test_alt_texts_a_tool_would_write_are_refused(alt: str) -> None:
+    """Empty, placeholder, id, kind, file name, the title again, or a few words: all refused."""
+    from pacspdf.validate.alt import alt_problem
+
+    assert alt_problem(alt, "Global market size, 2024–2032", "market-size", "stacked_bar") is not None
+
+
+def test_a_written_alt_text_passes() -> None:
+    """A sentence saying what the chart shows is accepted, templates included."""
+    from pacspdf.validate.alt import alt_problem
+
+    alt = "Bars rise every year from {{ size.at(2024) | money }} to {{ size.at(2032) | money }}."
+    assert alt_problem(alt, "Global market size, 2024–2032", "market-size", "bar") is None

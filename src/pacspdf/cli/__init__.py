@@ -55,7 +55,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from pacspdf.build import build
 
     try:
-        result = build(Path(args.report or DEFAULT_REPORT), Path(args.output) if args.output else None)
+        result = build(Path(args.report or DEFAULT_REPORT), Path(args.output) if args.output else None,
+                       pdfa=args.pdfa)
     except ContentError as exc:
         _print_problems(exc.problems)
         print(f"{_summary(exc.problems)}; no PDF written", file=sys.stderr)
@@ -78,6 +79,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help=f"content folder (default: {DEFAULT_REPORT}; with --all: {CATALOGUE_ROOT})")
     p.add_argument("-o", "--output", help="PDF path (default: out/<slug>-sample.pdf)")
     p.add_argument("-q", "--quiet", action="store_true", help="do not list content warnings")
+    p.add_argument("--pdfa", choices=("2b", "3b", "none"), default=None,
+                   help="PDF/A conformance (default: the brand's pdfa, else 2b)")
     p.add_argument("--all", action="store_true",
                    help="build every report folder under REPORT (default: content/) in parallel")
     p.add_argument("-j", "--jobs", type=int, default=0, help="worker processes for --all (default: cores)")
@@ -93,6 +96,9 @@ def make_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_parsers(sub)
+    from pacspdf.cli.web import add_parsers as add_web_parsers
+
+    add_web_parsers(sub)
     return parser
 
 

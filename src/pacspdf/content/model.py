@@ -91,6 +91,8 @@ class Brand(Strict):
     chapter_start: Literal["new_page", "run_on"] = field(
         "new_page", doc="new_page: a chapter opens a page; run_on: it follows the last when room is left.")
     tracking: Tracking = field(factory=Tracking)
+    pdfa: Literal["2b", "3b", "none"] = field(
+        "2b", doc="PDF/A conformance the sample declares and meets: 2b (default), 3b or none.")
     fonts: Fonts
     colours: Colours
     links: Links
@@ -300,6 +302,9 @@ class Chart(Strict):
     kind: ChartKind
     data: DataRef = field(doc="market_size | segment:<id> | players")
     title: Text = field(doc="Caption after 'Figure N:'.")
+    alt: Text = field(doc="Alternative text read by screen readers instead of the chart: what it "
+                          "shows (the trend, the largest and smallest values) in a sentence or two, "
+                          "not the title.")
     years: list[Year] = field(factory=list, doc="Years shown (donut: one).")
     callout: Literal["cagr"] | None = None
     height: float = field(230.0, ge=100, le=600, doc="Height in points.")

@@ -185,7 +185,8 @@ def show_outbox(db: Path, out: TextIO, limit: int = 10) -> int:
     """
     with Outbox(db, readonly=True) as outbox:
         counts = outbox.counts()
-        problems = outbox.recent((State.FAILED, State.REJECTED, State.QUEUED, State.SENDING), limit)
+        problems = outbox.recent((State.FAILED, State.REJECTED, State.REFUSED, State.QUEUED, State.SENDING),
+                                  limit)
     note = "" if is_writable(db) else " (read-only: `send` and `outbox retry` cannot record here)"
     print(f"{visible(db)}: {sum(counts.values())} enquiries{note}", file=out)
     for state in State:

@@ -3,7 +3,9 @@
 One row per idempotency key (UNIQUE): the enquiry's ``enquiry_id``, else its email and the
 report. A row moves ``queued -> sending -> sent``; a temporary failure puts it back to
 ``queued`` with the reason; a permanent one ends it as ``failed``; a row that cannot be
-sent at all is ``rejected``. Each state change is its own committed transaction in WAL
+sent at all is ``rejected``. A request from the web intake starts ``unconfirmed`` and
+becomes ``queued`` only when its confirmation link is followed; one turned away is
+``refused``. Each state change is its own committed transaction in WAL
 mode, written at once (``synchronous=NORMAL``: a crash or SIGKILL cannot lose it) and, but
 for ``sending``, fsynced straight after (:meth:`Outbox.sync`: a power cut cannot either), so
 after any failure the file says what was done.
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar, cast
+from typing import Concatenate, ParamSpec, TypeVar
 
 from pacspdf.errors import PacspdfError, UsageError
 
@@ -37,7 +39,7 @@ except ImportError:  # pragma: no cover - not POSIX
 log = logging.getLogger(__name__)
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the web intake's states, unconfirmed and refused
 _CHECKPOINT_BYTES = 4 * 1024 * 1024  # fold the WAL into the database once it is this large
 
 
@@ -47,6 +49,8 @@ class State(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     REJECTED = "rejected"
+    UNCONFIRMED = "unconfirmed"  # a web request waiting for its confirmation click
+    REFUSED = "refused"          # a web request turned away (limits, honeypot, ...), with the reason
 
 
 PENDING = (State.QUEUED, State.SENDING)
@@ -209,9 +213,7 @@ def _guarded(method: Callable[Concatenate[Outbox, _P], _R]) -> Callable[Concaten
         except sqlite3.Error as exc:
             raise OutboxError(f"{self.path}: {_explain(exc)}") from None
 
-    # functools.wraps types its result as _Wrapped, which newer mypy will not match to the
-    # Concatenate signature it has; the wrapper has exactly the method's signature.
-    return cast("Callable[Concatenate[Outbox, _P], _R]", run)
+    return run  # type: ignore[return-value]  # wraps() returns _Wrapped, called just like `method`
 
 
 def _private_file(path: Path) -> None:
@@ -281,6 +283,9 @@ class Outbox:
                                       " AND name = 'outbox'").fetchall()
             if exists:
                 self._check_columns()  # before writing anything into a file that is not ours
+            if version == 1 and exists:  # schema 1 -> 2: the web states join the state CHECK
+                _migrate_v1(self._db)
+                version = SCHEMA_VERSION
             if version < SCHEMA_VERSION:  # a new file; an existing outbox is opened without a write
                 self._db.executescript(_SCHEMA)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -482,6 +487,28 @@ class Outbox:
                 raise OutboxError(f"{self.path}: {_explain(exc)}") from None
 
     @_guarded
+    def confirm(self, key: str) -> Entry | None:
+        """An ``unconfirmed`` entry becomes ``queued`` with its copy ID; None if it was not unconfirmed.
+
+        The one conditional UPDATE is what makes a confirmation link single-use.
+        """
+        cur = self._db.execute("UPDATE outbox SET state = 'queued', copy_id = ?, updated_at = ?"
+                               " WHERE key = ? AND state = 'unconfirmed'", (new_copy_id(), now_utc(), key))
+        if cur.rowcount != 1:
+            return None
+        self.sync()
+        return self._get(key)
+
+    @_guarded
+    def expire_unconfirmed(self, before: str, reason: str) -> int:
+        """``unconfirmed`` entries created before ``before`` become ``refused`` with ``reason``."""
+        cur = self._db.execute("UPDATE outbox SET state = 'refused', reason = ?, updated_at = ?"
+                               " WHERE state = 'unconfirmed' AND created_at < ?", (reason, now_utc(), before))
+        if cur.rowcount:
+            self.sync()
+        return cur.rowcount
+
+    @_guarded
     def mark_queued(self, key: str, reason: str) -> Entry:
         """A temporary failure: back to ``queued`` with the reason, for a later retry."""
         entry = self._update(key, "state = 'queued', reason = ?", reason)
@@ -577,3 +604,20 @@ class Outbox:
             raise OutboxError(f"{self.path}: outbox entry {key!r} is {entry.state}, cannot change it "
                               "(changed by another process?)")
         return entry
+
+
+def _migrate_v1(db: sqlite3.Connection) -> None:
+    """Schema 1 -> 2: the state CHECK gains the web states (SQLite rebuilds the table for that)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("ALTER TABLE outbox RENAME TO outbox_v1")
+        db.execute("DROP INDEX IF EXISTS outbox_state")
+        db.execute(_SCHEMA.split(";")[0])  # CREATE TABLE outbox (executescript would commit)
+        db.execute(f"INSERT INTO outbox ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM outbox_v1")
+        db.execute("DROP TABLE outbox_v1")
+        db.execute(_SCHEMA.split(";")[1])  # CREATE INDEX outbox_state
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -21,6 +21,7 @@ from pacspdf.charts.replay import VectorFlowable
 from pacspdf.content.brand import link_urls, tracked
 from pacspdf.content.load import Content
 from pacspdf.derive.model import Derived, template_context
+from pacspdf.document.archive import Archive
 from pacspdf.document.backcover import counts_text, make_back_cover
 from pacspdf.document.cover import load_logo, make_cover
 from pacspdf.document.pages import PageDecor, ReportDocTemplate, layout_hints, seed_layout
@@ -66,7 +67,8 @@ class Assembly:
 
 
 def assemble(content: Content, derived: Derived, theme: Theme, drawings: dict[str, VectorDrawing],
-             logo_cache: Path | None, hints_dir: Path | None) -> Assembly:
+             logo_cache: Path | None, hints_dir: Path | None, pdfa: str | None = None) -> Assembly:
+    """The composed document; ``pdfa`` overrides the brand's PDF/A conformance."""
     r, b = content.report, content.brand
     renderer = TemplateRenderer(make_env(r.currency, r.unit), template_context(content, derived))
     decor = PageDecor(header_left=r.short_title, header_right=b.publisher,
@@ -76,7 +78,7 @@ def assemble(content: Content, derived: Derived, theme: Theme, drawings: dict[st
     doc = ReportDocTemplate(buffer, theme, decor, title=r.title, author=b.publisher,
                             subject=r.subtitle, keywords=list(r.keywords), creator="pacspdf",
                             producer="pacspdf (ReportLab)", lang=r.language,
-                            date=r.edition)
+                            date=r.edition, archive=Archive(pdfa=pdfa or b.pdfa))
     decor.cover = make_cover(content, theme, key_figures(content, derived, renderer.env.filters["money"]),
                              cache_dir=logo_cache)
     decor.cover_panel, decor.cover_link = cover_panel(content)

@@ -18,6 +18,8 @@ from pacspdf.document.markup import escape
 from pacspdf.document.pages import ReportDocTemplate
 from pacspdf.document.paragraph import Paragraph
 from pacspdf.document.personal import PersonalLayout, draw_cover_block
+from pacspdf.document.tagcanvas import link_description
+from pacspdf.document.tags import tagger_of
 from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError
 from pacspdf.reportlab_surface import font_face_attribute, set_initial_font
@@ -104,12 +106,15 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
     light_blue = colors.HexColor("#BFD6EA")
 
     def draw(canv: Canvas, doc: ReportDocTemplate) -> None:
+        """Paint the cover; decoration is a Layout artifact, text and logo are tagged in reading order."""
+        tag = tagger_of(canv)
         w, h = theme.page_size
         left = theme.margin_left
         width = w - left - theme.margin_right
         band_bottom = h * 0.40
         canv.saveState()
         # Brand band with a quiet rising-bars motif.
+        decoration = tag.open_artifact(canv, "Layout")
         canv.setFillColor(c["primary"])
         canv.rect(0, band_bottom, w, h - band_bottom, stroke=0, fill=1)
         # The title block is measured first: the motif stays below it, however long the title.
@@ -134,25 +139,31 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         canv.setFillAlpha(1)
         canv.setFillColor(c["accent"])
         canv.rect(0, band_bottom - 5, w, 5, stroke=0, fill=1)
-        # Logo and sample badge.
-        if logo is not None:
-            scale = 170 / logo.width
-            canv.saveState()
-            canv.translate(left, h - 44 - logo.height * scale)
-            canv.scale(scale, scale)
-            renderPDF.draw(logo, canv, 0, 0)
-            canv.restoreState()
         badge_w, badge_h = 92, 22
         bx, by = w - theme.margin_right - badge_w, h - 60
         canv.setFillColor(c["accent"])
         canv.roundRect(bx, by, badge_w, badge_h, 3, stroke=0, fill=1)
-        canv.setFillColor(colors.white)
-        canv.setFont(f["bold"], 9.5)
-        canv.drawCentredString(bx + badge_w / 2, by + 7.2, "FREE SAMPLE")
+        tag.close(canv, decoration)
+        # Logo and sample badge.
+        if logo is not None:
+            scale = 170 / logo.width
+            top = h - 44
+            with tag.begin(canv, "Figure", Alt=f"{b.publisher} logo",
+                           BBox=(left, top - logo.height * scale, left + 170, top)):
+                canv.saveState()
+                canv.translate(left, top - logo.height * scale)
+                canv.scale(scale, scale)
+                renderPDF.draw(logo, canv, 0, 0)
+                canv.restoreState()
+        with tag.begin(canv, "P"):
+            canv.setFillColor(colors.white)
+            canv.setFont(f["bold"], 9.5)
+            canv.drawCentredString(bx + badge_w / 2, by + 7.2, "FREE SAMPLE")
         # Title block.
-        canv.setFillColor(colors.HexColor(b.colours.highlight))
-        canv.setFont(f["semibold"], 9)
-        canv.drawString(left, h * 0.80, "MARKET RESEARCH REPORT")
+        with tag.begin(canv, "P"):
+            canv.setFillColor(colors.HexColor(b.colours.highlight))
+            canv.setFont(f["semibold"], 9)
+            canv.drawString(left, h * 0.80, "MARKET RESEARCH REPORT")
         title.drawOn(canv, left, title_top - title_h)
         subtitle.drawOn(canv, left, title_top - title_h - 14 - sub_h)
         # Key facts under the band.
@@ -162,50 +173,64 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
                   f"Full report: {r.pages_in_full_report} pages" if r.pages_in_full_report else "")]
         col_w = width / len(facts)
         fy = band_bottom - 44
-        for i, (label, value, note) in enumerate(facts):
-            x = left + i * col_w
-            canv.setFillColor(c["muted"])
-            canv.setFont(f["semibold"], 7.4)
-            canv.drawString(x, fy + 14, label)
-            canv.setFillColor(c["primary"])
-            canv.setFont(f["semibold"], 10.5)
-            canv.drawString(x, fy, value)
-            if note:
-                canv.setFillColor(c["muted"])
-                canv.setFont(f["regular"], 7.6)
-                canv.drawString(x, fy - 11, note)
-            if i:
-                canv.setStrokeColor(c["rule"])
-                canv.setLineWidth(0.6)
-                canv.line(x - 10, fy - 12, x - 10, fy + 24)
-        canv.setStrokeColor(c["rule"])
-        canv.line(left, fy - 24, left + width, fy - 24)
+        with tag.element("L"):  # the key facts: a list of label and value
+            for i, (label, value, note) in enumerate(facts):
+                x = left + i * col_w
+                with tag.element("LI"):
+                    with tag.begin(canv, "Lbl"):
+                        canv.setFillColor(c["muted"])
+                        canv.setFont(f["semibold"], 7.4)
+                        canv.drawString(x, fy + 14, label)
+                    with tag.begin(canv, "LBody"):
+                        canv.setFillColor(c["primary"])
+                        canv.setFont(f["semibold"], 10.5)
+                        canv.drawString(x, fy, value)
+                        if note:
+                            canv.setFillColor(c["muted"])
+                            canv.setFont(f["regular"], 7.6)
+                            canv.drawString(x, fy - 11, note)
+                if i:
+                    with tag.artifact(canv, "Layout"):
+                        canv.setStrokeColor(c["rule"])
+                        canv.setLineWidth(0.6)
+                        canv.line(x - 10, fy - 12, x - 10, fy + 24)
         # The personal block: a tinted panel whose text is one form XObject, replaced in
-        # personalised copies.
+        # personalised copies; the form is the content of one P, whatever it says.
         box = PersonalLayout.of(theme)
-        canv.setFillColor(c["tint"])
-        canv.rect(box.box_x, box.box_y, box.box_w, box.box_h, stroke=0, fill=1)
-        canv.setFillColor(c["accent"])
-        canv.rect(box.box_x, box.box_y, 3.2, box.box_h, stroke=0, fill=1)
-        draw_cover_block(canv, theme, doc.decor.cover_panel)
+        with tag.artifact(canv, "Layout"):
+            canv.setStrokeColor(c["rule"])
+            canv.line(left, fy - 24, left + width, fy - 24)
+            canv.setFillColor(c["tint"])
+            canv.rect(box.box_x, box.box_y, box.box_w, box.box_h, stroke=0, fill=1)
+            canv.setFillColor(c["accent"])
+            canv.rect(box.box_x, box.box_y, 3.2, box.box_h, stroke=0, fill=1)
+        with tag.begin(canv, "P"):
+            draw_cover_block(canv, theme, doc.decor.cover_panel)
         if doc.decor.cover_link:
-            canv.linkURL(doc.decor.cover_link, (box.box_x, box.box_y, box.box_x + box.box_w,
-                                                box.box_y + box.box_h), relative=0, thickness=0)
+            with tag.element("Link"), link_description(canv, "Buy the full report"):
+                canv.linkURL(doc.decor.cover_link, (box.box_x, box.box_y, box.box_x + box.box_w,
+                                                    box.box_y + box.box_h), relative=0, thickness=0)
         if highlights:
             _highlights(canv, theme, highlights, left, width, box.box_y - 58)
         # Publisher footer.
-        canv.setFillColor(c["primary"])
-        canv.setFont(f["bold"], 9)
-        canv.drawString(left, 52, b.publisher)
-        canv.setFont(f["regular"], 8)
-        canv.setFillColor(c["muted"])
+        with tag.begin(canv, "P"):
+            canv.setFillColor(c["primary"])
+            canv.setFont(f["bold"], 9)
+            canv.drawString(left, 52, b.publisher)
         site = b.links.website
         bare_site = site.removeprefix("https://").removeprefix("http://")
-        canv.drawString(left, 40, f"{bare_site}  ·  {b.contact.email}")
-        canv.linkURL(tracked(site, b, r, "cover-website"), (left, 36, left + 240, 62), relative=0,
-                     thickness=0)
+        with tag.element("P"), tag.begin(canv, "Link"):
+            canv.setFont(f["regular"], 8)
+            canv.setFillColor(c["muted"])
+            canv.drawString(left, 40, f"{bare_site}  ·  {b.contact.email}")
+            with link_description(canv, f"{b.publisher} website, {bare_site}"):
+                canv.linkURL(tracked(site, b, r, "cover-website"), (left, 36, left + 240, 62), relative=0,
+                             thickness=0)
         if b.tagline:
-            canv.drawRightString(left + width, 40, b.tagline)
+            with tag.begin(canv, "P"):
+                canv.setFont(f["regular"], 8)
+                canv.setFillColor(c["muted"])
+                canv.drawRightString(left + width, 40, b.tagline)
         canv.restoreState()
 
     return draw
@@ -215,22 +240,29 @@ def _highlights(canv: Canvas, theme: Theme, items: list[tuple[str, str]], left: 
                 y: float) -> None:
     """Headline figures in a row: big value, small label, thin rules between."""
     f, c = theme.fonts, theme.colour
-    canv.setFillColor(c["muted"])
-    canv.setFont(f["semibold"], 7.4)
-    canv.drawString(left, y + 34, "KEY FIGURES")
-    col_w = width / len(items)
-    for i, (value, label) in enumerate(items):
-        x = left + i * col_w + (10 if i else 0)
-        canv.setFillColor(c["primary"])
-        canv.setFont(f["bold"], 14)
-        canv.drawString(x, y + 12, value)
+    tag = tagger_of(canv)
+    with tag.begin(canv, "P"):
         canv.setFillColor(c["muted"])
-        canv.setFont(f["regular"], 7.8)
-        canv.drawString(x, y, label)
-        if i:
-            canv.setStrokeColor(c["rule"])
-            canv.setLineWidth(0.6)
-            canv.line(x - 10, y - 3, x - 10, y + 26)
+        canv.setFont(f["semibold"], 7.4)
+        canv.drawString(left, y + 34, "KEY FIGURES")
+    col_w = width / len(items)
+    with tag.element("L"):  # a list: each item its value, then what the value is
+        for i, (value, label) in enumerate(items):
+            x = left + i * col_w + (10 if i else 0)
+            with tag.element("LI"), tag.element("LBody"):
+                with tag.begin(canv, "P"):
+                    canv.setFillColor(c["primary"])
+                    canv.setFont(f["bold"], 14)
+                    canv.drawString(x, y + 12, value)
+                with tag.begin(canv, "P"):
+                    canv.setFillColor(c["muted"])
+                    canv.setFont(f["regular"], 7.8)
+                    canv.drawString(x, y, label)
+            if i:
+                with tag.artifact(canv, "Layout"):
+                    canv.setStrokeColor(c["rule"])
+                    canv.setLineWidth(0.6)
+                    canv.line(x - 10, y - 3, x - 10, y + 26)
 
 
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, TableStyle
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Spacer, TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
+from pacspdf.document.archive import Archive, canvas_maker
 from pacspdf.document.outlines import draw_outlines
 from pacspdf.document.paragraph import Paragraph
 from pacspdf.document.personal import draw_footer_line
+from pacspdf.document.tagged import TaggedTable
+from pacspdf.document.tags import tagger_of
 from pacspdf.document.theme import Theme
 from pacspdf.reportlab_surface import canvas_document, canvas_flag, frame_y, last_entries, set_canvas_flag
 
@@ -28,6 +35,7 @@ class Heading(Paragraph):
         self.toc_level = level
         self.toc_text = toc_text
         self.key = key
+        self.role = f"H{level + 1}"  # outline level 0 is H1: the tree's headings match the outline
 
 
 class Caption(Paragraph):
@@ -64,6 +72,75 @@ class EntryList(TableOfContents):
     def seed(self, entries: list[list[Any]]) -> None:
         """Start the next multiBuild from these entries instead of an empty list."""
         self._entries = [tuple(e) for e in entries]
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        """A TOC of TOCI rows: each a linked title, a dot leader (an artifact) and a linked page number."""
+        entries = last_entries(self) or [(0, "Placeholder for table of contents", 0, None)]
+        made: dict[tuple[Any, ...], TocEntry] = self.__dict__.setdefault("_made", {})
+        rows: list[list[Flowable]] = []
+        for level, text, page, key in entries:
+            style = self.getLevelStyle(level)
+            if style.spaceBefore:
+                rows.append([Spacer(1, style.spaceBefore)])
+            entry = made.get((level, text, page, key))
+            if entry is None:  # multiBuild wraps the lists several times: make each line once
+                entry = made[(level, text, page, key)] = TocEntry(text, page, key, style)
+            rows.append([entry])
+        self._table = TaggedTable(rows, colWidths=(availWidth,), style=self.tableStyle, role="TOC",
+                                  row_role="TOCI", cells=False, header_rows=0)
+        self.width, self.height = self._table.wrapOn(self.canv, availWidth, availHeight)
+        return self.width, self.height
+
+
+@functools.lru_cache(maxsize=16)
+def _page_style(style: ParagraphStyle) -> ParagraphStyle:
+    return ParagraphStyle(f"{style.name}-page", parent=style, alignment=TA_RIGHT, firstLineIndent=0,
+                          leftIndent=0)
+
+
+class TocEntry(Flowable):
+    """One contents line: the title (a link), dots to the right margin, the page number (a link)."""
+
+    GAP = 6.0
+
+    def __init__(self, text: str, page: int, key: str | None, style: ParagraphStyle) -> None:
+        super().__init__()
+        self.style = style
+        self.page_text = str(page)
+        href = f"<a href=\"#{key}\">" if key else ""
+        end = "</a>" if key else ""
+        self.title = Paragraph(f"{href}{text}{end}", style)
+        right = _page_style(style)
+        self.page = Paragraph(f"{href}{self.page_text}{end}", right)
+        self.page_width = stringWidth("0000", style.fontName, style.fontSize)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        _w, h = self.title.wrap(availWidth - self.page_width - self.GAP, availHeight)
+        _pw, ph = self.page.wrap(self.page_width, availHeight)
+        self.height = max(h, ph)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canv, style = self.canv, self.style
+        title_w = self.width - self.page_width - self.GAP
+        self.title.drawOn(canv, 0, self.height - self.title.height)
+        lines = cast(Any, self.title).blPara.lines
+        last = lines[-1] if lines else None
+        extra = (last.extraSpace if hasattr(last, "extraSpace") else last[0]) if last is not None else title_w
+        start = title_w - extra
+        number_w = stringWidth(self.page_text, style.fontName, style.fontSize)
+        stop = self.width - number_w
+        dot = " . "
+        dot_w = stringWidth(dot, style.fontName, style.fontSize)
+        if stop - start > dot_w:
+            with tagger_of(canv).artifact(canv, "Layout"):
+                canv.setFont(style.fontName, style.fontSize)
+                canv.setFillColor(style.textColor)
+                n = int((stop - start) / dot_w)
+                baseline = self.height - style.fontSize - (len(lines) - 1) * style.leading
+                canv.drawRightString(stop, baseline, dot * n)
+        self.page.drawOn(canv, self.width - self.page_width, self.height - self.page.height)
 
 
 class PageCount(Flowable):
@@ -139,7 +216,8 @@ def seed_layout(hints: dict[str, Any], lists: list[EntryList], pages: PageCount)
 class ReportDocTemplate(BaseDocTemplate):
     """A document of a cover page followed by body pages, with TOC and outline bookkeeping."""
 
-    def __init__(self, target: Any, theme: Theme, decor: PageDecor, *, date: str = "", **kw: Any) -> None:
+    def __init__(self, target: Any, theme: Theme, decor: PageDecor, *, date: str = "",
+                 archive: Archive | None = None, **kw: Any) -> None:
         super().__init__(target, pagesize=theme.page_size, leftMargin=theme.margin_left,
                          rightMargin=theme.margin_right, topMargin=theme.margin_top,
                          bottomMargin=theme.margin_bottom, invariant=1,
@@ -159,12 +237,20 @@ class ReportDocTemplate(BaseDocTemplate):
             PageTemplate("back", [cover], onPage=self._on_back, pagesize=theme.page_size),
         ])
         self._width, self._height = w, h
+        self.archive = archive or Archive()
         self.pdf_date = "D:" + date.replace("-", "") + "000000+00'00'" if date else ""
 
     def beforeDocument(self) -> None:
         if self.pdf_date:
             # Metadata dates are the edition date, so the file does not change from run to run.
             canvas_document(self.canv).setDateFormatter(lambda *_: self.pdf_date)
+        self.canv.showOutline()  # a viewer opens the bookmarks beside the first page
+
+    def multiBuild(self, story: list[Flowable], maxPasses: int = 10, **kw: Any) -> int:
+        """Build on a tagged canvas that finishes the file as PDF/UA-1 and (by default) PDF/A-2b."""
+        kw.setdefault("canvasmaker", canvas_maker(self.archive))
+        passes: int = super().multiBuild(story, maxPasses, **kw)
+        return passes
 
     # -- multiBuild bookkeeping ------------------------------------------------------------
     def handle_pageBegin(self) -> None:
@@ -175,8 +261,8 @@ class ReportDocTemplate(BaseDocTemplate):
         canv = self.canv
         if isinstance(flowable, Heading):
             canv.bookmarkHorizontal(flowable.key, 0, frame_y(self.frame) + flowable.height + 24)
-            canv.addOutlineEntry(flowable.toc_text, flowable.key, level=flowable.toc_level,
-                                 closed=flowable.toc_level > 0)
+            # Closed: the outline opens at its first level (chapters), sections one click away.
+            canv.addOutlineEntry(flowable.toc_text, flowable.key, level=flowable.toc_level, closed=True)
             self.notify("TOCEntry", (flowable.toc_level, flowable.toc_text, self.page, flowable.key))
         elif isinstance(flowable, Caption):
             canv.bookmarkHorizontal(flowable.key, 0, frame_y(self.frame) + flowable.height + 24)
@@ -196,7 +282,8 @@ class ReportDocTemplate(BaseDocTemplate):
 
     def _on_body(self, canv: Canvas, doc: BaseDocTemplate) -> None:
         if self.decor.show_watermark:
-            self._watermark(canv)
+            with tagger_of(canv).artifact(canv, "Pagination", "Watermark"):
+                self._watermark(canv)
         self._header_footer(canv)
 
     def _watermark(self, canv: Canvas) -> None:
@@ -219,28 +306,35 @@ class ReportDocTemplate(BaseDocTemplate):
         canv.restoreState()
 
     def _header_footer(self, canv: Canvas) -> None:
+        """Running header and footer, their rules and the page number: pagination artifacts."""
         t = self.theme
+        tagger = tagger_of(canv)
         left, right = t.margin_left, self._width - t.margin_right
         top = self._height - t.margin_top + 30
-        canv.saveState()
-        canv.setFont(t.fonts["semibold"], 7.8)
-        canv.setFillColor(t.colour["primary"])
-        canv.drawString(left, top, self.decor.header_left)
-        canv.setFont(t.fonts["regular"], 7.8)
-        canv.setFillColor(t.colour["muted"])
-        canv.drawRightString(right, top, self.decor.header_right)
-        canv.setStrokeColor(t.colour["rule"])
-        canv.setLineWidth(0.6)
-        canv.line(left, top - 6, right, top - 6)
         bottom = t.margin_bottom - 30
-        canv.line(left, bottom + 11, right, bottom + 11)
-        canv.setFont(t.fonts["regular"], 7.4)
-        canv.drawString(left, bottom, self.decor.footer_left)
-        canv.setFont(t.fonts["semibold"], 7.8)
-        canv.setFillColor(t.colour["primary"])
-        canv.drawRightString(right, bottom, f"Page {canv.getPageNumber()} of {self.page_count.total}")
-        canv.restoreState()
-        draw_footer_line(canv, t)
+        canv.saveState()
+        with tagger.artifact(canv, "Pagination", "Header"):
+            canv.setFont(t.fonts["semibold"], 7.8)
+            canv.setFillColor(t.colour["primary"])
+            canv.drawString(left, top, self.decor.header_left)
+            canv.setFont(t.fonts["regular"], 7.8)
+            canv.setFillColor(t.colour["muted"])
+            canv.drawRightString(right, top, self.decor.header_right)
+            canv.setStrokeColor(t.colour["rule"])
+            canv.setLineWidth(0.6)
+            canv.line(left, top - 6, right, top - 6)
+        with tagger.artifact(canv, "Pagination", "Footer"):
+            canv.setStrokeColor(t.colour["rule"])
+            canv.setLineWidth(0.6)
+            canv.line(left, bottom + 11, right, bottom + 11)
+            canv.setFont(t.fonts["regular"], 7.4)
+            canv.setFillColor(t.colour["muted"])
+            canv.drawString(left, bottom, self.decor.footer_left)
+            canv.setFont(t.fonts["semibold"], 7.8)
+            canv.setFillColor(t.colour["primary"])
+            canv.drawRightString(right, bottom, f"Page {canv.getPageNumber()} of {self.page_count.total}")
+            canv.restoreState()
+            draw_footer_line(canv, t)  # the copy's "Prepared for" line repeats on every page
 
 
 

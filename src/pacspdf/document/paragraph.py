@@ -1,7 +1,8 @@
-"""ReportLab's Paragraph, remembering its line breaking and keeping hyphen runs short."""
+"""ReportLab's Paragraph: tagged as its role, line breaking remembered per width, hyphen runs short."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from collections.abc import Callable, Iterator
@@ -9,6 +10,9 @@ from functools import lru_cache
 from typing import Any, cast
 
 from reportlab.platypus import Paragraph as _Paragraph
+
+from pacspdf.document.tagcanvas import TextLinks
+from pacspdf.document.tags import new_key, tagger_of
 
 #: At most this many consecutive lines may end in a hyphen (a "ladder" reads badly).
 MAX_HYPHEN_RUN = 2
@@ -64,8 +68,13 @@ def hyphen_runs(texts: list[str]) -> list[tuple[int, int]]:
     return runs
 
 
+def plain_text(frags: list[Any], links_only: bool = False) -> str:
+    text = "".join(getattr(f, "text", "") for f in frags if not links_only or getattr(f, "link", None))
+    return " ".join(text.split())
+
+
 class Paragraph(_Paragraph):
-    """A Paragraph that breaks its lines once per width, with at most two hyphenated lines in a row.
+    """A Paragraph that breaks its lines once per width.
 
     Platypus wraps the same paragraph several times at one width: a table to size its rows,
     again to split across a page and again to draw; KeepTogether to measure its group, then
@@ -77,13 +86,22 @@ class Paragraph(_Paragraph):
     Drawing may rearrange the broken lines in place (right-to-left text reverses its words),
     so a paragraph forgets its last wrap when it is drawn.
 
+    Drawn on a tagged canvas it is one structure element of its ``role`` (the pieces of a
+    paragraph split over pages stay one element); a paragraph that is entirely a link is
+    ``role > Link``, so the link element holds both the words and the annotation.
+
     ReportLab hyphenates greedily, line by line. When that leaves a run of more than
     MAX_HYPHEN_RUN hyphenated lines, the word that ends the third line is refused to the
     hyphenator and the paragraph is broken again, until no run is too long.
     """
 
+    role: str | None = "P"  # None: the content of the enclosing element (a table cell, a list body)
+    lang: str | None = None
+
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         state = self.__dict__
+        if "_linked" not in state:  # before line breaking turns fragments into words
+            state["_linked"] = _linked(self.frags)
         last = state.get("_last_wrap")
         if last is not None and last[0] == availWidth and last[1] is state.get("blPara"):
             self.width, self.height = last[2]
@@ -120,3 +138,86 @@ class Paragraph(_Paragraph):
     def draw(self) -> None:
         self.__dict__.pop("_last_wrap", None)
         super().draw()
+
+    def split(self, availWidth: float, availHeight: float) -> list[Any]:
+        parts: list[Any] = super().split(availWidth, availHeight)
+        key = self.tag_key
+        for p in parts:
+            p.__dict__["_tag_key"] = key
+            p.role, p.lang = self.role, self.lang
+        return parts
+
+    @property
+    def tag_key(self) -> int:
+        if "_tag_key" not in self.__dict__:
+            self.__dict__["_tag_key"] = new_key()
+        return int(self.__dict__["_tag_key"])
+
+    def drawOn(self, canvas: Any, x: float, y: float, _sW: float = 0) -> None:
+        tagger = tagger_of(canvas)
+        if not tagger.enabled:
+            cast(Any, super()).drawOn(canvas, x, y, _sW)
+            return
+        linked = self.__dict__.get("_linked")
+        if linked is None:
+            linked = _linked(self.frags)
+        if not linked:  # the common case, kept cheap: one element, one marked-content sequence
+            if self.role is not None:
+                tagger.push(self.role, self.tag_key, Lang=self.lang)
+            opened = tagger.open_content(canvas)
+            try:
+                cast(Any, super()).drawOn(canvas, x, y, _sW)
+            finally:
+                tagger.close(canvas, opened)
+                if self.role is not None:
+                    tagger.pop()
+            return
+        texts = [f for f in _flat(self.frags) if f.text.strip()]
+        all_link = all(getattr(f, "link", None) for f in texts)
+        old_text, old_links = getattr(canvas, "link_text", ""), getattr(canvas, "text_links", None)
+        with contextlib.ExitStack() as stack:
+            if self.role is not None:
+                stack.enter_context(tagger.element(self.role, key=self.tag_key, Lang=self.lang))
+            if all_link:
+                stack.enter_context(tagger.element("Link"))
+            opened = tagger.open_content(canvas)
+            stack.callback(tagger.close, canvas, opened)
+            canvas.link_text = plain_text(linked)
+            if opened and not all_link and hasattr(canvas, "text_links"):
+                canvas.text_links = TextLinks(tagger, tagger.current, _link_texts(linked))
+            try:
+                cast(Any, super()).drawOn(canvas, x, y, _sW)
+            finally:
+                canvas.link_text = old_text
+                if hasattr(canvas, "text_links"):
+                    canvas.text_links = old_links
+
+
+def _linked(frags: list[Any]) -> list[Any]:
+    """The fragments of a paragraph that are (part of) a link."""
+    out = []
+    for f in frags:
+        if isinstance(f, list | tuple):
+            out += [g for g in _flat(f) if getattr(g, "link", None)]
+        elif getattr(f, "link", None):
+            out.append(f)
+    return out
+
+
+def _flat(frags: Any) -> Any:
+    """The text fragments of a paragraph (after line breaking, ReportLab may nest them in lists)."""
+    for f in frags:
+        if isinstance(f, list | tuple):
+            yield from _flat(f)
+        elif hasattr(f, "text"):
+            yield f
+
+
+def _link_texts(frags: list[Any]) -> dict[str, str]:
+    """Each link target of a paragraph and the words linked to it."""
+    out: dict[str, list[str]] = {}
+    for f in frags:
+        for link in f.link:
+            href = str(link[1] if isinstance(link, tuple) else link)
+            out.setdefault(href, []).append(f.text)
+    return {k: " ".join("".join(v).split()) for k, v in out.items()}

@@ -12,12 +12,10 @@ from reportlab.platypus import (
     Flowable,
     Indenter,
     KeepTogether,
-    ListFlowable,
     ListItem,
     NextPageTemplate,
     PageBreak,
     Spacer,
-    Table,
     TableStyle,
 )
 
@@ -30,6 +28,7 @@ from pacspdf.document.markup import blocks, escape, inline
 from pacspdf.document.pages import Caption, EntryList, Heading, PageCount
 from pacspdf.document.paragraph import Paragraph
 from pacspdf.document.tables import DisplayTable, table_input
+from pacspdf.document.tagged import Figure, TaggedList, TaggedTable
 from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError, Problem
 from pacspdf.reportlab_surface import keeps_with_next, kept_together, table_rows, table_style
@@ -90,7 +89,7 @@ class Composer:
         # ListFlowable takes ListItems too; the stubs type its items as flowables only.
         items_: list[Any] = [ListItem(Paragraph(i, self.s("bullet")), leftIndent=14,
                                       bulletColor=t.colour["accent"]) for i in items]
-        listing = ListFlowable(
+        listing = TaggedList(
             items_, bulletType="bullet", start="\u2022", bulletFontName=t.fonts["regular"], bulletFontSize=9,
             leftIndent=14, bulletOffsetY=-0.5, spaceAfter=6)
         if not t.text_indent or not indent:
@@ -150,7 +149,8 @@ class Composer:
         caption = self.caption("Figure", self.figures, chart.title, ("charts", idx, "title"), "LOFEntry",
                                f"figure-{chart.id}")
         line = self.sourced(chart.data, f"Figure {self.figures}")
-        return [KeepTogether([caption, self.chart(chart_id), line])]
+        alt = self.text(chart.alt, ("charts", idx, "alt"))
+        return [KeepTogether([caption, Figure(self.chart(chart_id), alt), line])]
 
     def table(self, table_id: str) -> list[Flowable]:
         r = self.content.report
@@ -167,7 +167,7 @@ class Composer:
             return [KeepTogether([caption, grid, line])]
         return [caption, grid, line]
 
-    def grid(self, dt: DisplayTable) -> Table:
+    def grid(self, dt: DisplayTable) -> TaggedTable:
         t = self.theme
         head = [Paragraph(escape(h).replace("\n", "<br/>"), self.s("cellheadnum" if num else "cellhead"))
                 for h, num in zip(dt.header, dt.numeric, strict=True)]
@@ -177,7 +177,7 @@ class Composer:
                  for c, num in zip(row, dt.numeric, strict=True)] for r, row in enumerate(dt.rows)]
         total = sum(dt.widths)
         widths = [t.frame_width * w / total for w in dt.widths]
-        table = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+        table = TaggedTable([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT", header_rows=1)
         style = [
             ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
             ("BACKGROUND", (0, 0), (-1, 0), t.colour["primary"]),
@@ -198,10 +198,10 @@ class Composer:
 
     def panel(self, content: list[Flowable], *, background: colors.Color, border: colors.Color | None = None,
               left_bar: colors.Color | None = None, padding: float = PANEL_PADDING,
-              where: tuple[Any, ...] = ()) -> Table:
+              where: tuple[Any, ...] = ()) -> TaggedTable:
         """A boxed panel; it cannot break across pages, so content taller than a page is an error."""
         t = self.theme
-        box = Table([[content]], colWidths=[t.frame_width], hAlign="LEFT")
+        box = TaggedTable([[content]], colWidths=[t.frame_width], hAlign="LEFT", role=None)
         style: list[tuple[object, ...]] = [
             ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
             ("BACKGROUND", (0, 0), (-1, -1), background),
@@ -230,7 +230,8 @@ class Composer:
         big = ParagraphStyleCache(t)
         tile_row = [[Paragraph(escape(v), big.value), Paragraph(escape(k), big.key)] for v, k in tiles]
         inner = t.frame_width - PANEL_PADDING * 2 - 3
-        tile_table = Table([tile_row], colWidths=[inner / len(tiles)] * len(tiles), hAlign="LEFT")
+        tile_table = TaggedTable([tile_row], colWidths=[inner / len(tiles)] * len(tiles), hAlign="LEFT",
+                                 role=None)
         tile_table.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
             ("LEFTPADDING", (0, 0), (0, -1), 0), ("LEFTPADDING", (1, 0), (-1, -1), 10),
@@ -252,7 +253,8 @@ class Composer:
         facts.append(("Key players", ", ".join(p.company for p in d.players[:5])))
         rows = [[Paragraph(escape(k), self.s("label")), Paragraph(escape(v), self.s("boxtext"))]
                 for k, v in facts]
-        fact_table = Table(rows, colWidths=[t.frame_width * 0.27, t.frame_width * 0.66], hAlign="LEFT")
+        fact_table = TaggedTable(rows, colWidths=[t.frame_width * 0.27, t.frame_width * 0.66], hAlign="LEFT",
+                                 header_rows=0, header_cols=1)
         fact_table.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
             ("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 2.5),

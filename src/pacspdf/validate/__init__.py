@@ -2,9 +2,10 @@
 
 ``validate(content)`` returns every problem at once: numbers that contradict each other
 (:mod:`.numbers`), names that do not match (:mod:`.names`), references to things that do not
-exist (:mod:`.references`), template mistakes (:mod:`.templates`), prose that states the
-wrong figures (:mod:`.statements`), brand files that are not what they claim (:mod:`.brand`),
-and a warning for each set of illustrative figures.
+exist (:mod:`.references`), charts without usable alternative text (:mod:`.alt`), template
+mistakes (:mod:`.templates`), prose that states the wrong figures (:mod:`.statements`), brand
+files that are not what they claim (:mod:`.brand`), and a warning for each set of illustrative
+figures.
 
 This package is on the ``pacspdf check`` path, so it must stay light: plain Python, PyYAML
 and Jinja2 only (no pandas, matplotlib or ReportLab). The prose templates are rendered
@@ -28,6 +29,7 @@ from pacspdf.derive.model import (
 )
 from pacspdf.derive.plain import derive_plain
 from pacspdf.errors import ContentError, Problem
+from pacspdf.validate.alt import AltChecks
 from pacspdf.validate.brand import BrandChecks, resolve_asset
 from pacspdf.validate.names import NameChecks, countries
 from pacspdf.validate.numbers import NumberChecks
@@ -58,7 +60,7 @@ __all__ = [
 ]
 
 
-class _Checker(NumberChecks, NameChecks, SalesChecks, BrandChecks):
+class _Checker(NumberChecks, NameChecks, SalesChecks, BrandChecks, AltChecks):
     """All checks of one report's content, collecting into one list of problems."""
 
 
@@ -76,6 +78,7 @@ def validate(content: Content) -> list[Problem]:
     checker.players()
     checker.references()
     checker.sales()
+    checker.alt_texts()
     checker.brand_files()
     checker.brand_contrast()
     checker.illustrative()

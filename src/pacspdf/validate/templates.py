@@ -83,6 +83,8 @@ def template_fields(content: Content) -> Iterator[Field]:
     for kind, items in displays:
         for i, item in enumerate(items):
             yield from f((kind, i, "title"), item.title)
+    for i, chart in enumerate(r.charts):
+        yield from f(("charts", i, "alt"), chart.alt)
     for i, seg in enumerate(r.segments):
         for j, seg_item in enumerate(seg.items):
             yield from f(("segments", i, "items", j, "description"), seg_item.description)

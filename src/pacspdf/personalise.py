@@ -124,7 +124,7 @@ def locate_objects(pdf: bytes, cover_form: str, footer_form: str) -> dict[str, A
 
 #: A link annotation to a web page, as ReportLab writes it (a copy adds its ID to the URI).
 LINK_ANNOTATION = re.compile(rb"\n(\d+) 0 obj\n(<<\n/A <<\n/S /URI /Type /Action /URI \((https?://[^()\\\s]*)\)"
-                             rb"\n>>[^\n]*\n>>)\nendobj")
+                             rb"\n>>(?:(?!endobj)[^%])*?/Type /Annot\n>>)\nendobj", re.S)
 
 
 # ---------------------------------------------------------------- fonts

@@ -81,7 +81,9 @@ def assemble(content: Content, derived: Derived, theme: Theme, drawings: dict[st
                             date=r.edition, archive=Archive(pdfa=pdfa or b.pdfa))
     decor.cover = make_cover(content, theme, key_figures(content, derived, renderer.env.filters["money"]),
                              cache_dir=logo_cache)
-    decor.cover_panel, decor.cover_link = cover_panel(content)
+    # The panel's words live in a form a personalised copy replaces, so the panel itself is
+    # not a link (a tagged link must hold its words); the buttons and the back cover link.
+    decor.cover_panel = cover_panel(content)[0]
     decor.back = make_back_cover(content, theme, load_logo(
         content, theme, b.logo_white or b.logo, "logo_white" if b.logo_white else "logo", logo_cache))
     fontmap = dict(theme.fonts)

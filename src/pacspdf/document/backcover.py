@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from pacspdf.content.brand import link_urls, tracked
@@ -16,6 +18,8 @@ from pacspdf.document.markup import escape
 from pacspdf.document.paragraph import Paragraph
 from pacspdf.document.personal import draw_footer_line
 from pacspdf.document.sales import actions, draw_buttons
+from pacspdf.document.tagcanvas import link_description
+from pacspdf.document.tags import tagger_of
 from pacspdf.document.theme import Theme
 
 BackPainter = Callable[[Canvas, object], None]
@@ -44,25 +48,42 @@ def make_back_cover(content: Content, theme: Theme, logo: Drawing | None) -> Bac
     light = colors.HexColor("#D6E2EE")
 
     def draw(canv: Canvas, doc: object) -> None:
+        tag = tagger_of(canv)
         w, h = theme.page_size
         left = theme.margin_left
         width = w - left - theme.margin_right
         band_bottom = h * 0.42
+
+        def text(x: float, y: float, s: str, font: str, size: float, colour: colors.Color,
+                 right: bool = False, link: str = "") -> None:
+            """One line of text, a P of the structure (and a Link when it opens ``link``)."""
+            with tag.element("P") if link else contextlib.nullcontext(), \
+                    tag.begin(canv, "Link" if link else "P"):
+                canv.setFont(font, size)
+                canv.setFillColor(colour)
+                (canv.drawRightString if right else canv.drawString)(x, y, s)
+                if link:
+                    with link_description(canv, s):
+                        end = x + stringWidth(s, font, size)
+                        canv.linkURL(link, (x, y - 3, end, y + size), relative=1, thickness=0)
+
         canv.saveState()
-        canv.setFillColor(c["primary"])
-        canv.rect(0, band_bottom, w, h - band_bottom, stroke=0, fill=1)
-        canv.setFillColor(c["accent"])
-        canv.rect(0, band_bottom - 5, w, 5, stroke=0, fill=1)
-        if logo is not None:
-            scale = 150 / logo.width
-            canv.saveState()
-            canv.translate(left, h - 44 - logo.height * scale)
-            canv.scale(scale, scale)
-            renderPDF.draw(logo, canv, 0, 0)
-            canv.restoreState()
-        canv.setFillColor(colors.HexColor(b.colours.highlight))
-        canv.setFont(f["semibold"], 9)
-        canv.drawString(left, h * 0.80, "THE FULL REPORT")
+        with tag.artifact(canv, "Layout"):
+            canv.setFillColor(c["primary"])
+            canv.rect(0, band_bottom, w, h - band_bottom, stroke=0, fill=1)
+            canv.setFillColor(c["accent"])
+            canv.rect(0, band_bottom - 5, w, 5, stroke=0, fill=1)
+            canv.setStrokeColor(c["rule"])
+            canv.setLineWidth(0.6)
+            canv.line(left, 86, left + width, 86)
+            if logo is not None:
+                scale = 150 / logo.width
+                canv.saveState()
+                canv.translate(left, h - 44 - logo.height * scale)
+                canv.scale(scale, scale)
+                renderPDF.draw(logo, canv, 0, 0)
+                canv.restoreState()
+        text(left, h * 0.80, "THE FULL REPORT", f["semibold"], 9, colors.HexColor(b.colours.highlight))
         title = Paragraph(escape(r.title), ParagraphStyle(
             "bt", fontName=f["bold"], fontSize=20, leading=24, textColor=colors.white))
         th = title.wrap(width, 200)[1]
@@ -71,9 +92,7 @@ def make_back_cover(content: Content, theme: Theme, logo: Drawing | None) -> Bac
         y = top - th - 16
         counts = counts_text(content)
         if counts:
-            canv.setFont(f["semibold"], 11)
-            canv.setFillColor(light)
-            canv.drawString(left, y, f"{counts}, edition {r.edition[:4]}")
+            text(left, y, f"{counts}, edition {r.edition[:4]}", f["semibold"], 11, light)
             y -= 22
         item_style = ParagraphStyle("bi", fontName=f["regular"], fontSize=9.6, leading=13,
                                     textColor=light, leftIndent=12, bulletIndent=0,
@@ -91,56 +110,34 @@ def make_back_cover(content: Content, theme: Theme, logo: Drawing | None) -> Bac
         y = band_bottom - 48
         a = r.analyst
         if a is not None:
-            canv.setFillColor(c["muted"])
-            canv.setFont(f["semibold"], 7.6)
-            canv.drawString(left, y + 14, "YOUR ANALYST")
-            canv.setFillColor(c["primary"])
-            canv.setFont(f["bold"], 13)
-            canv.drawString(left, y - 2, a.name)
-            canv.setFillColor(c["text"])
-            canv.setFont(f["regular"], 9.6)
-            canv.drawString(left, y - 17, a.title)
-            canv.setFont(f["semibold"], 9.6)
-            canv.drawString(left, y - 32, a.phone)
-            canv.linkURL(f"tel:{''.join(ch for ch in a.phone if ch.isdigit() or ch == '+')}",
-                         (left, y - 35, left + 200, y - 22), relative=1, thickness=0)
+            text(left, y + 14, "YOUR ANALYST", f["semibold"], 7.6, c["muted"])
+            text(left, y - 2, a.name, f["bold"], 13, c["primary"])
+            text(left, y - 17, a.title, f["regular"], 9.6, c["text"])
+            phone = "".join(ch for ch in a.phone if ch.isdigit() or ch == "+")
+            text(left, y - 32, a.phone, f["semibold"], 9.6, c["text"], link=f"tel:{phone}")
             if a.email:
-                canv.setFillColor(c["accent"])
-                canv.drawString(left, y - 46, a.email)
-                canv.linkURL(f"mailto:{a.email}", (left, y - 49, left + 240, y - 36), relative=1,
-                             thickness=0)
+                text(left, y - 46, a.email, f["semibold"], 9.6, c["accent"], link=f"mailto:{a.email}")
         if r.licences:
             x = left + width * 0.52
-            canv.setFillColor(c["muted"])
-            canv.setFont(f["semibold"], 7.6)
-            canv.drawString(x, y + 14, "LICENCES")
+            buy = tracked(links["purchase"], b, r, "back-cover-licences")
+            text(x, y + 14, "LICENCES", f["semibold"], 7.6, c["muted"])
             yy = y - 2
             for lic in r.licences:
-                canv.setFillColor(c["primary"])
-                canv.setFont(f["semibold"], 10)
-                canv.drawString(x, yy, lic.name)
-                canv.setFont(f["regular"], 10)
-                canv.drawRightString(left + width, yy, f"{r.currency} {lic.price:,.0f}")
+                text(x, yy, lic.name, f["semibold"], 10, c["primary"], link=buy)
+                text(left + width, yy, f"{r.currency} {lic.price:,.0f}", f["regular"], 10, c["primary"],
+                     right=True)
                 yy -= 16
-            buy = tracked(links["purchase"], b, r, "back-cover-licences")
-            canv.linkURL(buy, (x, yy + 10, left + width, y + 24), relative=1, thickness=0)
         # Publisher footer.
-        canv.setStrokeColor(c["rule"])
-        canv.setLineWidth(0.6)
-        canv.line(left, 86, left + width, 86)
-        canv.setFillColor(c["primary"])
-        canv.setFont(f["bold"], 9)
-        canv.drawString(left, 68, b.publisher)
-        canv.setFont(f["regular"], 8)
-        canv.setFillColor(c["muted"])
+        text(left, 68, b.publisher, f["bold"], 9, c["primary"])
         if b.contact.address:
-            canv.drawString(left, 56, b.contact.address)
+            text(left, 56, b.contact.address, f["regular"], 8, c["muted"])
         site = b.links.website
         bare = site.removeprefix("https://").removeprefix("http://")
-        canv.drawString(left, 44, f"{bare}  ·  {b.contact.sales_email}")
-        canv.linkURL(tracked(site, b, r, "back-cover-website"), (left, 40, left + 150, 52), relative=1,
-                     thickness=0)
+        text(left, 44, bare, f["regular"], 8, c["muted"], link=tracked(site, b, r, "back-cover-website"))
+        text(left + stringWidth(bare + "  ·  ", f["regular"], 8), 44, b.contact.sales_email, f["regular"], 8,
+             c["muted"], link=f"mailto:{b.contact.sales_email}")
         canv.restoreState()
-        draw_footer_line(canv, theme)  # a personalised copy names its reader here too
+        with tag.artifact(canv, "Pagination"):
+            draw_footer_line(canv, theme)  # a personalised copy names its reader here too
 
     return draw

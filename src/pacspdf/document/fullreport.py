@@ -15,6 +15,7 @@ from pacspdf.document.markup import escape
 from pacspdf.document.pages import Caption
 from pacspdf.document.paragraph import Paragraph
 from pacspdf.document.tables import DisplayTable
+from pacspdf.document.tagged import Figure, TaggedTable
 from pacspdf.document.theme import Theme
 from pacspdf.templates.environment import fmt_number
 
@@ -73,8 +74,8 @@ def outline(b: Builder) -> list[Flowable]:
                  Paragraph(f"<b>{pages}</b>", s("cellnum")), Paragraph(f"<b>{tables}</b>", s("cellnum")),
                  Paragraph(f"<b>{figures}</b>", s("cellnum")), Paragraph("", s("cell"))])
     w = t.frame_width
-    table = Table(rows, colWidths=[w * x for x in (0.05, 0.52, 0.09, 0.09, 0.09, 0.16)], repeatRows=1,
-                  hAlign="LEFT")
+    table = TaggedTable(rows, colWidths=[w * x for x in (0.05, 0.52, 0.09, 0.09, 0.09, 0.16)],
+                        repeatRows=1, hAlign="LEFT", header_rows=1)
     n = len(rows) - 1
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
@@ -131,7 +132,7 @@ def swot(b: Builder, data: Any) -> Table:
     grid = [[cell("Strengths", data.strengths, c.primary), cell("Weaknesses", data.weaknesses, c.accent)],
             [cell("Opportunities", data.opportunities, c.primary), cell("Threats", data.threats, c.accent)]]
     w = t.frame_width / 2
-    table = Table(grid, colWidths=[w, w], hAlign="LEFT")
+    table = TaggedTable(grid, colWidths=[w, w], hAlign="LEFT", role=None)  # a layout grid
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), t.fonts["regular"]),
         ("BACKGROUND", (0, 0), (-1, -1), t.colour["tint"]),
@@ -174,12 +175,17 @@ def diagram(c: Builder, kind: str) -> list[Flowable]:
     if kind == "funnels":
         pair = [f for f in (m.bottom_up, m.top_down) if f is not None]
         drawing = diagrams.funnels(c.theme, pair)
+        alt = ". ".join(f"{f.title}: " + " > ".join(f.steps) for f in pair)
     elif kind == "triangulation":
         assert m.triangulation is not None
         drawing = diagrams.triangulation(c.theme, m.triangulation)
+        alt = f"{', '.join(m.triangulation.sources)} lead to: {m.triangulation.result}"
     else:
         assert m.interviews is not None
         drawing = diagrams.interviews(c.theme, m.interviews)
+        alt = f"{m.interviews.total} interviews. " + ". ".join(
+            f"By {b.by.lower()}: " + ", ".join(f"{k} {v:.0f}%" for k, v in b.parts.items())
+            for b in m.interviews.breakdowns)
         titles["interviews"] += f" (n = {m.interviews.total})"
     c.figures += 1
     title = titles[kind]
@@ -188,4 +194,4 @@ def diagram(c: Builder, kind: str) -> list[Flowable]:
                       toc_text=f"Figure {c.figures}: {title}", key=c.key(f"figure-{kind}"))
     source = c.source_line(f"{c.theme.brand.publisher} research methodology",
                            m.illustrative if kind == "interviews" else None)
-    return [KeepTogether([caption, drawing, source])]
+    return [KeepTogether([caption, Figure(drawing, alt), source])]

@@ -11,16 +11,19 @@ from reportlab.platypus import Flowable
 
 from pacspdf.content.brand import link_urls, tracked
 from pacspdf.content.model import Brand, Report
+from pacspdf.document.tagcanvas import link_description
+from pacspdf.document.tags import tagger_of
 from pacspdf.document.theme import Theme
 
 
 class LinkedBox(Flowable):
     """A flowable (a panel) that opens ``url`` wherever it is clicked."""
 
-    def __init__(self, inner: Flowable, url: str) -> None:
+    def __init__(self, inner: Flowable, url: str, description: str = "Buy the full report") -> None:
         super().__init__()
         self.inner = inner
         self.url = url
+        self.description = description
         self.hAlign = getattr(inner, "hAlign", "LEFT")
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
@@ -29,7 +32,8 @@ class LinkedBox(Flowable):
 
     def draw(self) -> None:
         self.inner.drawOn(self.canv, 0, 0)
-        self.canv.linkURL(self.url, (0, 0, self.width, self.height), relative=1, thickness=0)
+        with tagger_of(self.canv).element("Link"), link_description(self.canv, self.description):
+            self.canv.linkURL(self.url, (0, 0, self.width, self.height), relative=1, thickness=0)
 
 
 @dataclass(frozen=True)
@@ -55,32 +59,31 @@ def draw_buttons(canv: Canvas, theme: Theme, buttons: list[Button], x: float, y:
                  height: float = 26.0, gap: float = 10.0, on_dark: bool = False) -> None:
     """Buttons side by side in ``width`` from (x, y), each a link."""
     c = theme.colour
+    tag = tagger_of(canv)
     w = (width - gap * (len(buttons) - 1)) / len(buttons)
     font = theme.fonts["bold"]
     for i, b in enumerate(buttons):
         bx = x + i * (w + gap)
         canv.saveState()
-        if b.primary:
-            canv.setFillColor(c["accent"])
-            canv.roundRect(bx, y, w, height, 3, stroke=0, fill=1)
-            canv.setFillColor(colors.white)
-        else:
-            canv.setStrokeColor(colors.white if on_dark else c["primary"])
-            canv.setLineWidth(1)
-            if on_dark:
-                canv.roundRect(bx, y, w, height, 3, stroke=1, fill=0)
-                canv.setFillColor(colors.white)
+        with tag.artifact(canv, "Layout"):
+            if b.primary:
+                canv.setFillColor(c["accent"])
+                canv.roundRect(bx, y, w, height, 3, stroke=0, fill=1)
             else:
+                canv.setStrokeColor(colors.white if on_dark else c["primary"])
+                canv.setLineWidth(1)
                 canv.setFillColor(colors.white)
-                canv.roundRect(bx, y, w, height, 3, stroke=1, fill=1)
-                canv.setFillColor(c["primary"])
+                canv.roundRect(bx, y, w, height, 3, stroke=1, fill=0 if on_dark else 1)
+        canv.setFillColor(colors.white if b.primary or on_dark else c["primary"])
         size = 9.0
         while stringWidth(b.label, font, size) > w - 12 and size > 6.5:
             size -= 0.25
-        canv.setFont(font, size)
-        canv.drawCentredString(bx + w / 2, y + height / 2 - size * 0.35, b.label)
+        with tag.element("P"), tag.begin(canv, "Link"):
+            canv.setFont(font, size)
+            canv.drawCentredString(bx + w / 2, y + height / 2 - size * 0.35, b.label)
+            with link_description(canv, b.label):
+                canv.linkURL(b.url, (bx, y, bx + w, y + height), relative=1, thickness=0)
         canv.restoreState()
-        canv.linkURL(b.url, (bx, y, bx + w, y + height), relative=1, thickness=0)
 
 
 class ButtonRow(Flowable):
@@ -103,9 +106,10 @@ class ButtonRow(Flowable):
         canv = self.canv
         draw_buttons(canv, self.theme, self.buttons, 0, self.height - 26.0, self.width)
         if self.contact:
-            canv.setFont(self.theme.fonts["regular"], 8.6)
-            canv.setFillColor(self.theme.colour["text"])
-            canv.drawString(0, 2, self.contact)
+            with tagger_of(canv).begin(canv, "P"):
+                canv.setFont(self.theme.fonts["regular"], 8.6)
+                canv.setFillColor(self.theme.colour["text"])
+                canv.drawString(0, 2, self.contact)
 
 
 def analyst_line(report: Report) -> str:

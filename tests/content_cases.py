@@ -183,7 +183,7 @@ CASES: list[Case] = [
     case("value-not-allowed",
          edit(REPORT, "unit: million\n", "unit: millions\n"),
          expect=E(REPORT, "unit: millions", 1, "unit",
-                  "'millions' is not allowed: input should be 'million' or 'billion'")),
+                  "'millions' is not allowed: input should be 'thousand', 'million' or 'billion'")),
     case("bad-slug",
          edit(REPORT, "  - id: region-growth\n", "  - id: Region Growth\n"),
          expect=E(REPORT, "id: Region Growth", 5, "charts[5].id",

@@ -64,10 +64,11 @@ def smtp_env(port: int) -> dict[str, str]:
 
 
 def test_cli_registers_send_and_outbox_with_the_contracted_options() -> None:
-    """send takes ENQUIRIES.csv --report --transport --db; outbox takes --db, before or after `retry`."""
+    """send takes ENQUIRIES.csv --report --transport --db; outbox takes --db, before or after `retry`.
+    Without --report, send uses the only report under content/ (resolved when it runs)."""
     a = args("send", "e.csv")
     assert (a.func.__name__, a.enquiries, a.report, a.transport, a.db) == (
-        "cmd_send", "e.csv", "content/pacs", "file", "out/pacspdf.db")
+        "cmd_send", "e.csv", None, "file", "out/pacspdf.db")
     a = args("send", "e.csv", "--report", "content/x", "--transport", "smtp", "--db", "d.db")
     assert (a.report, a.transport, a.db) == ("content/x", "smtp", "d.db")
     assert args("outbox").func.__name__ == "cmd_outbox"

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pacspdf.content import DEFAULT_REPORT
 from pacspdf.content.load import Content
-from pacspdf.errors import ContentError, Problem
+from pacspdf.errors import BuildError, ContentError, PreflightError, Problem
 from pacspdf.validate import check
 
 if TYPE_CHECKING:
@@ -36,22 +35,27 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     passes: int = 0  # layout passes multiBuild needed (1 when seeded from a previous build)
+    preflight: list[str] = field(default_factory=list)  # what the preflight found (written with --force)
 
 
 def default_output(content: Content, out_dir: Path = DEFAULT_OUT) -> Path:
     return out_dir / f"{content.report.slug}-sample.pdf"
 
 
-def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
+def build(folder: Path | str, output: Path | None = None, *,
           cache_dir: Path | None = CACHE_DIR,
-          progress: Callable[[str], None] | None = None, pdfa: str | None = None) -> BuildResult:
+          progress: Callable[[str], None] | None = None, force: bool = False,
+          write: bool = True, pdfa: str | None = None) -> BuildResult:
     """Build the sample PDF of the report in ``folder``; raise ContentError on bad content.
 
     The PDF is tagged (PDF/UA-1) and archival as ``pdfa`` says ("2b", "3b" or "none"); None
     takes the brand's ``pdfa`` (default "2b").
 
     One line per stage; each stage's modules are imported only when it runs, so bad content
-    fails before pandas, matplotlib or ReportLab load.
+    fails before pandas, matplotlib or ReportLab load. After layout the PREFLIGHT reads the
+    pages back: text over text, outside its frame or a squashed chart raise PreflightError
+    and nothing is written, unless ``force``. ``write=False`` stops after the preflight
+    (``check --layout``).
     """
     clock = _Clock(progress)
     content, warnings = _checked(Path(folder))
@@ -72,11 +76,17 @@ def build(folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
     clock.step("compose")
     pdf, passes = assembly.lay_out()
     clock.step("layout")
-    path = _write(content, theme, pdf, assembly.pages, Path(output) if output else default_output(content))
-    assembly.save_hints()
-    clock.step("write")
+    findings = assembly.preflight(pdf)
+    clock.step("preflight")
+    if findings and not force:
+        raise PreflightError(content.report_file, findings)
+    path = Path(output) if output else default_output(content)
+    if write:
+        _write(content, theme, pdf, assembly.pages, path)
+        assembly.save_hints()
+        clock.step("write")
     return BuildResult(path=path, pages=assembly.pages, size=len(pdf), seconds=clock.total(),
-                       warnings=warnings, timings=clock.timings, passes=passes)
+                       warnings=warnings, timings=clock.timings, passes=passes, preflight=findings)
 
 
 class _Clock:
@@ -110,12 +120,16 @@ def _draw_charts(content: Content, derived: Derived, theme: Theme,
                  cache_dir: Path | None) -> dict[str, VectorDrawing]:
     """CHARTS: every chart of the report as a vector drawing (from the cache when it can)."""
     from pacspdf.charts import cached_render
+    from pacspdf.charts.spec import MissingGlyph
     from pacspdf.document.tables import chart_input
 
     drawings = {}
     for chart in content.report.charts:
         spec, data = chart_input(chart, content.report, derived, theme.frame_width)
-        drawings[chart.id] = cached_render(spec, data, theme.chart, cache_dir)
+        try:
+            drawings[chart.id] = cached_render(spec, data, theme.chart, cache_dir)
+        except MissingGlyph as exc:  # check names these first; never a traceback here
+            raise BuildError(f'{content.report_file}: chart "{chart.id}": {exc}') from None
     return drawings
 
 
@@ -142,10 +156,12 @@ class _CallableModule(types.ModuleType):
     module is imported, Python binds the package attribute to the module, so the module itself
     is callable and does what the function does."""
 
-    def __call__(self, folder: Path | str = DEFAULT_REPORT, output: Path | None = None, *,
+    def __call__(self, folder: Path | str, output: Path | None = None, *,
                  cache_dir: Path | None = CACHE_DIR,
-                 progress: Callable[[str], None] | None = None) -> BuildResult:
-        return build(folder, output, cache_dir=cache_dir, progress=progress)
+                 progress: Callable[[str], None] | None = None, force: bool = False,
+                 write: bool = True, pdfa: str | None = None) -> BuildResult:
+        return build(folder, output, cache_dir=cache_dir, progress=progress, force=force,
+                     write=write, pdfa=pdfa)
 
 
 sys.modules[__name__].__class__ = _CallableModule

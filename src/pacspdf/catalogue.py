@@ -204,7 +204,8 @@ def build_one(folder: str, output: str | None, label: str, cache_dir: str | None
         if _built % SETTLE_EVERY == 0:
             settle()
     return Outcome(label, True, path=str(result.path), pages=result.pages, size=result.size,
-                   seconds=result.seconds, warnings=len(result.warnings), worker=os.getpid())
+                   seconds=result.seconds,
+                   warnings=sum(w.severity == "warning" for w in result.warnings), worker=os.getpid())
 
 
 # -- progress --------------------------------------------------------------------------

@@ -66,3 +66,19 @@ class UsageError(PacspdfError):
 
 class BuildError(PacspdfError):
     """The PDF could not be produced for a reason outside the content (e.g. an unwritable path)."""
+
+
+class PreflightError(BuildError):
+    """The laid-out pages have text over text, outside its frame or a squashed chart.
+
+    ``findings`` are one line each ("page 4: cover text "…": overprints …"); no PDF was
+    written (``build --force`` writes it anyway).
+    """
+
+    def __init__(self, file: str, findings: list[str]) -> None:
+        self.file = file
+        self.findings = findings
+        more = len(findings) - 1
+        super().__init__(f"{file}: layout: {findings[0] if findings else 'problems on the pages'}"
+                         + (f" (and {more} more)" if more > 0 else ""))
+

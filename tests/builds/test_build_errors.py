@@ -26,7 +26,7 @@ from pdf_reading import (
 
 PROBLEM = re.compile(r"^(?P<file>[^:\s][^:]*?)(?::(?P<line>\d+)(?::\d+)?)?: (?P<sev>error|warning): "
                      r"(?:(?P<field>[^:]+): )?(?P<msg>.+)$")
-SUMMARY = re.compile(r"^\d+ errors?, \d+ warnings?; no PDF written$")
+SUMMARY = re.compile(r"^\d+ errors?, \d+ warnings?(, \d+ notes?)?; no PDF written$")
 
 
 def _edit(path: Path, old: str, new: str) -> int:

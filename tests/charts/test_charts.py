@@ -190,21 +190,32 @@ def test_unknown_kind_is_rejected() -> None:
 
 def test_recording_canvas_supports_constrained_layout() -> None:
     """The recorder's canvas hands layout engines a renderer, so constrained layout runs."""
-    from matplotlib import rc_context
     from matplotlib.figure import Figure
 
-    from pacspdf.charts.recorder import RecordingCanvas, register_fonts
+    from pacspdf.charts.recorder import RecordingCanvas, font_properties
 
-    register_fonts(FONTS)
-    with rc_context({"font.family": ["Source Sans Pro"]}):
-        fig = Figure(figsize=(4, 3), dpi=72, layout="constrained")
-        ax = fig.add_subplot()
-        ax.set_ylabel("USD million")
-        ax.set_xlabel("Year")
-        ops = RecordingCanvas(fig, FONTS).record()
+    fig = Figure(figsize=(4, 3), dpi=72, layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_ylabel("USD million", fontproperties=font_properties(FONTS["regular"], 8))
+    ax.set_xlabel("Year", fontproperties=font_properties(FONTS["regular"], 8))
+    for label in (*ax.get_xticklabels(), *ax.get_yticklabels()):
+        label.set_fontproperties(font_properties(FONTS["regular"], 7))
+    ops = RecordingCanvas(fig, FONTS).record()
     texts = [op for op in ops if op[0] == "t"]
     assert {"USD million", "Year"} <= {op[3] for op in texts}
     assert ax.get_position().x0 * 288 > 10  # room was made for the tick and axis labels
+
+
+def test_text_without_a_brand_font_file_is_refused_not_looked_up() -> None:
+    """The recorder never asks matplotlib's font manager for a family: no silent fallback."""
+    from matplotlib.figure import Figure
+
+    from pacspdf.charts.recorder import RecordingCanvas
+
+    fig = Figure(figsize=(2, 1), dpi=72)
+    fig.text(0.1, 0.5, "USD million")  # default font: a family name, not a brand file
+    with pytest.raises(ValueError, match="without a brand font file"):
+        RecordingCanvas(fig, FONTS).record()
 
 
 def test_flowable_scales_down_to_the_available_width(drawings: dict[str, VectorDrawing]) -> None:

@@ -115,29 +115,37 @@ def test_empty_text_gives_no_blocks() -> None:
     ("million", 5000, (), "USD 5.0 billion"),
     ("million", 950, (), "USD 950.0 million"),
     ("million", 4198.1, (2,), "USD 4.20 billion"),
-    ("million", 1234567, (), "USD 1,234.6 billion"),
+    ("million", 1234567, (), "USD 1.2 trillion"),
+    ("million", 0.421, (), "USD 421.0 thousand"),
+    ("thousand", 4198, (), "USD 4.2 million"),
+    ("billion", 2.84, (2,), "USD 2.84 billion"),
     ("billion", 1.5, (), "USD 1.5 billion"),
     ("billion", 0.25, (0,), "USD 250 million"),
     ("million", 999.96, (), "USD 1.0 billion"),
 ])
 def test_money_filter(unit: str, value: float, args: tuple[int, ...], expected: str) -> None:
-    """money writes a value held in the report unit as USD millions below 1,000 m, else billions."""
+    """money writes a value held in the report unit in the unit that reads best (at least 1 of it,
+    never 1,000), with one decimal unless told otherwise."""
     assert money_formatter("USD", unit)(value, *args) == expected
 
 
 @pytest.mark.parametrize("value, args, expected", [
     (6.0, (), "6.0%"), (5.96, (0,), "6%"), (10.94, (), "10.9%"), (0.0, (2,), "0.00%"),
+    (2.5, (0,), "3%"), (0.125, (2,), "0.13%"),
 ])
 def test_pct_filter(value: float, args: tuple[int, ...], expected: str) -> None:
-    """pct writes a percentage with one decimal by default and no space before '%'."""
+    """pct writes a percentage with one decimal by default and no space before '%', halves
+    rounded away from zero (2.5 % is "3%", as readers expect)."""
     assert fmt_pct(value, *args) == expected
 
 
 @pytest.mark.parametrize("value, args, expected", [
-    (1234567, (), "1,234,567"), (1234.56, (1,), "1,234.6"), (1.59, (2,), "1.59"), (-2500, (), "-2,500"),
+    (1234567, (), "1,234,567"), (1234.56, (1,), "1,234.6"), (1.59, (2,), "1.59"),
+    (-2500, (), "\u22122,500"), (2.84, (), "2.84"), (412.6, (), "413"),
 ])
 def test_num_filter(value: float, args: tuple[int, ...], expected: str) -> None:
-    """num writes thousands separators and the requested number of decimals."""
+    """num writes thousands separators, a true minus sign and the requested number of decimals
+    (by default three significant digits)."""
     assert fmt_number(value, *args) == expected
 
 

@@ -53,9 +53,12 @@ def render_chart(spec: ChartSpec, data: ChartData, style: ChartStyle) -> VectorD
     from pacspdf.charts.recorder import RecordingCanvas
 
     with kinds.chart_rc(style):
-        figure = kinds.build_figure(spec, data, style)
+        figure, areas = kinds.layout_figure(spec, data, style)
         ops = RecordingCanvas(figure, style.fonts).record()
-    return VectorDrawing(float(spec.width), float(spec.height), ops)
+    width, height = (round(float(v) * 72, 2) for v in figure.get_size_inches())
+    return VectorDrawing(width, height, ops,
+                         tuple((round(x, 2), round(y, 2), round(w, 2), round(h, 2))
+                               for x, y, w, h in areas))
 
 
 def cache_key(spec: ChartSpec, data: ChartData, style: ChartStyle) -> str:

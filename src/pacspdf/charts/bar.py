@@ -26,6 +26,13 @@ from pacspdf.charts.furniture import (
     value_axis,
     value_matrix,
 )
+from pacspdf.charts.hbar import draw_hbar
+
+
+def _labels_need_rotation(ctx: Ctx, top: float, n: int) -> bool:
+    """Whether the category labels would have to be set at 45 degrees under vertical bars."""
+    left = ctx.tw(fmt(top * 10, 0)) + ctx.fs * 0.75
+    return plan_categories(ctx, (ctx.W - left - 2) / n).rotate
 
 
 def draw_bars(ctx: Ctx, mode: str) -> None:
@@ -42,6 +49,9 @@ def draw_bars(ctx: Ctx, mode: str) -> None:
     tops = pos[-1] if stacked else np.max(np.maximum(vals, 0), axis=0)
     lows = neg[-1] if stacked else np.min(np.minimum(vals, 0), axis=0)
     labelled = np.concatenate([vals.ravel(), tops + lows if stacked else []])
+    if not stacked and _labels_need_rotation(ctx, float(tops.max()), n):
+        draw_hbar(ctx)  # long category labels read better as rows than at 45 degrees
+        return
     dec = decimals_for(labelled, ctx.pct)
     suffix = "%" if ctx.pct else ""
     entries = [(s.name, ctx.colour(i)) for i, s in enumerate(data.series)] if m > 1 else []
@@ -56,6 +66,7 @@ def draw_bars(ctx: Ctx, mode: str) -> None:
         cats = plan_categories(ctx, slot)
         bottom = cats.depth + (bracket_depth(ctx) if fc is not None else 0) + 1
         plot_h = top - bottom
+        ctx.keep_plot(plot_h)
         group = (min(0.62, 48 / slot) if mode != "grouped" else min(0.8, 36 * m / slot))
         bar_w = group / (m if mode == "grouped" else 1)
         label_w = max(ctx.tw(fmt(v, dec, suffix), ctx.small) for v in np.ravel(labelled))

@@ -109,6 +109,7 @@ def _donut_table(ctx: Ctx, x0: float, cy: float, values: np.ndarray,
     rows = [max(len(lines), 1) * fs * LINE + fs * 0.8 for lines in names]
     unit_head = not ctx.pct and ctx.data.unit
     header = fs * 1.6 if (unit_head or heads) else 0.0
+    ctx.grow_to(sum(rows) + header + fs)  # a long legend makes the chart taller, not overflow
     y = cy + (sum(rows) + header) / 2
     if heads:
         for right, head in zip(rights, heads, strict=True):

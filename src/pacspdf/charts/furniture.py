@@ -24,9 +24,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle
 from matplotlib.ticker import MaxNLocator
 
+from pacspdf import numbers
 from pacspdf.charts.recorder import (
-    WEIGHTS,
     cap_height,
+    font_properties,
     points_transform,
     text_width,
 )
@@ -34,6 +35,10 @@ from pacspdf.charts.spec import ChartData, ChartSpec, ChartStyle
 from pacspdf.content.contrast import ratio
 
 LINE = 1.2  # line spacing (multiple of font size)
+#: The least plot height (points) a chart keeps; a chart needing more grows (see Ctx.need).
+MIN_PLOT = 80.0
+#: A chart never grows past this height (points): about two thirds of an A4 text frame.
+MAX_HEIGHT = 520.0
 RING = 0.42  # donut ring width, as a fraction of the radius
 Colour = str | tuple[float, float, float]
 
@@ -52,6 +57,18 @@ class Ctx:
         self.ax: Axes | None = None
         self.boxes: list[tuple[float, float, float, float]] = []  # labels gridlines avoid
         self.xlim = self.ylim = (0.0, 1.0)
+        self.need = 0.0  # the height (points) the content needs when it is more than H
+        self.areas: list[tuple[float, float, float, float]] = []  # plot areas, for the preflight
+
+    def grow_to(self, height: float) -> None:
+        """Ask for a taller figure: the chart is drawn again at ``height`` (capped)."""
+        if height > self.H + 0.5:
+            self.need = max(self.need, min(height, MAX_HEIGHT))
+
+    def keep_plot(self, plot_h: float) -> None:
+        """Grow the figure when its plot would be squashed below a readable height."""
+        if plot_h < MIN_PLOT:
+            self.grow_to(self.H + MIN_PLOT - plot_h)
 
     # measuring
     def tw(self, s: str, size: float | None = None, key: str = "regular") -> float:
@@ -73,7 +90,8 @@ class Ctx:
              rotation: float = 0.0, avoid: bool = False) -> None:
         """Text with its baseline at y; *avoid* keeps gridlines from crossing it."""
         size = size or self.fs
-        self.fig.text(x, y, s, transform=self.pt, fontsize=size, fontweight=WEIGHTS[key],
+        self.fig.text(x, y, s, transform=self.pt,
+                      fontproperties=font_properties(self.style.fonts[key], size),
                       color=color or self.style.text, ha=ha, va="baseline",
                       rotation=rotation, rotation_mode="anchor", zorder=4)
         if avoid:
@@ -98,6 +116,7 @@ class Ctx:
              xlim: tuple[float, float], ylim: tuple[float, float]) -> Axes:
         w, h = self.W - left - right, top - bottom
         self.frame = (left, bottom, w, h)
+        self.areas.append((left, bottom, w, h))
         ax = self.fig.add_axes((left / self.W, bottom / self.H, w / self.W, h / self.H))
         ax.set_axis_off()
         ax.set_xlim(*xlim)
@@ -116,18 +135,15 @@ class Ctx:
 
 # -- formatting ------------------------------------------------------------------
 def decimals_for(values: np.ndarray, pct: bool) -> int:
-    finite = values[np.isfinite(values)]
+    """Decimals for a set of labels: one for shares, else as tables print the same values."""
     if pct:
         return 1
-    if finite.size == 0 or np.all(finite == np.round(finite)):
-        return 0
-    return 0 if np.max(np.abs(finite)) >= 100 else 1
+    return numbers.decimals_for(float(v) for v in np.ravel(values))
 
 
 def fmt(v: float, decimals: int, suffix: str = "") -> str:
-    s = f"{abs(v):,.{decimals}f}"
-    sign = "\u2212" if v < 0 and s.strip("0.,") else ""
-    return f"{sign}{s}{suffix}"
+    """``v`` as printed everywhere in the report (half away from zero, a true minus)."""
+    return numbers.fmt(float(v), decimals, suffix=suffix)
 
 
 def tinted(colour: Colour, amount: float = 0.5) -> tuple[float, float, float]:
@@ -202,31 +218,42 @@ def draw_badge(ctx: Ctx, cx: float, cy: float, s: str, ha: str = "center") -> tu
 
 
 def draw_legend(ctx: Ctx, entries: list[tuple[str, Colour]], top: float, lines: bool) -> float:
-    """Left-aligned legend rows from *top* down; returns the y below the rows."""
+    """Legend from *top* down: one flowing row when it fits in two, else aligned columns;
+    returns the y below it."""
     fs, s, row_h, gap = ctx.fs, ctx.fs * 0.8, ctx.fs * 1.6, ctx.fs * 1.5
-    widths = [s + fs * 0.45 + ctx.tw(name) for name, _ in entries]
-    rows: list[list[int]] = [[]]
+    key_w = (s * 1.5 if lines else s) + fs * 0.45
+    widths = [key_w + ctx.tw(name) for name, _ in entries]
+    rows: list[list[tuple[int, float]]] = [[]]
     x = 0.0
     for i, w in enumerate(widths):
         if rows[-1] and x + w > ctx.W:
             rows.append([])
             x = 0.0
-        rows[-1].append(i)
+        rows[-1].append((i, x))
         x += w + gap
-    for r, row in enumerate(rows):
-        cy = top - (r + 0.5) * row_h
-        x = 0.0
-        for i in row:
-            name, colour = entries[i]
+    if len(rows) > 2:
+        # Many entries: a grid of equal columns, names wrapped to the column width.
+        cols = max(1, min(len(entries), int((ctx.W + gap) // (min(max(widths), ctx.W / 2) + gap))))
+        col_w = (ctx.W + gap) / cols - gap
+        rows = [[(i, (k % cols) * (col_w + gap)) for k, i in enumerate(range(r, min(r + cols, len(entries))))]
+                for r in range(0, len(entries), cols)]
+        names = {i: wrap_text(ctx, entries[i][0], col_w - key_w, fs) for i in range(len(entries))}
+    else:
+        names = {i: [name] for i, (name, _) in enumerate(entries)}
+    y = top
+    for row in rows:
+        height = row_h + (max(len(names[i]) for i, _ in row) - 1) * fs * LINE
+        cy = y - row_h / 2
+        for i, x0 in row:
+            colour = entries[i][1]
             if lines:
-                ctx.line([x, x + s * 1.5], [cy, cy], colour, 2.0)
-                tx = x + s * 1.5 + fs * 0.45
+                ctx.line([x0, x0 + s * 1.5], [cy, cy], colour, 2.0)
             else:
-                ctx.rect(x, cy - s / 2, s, s, colour)
-                tx = x + s + fs * 0.45
-            ctx.text(tx, cy - ctx.cap() / 2, name)
-            x = tx + ctx.tw(name) + gap
-    return top - len(rows) * row_h
+                ctx.rect(x0, cy - s / 2, s, s, colour)
+            for k, line in enumerate(names[i]):
+                ctx.text(x0 + key_w, cy - ctx.cap() / 2 - k * fs * LINE, line)
+        y -= height
+    return y
 
 
 def unit_label(ctx: Ctx) -> str:

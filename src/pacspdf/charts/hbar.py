@@ -1,4 +1,4 @@
-"""Horizontal bar charts of ranked categories -> matplotlib artists in figure points."""
+"""Horizontal bar charts of ranked categories (or of long category labels) -> artists in figure points."""
 
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ def draw_hbar(ctx: Ctx) -> None:
     axis = not spec.value_labels
     bottom = fs * LINE + fs * 0.5 if axis else 1.0
     lo_data, hi_data = min(0.0, float(vals.min())), max(float(vals.max()), 0.0)
+    # Each row holds its wrapped name and m value labels: grow the chart when rows are too thin.
+    row_need = max(max(len(lines) for lines in names) * fs * LINE + fs * 0.6,
+                   m * ctx.small * 1.25 / 0.78 + 2)
+    ctx.grow_to((ctx.H - top) + bottom + n * row_need)
     ax = ctx.axes(left, bottom, right, top, (lo_data, hi_data or 1.0), (n - 0.5, -0.5))
     row_h = ctx.frame[3] / n
     group = min(0.64 if m == 1 else 0.78, 22 * m / row_h)

@@ -48,6 +48,9 @@ def draw_line(ctx: Ctx) -> None:
     slot = (ctx.W - left - right) / max(n - 0.4, 1)
     cats = plan_categories(ctx, slot)
     bottom = cats.depth + (bracket_depth(ctx) if fc is not None else 0) + 1
+    ctx.keep_plot(top - bottom)
+    if spec.value_labels and m > 1:  # end labels stacked one above the other need that much room
+        ctx.grow_to(ctx.H + m * ctx.small * 1.15 - (top - bottom) + ctx.small)
     ylim = axis_limits(lo_data, hi_data, top - bottom, 0.0, fs * 0.6)
     ax = ctx.axes(left, bottom, right, top, (-0.3, n - 0.7), ylim)
     grid = draw_value_axis(ctx, ticks, tick_labels)
@@ -73,7 +76,9 @@ def draw_line(ctx: Ctx) -> None:
     if spec.value_labels:
         for j in sorted(set(end_at) - {-1}):
             group = [i for i in range(m) if end_at[i] == j]
-            ys = _spread([ctx.ypt(float(vals[i, j])) for i in group], ctx.small * 1.15)
+            ys = _spread([ctx.ypt(float(vals[i, j])) for i in group], ctx.small * 1.15,
+                         ctx.frame[1] + ctx.cap(ctx.small) / 2,
+                         ctx.frame[1] + ctx.frame[3] + ctx.small)
             for i, y in zip(group, ys, strict=True):
                 ctx.text(ctx.xpt(j) + fs * 0.6, y - ctx.cap(ctx.small) / 2, ends[i],
                          size=ctx.small, key="semibold", color=ink(ctx.colour(i), style),
@@ -85,11 +90,18 @@ def draw_line(ctx: Ctx) -> None:
     draw_gridlines(ctx, grid)
 
 
-def _spread(ys: list[float], gap: float) -> list[float]:
-    """Nudge label positions apart so that no two are closer than *gap*."""
+def _spread(ys: list[float], gap: float, lo: float = -1e9, hi: float = 1e9) -> list[float]:
+    """Nudge label positions apart so that no two are closer than *gap*, keeping them
+    between *lo* and *hi* (the plot's bottom and a little above its top) where they fit."""
     order = sorted(range(len(ys)), key=lambda i: ys[i])
     out = list(ys)
     for a, b in itertools.pairwise(order):
         out[b] = max(out[b], out[a] + gap)
     shift = (sum(out) - sum(ys)) / max(len(ys), 1)
-    return [y - shift for y in out]
+    out = [y - shift for y in out]
+    low, high = min(out), max(out)
+    if low < lo:
+        out = [y + min(lo - low, max(hi - high, 0.0)) for y in out]
+    elif high > hi:
+        out = [y - min(high - hi, max(low - lo, 0.0)) for y in out]
+    return out

@@ -21,9 +21,8 @@ from matplotlib.ft2font import LoadFlags
 from matplotlib.path import Path
 from matplotlib.transforms import Affine2D, Transform
 
-FAMILY = "Source Sans Pro"
-#: Logical font key -> OS/2 weight class of the Source Sans Pro face.
-WEIGHTS = {"light": 300, "regular": 400, "semibold": 600, "bold": 700}
+from pacspdf.charts.spec import MissingGlyph
+
 _CAPS = {"butt": 0, "round": 1, "projecting": 2}
 _JOINS = {"miter": 0, "round": 1, "bevel": 2}
 _NO_HINTING = LoadFlags.NO_HINTING
@@ -42,21 +41,18 @@ def _rgba(rgb: Any, alpha: float) -> RGBA:
             round(float(alpha), 4))
 
 
-_registered: set[str] = set()
-
-
-def register_fonts(fonts: Mapping[str, str]) -> None:
-    """Make the brand TTFs known to matplotlib's font manager (idempotent)."""
-    for path in fonts.values():
-        if path not in _registered:
-            font_manager.fontManager.addfont(path)
-            _registered.add(path)
+@lru_cache(maxsize=256)
+def font_properties(path: str, size: float) -> FontProperties:
+    """The brand TTF at ``path``, by its file: matplotlib never looks a family up by name, so it
+    never falls back to another font and never prints findfont messages."""
+    return FontProperties(fname=path, size=size)
 
 
 class _Metrics:
     """Per-character advance and vertical ink extent (em) of one TTF, read lazily."""
 
     def __init__(self, path: str) -> None:
+        self.path = path
         self.font = font_manager.get_font(path)
         self.upem = float(self.font.units_per_EM)
         os2: Mapping[str, Any] = self.font.get_sfnt_table("OS/2") or {}
@@ -70,6 +66,8 @@ class _Metrics:
         found = self.chars.get(ch)
         if found is None:
             font = self.font
+            if not font.get_char_index(ord(ch)):
+                raise MissingGlyph(f"'{ch}' (U+{ord(ch):04X}) is not in the font {self.path}")
             font.set_size(self.upem, 72)  # 1 pixel == 1 font unit; bbox is 26.6 fixed
             glyph = font.load_char(ord(ch), flags=_NO_HINTING)
             scale = 64 * self.upem
@@ -193,20 +191,17 @@ class RecordingRenderer(RendererBase):
 
     # -- text -------------------------------------------------------------------
     def _font_path(self, prop: FontProperties) -> str:
-        key = (tuple(prop.get_family()), prop.get_style(), prop.get_weight(),
-               prop.get_stretch())
-        path = self._paths.get(key)
-        if path is None:
-            path = self._paths[key] = str(font_manager.findfont(prop))
-        return path
+        path = prop.get_file()
+        if path is None:  # every chart text is set by file (Ctx.text); nothing is looked up
+            raise ValueError("chart text without a brand font file")
+        return str(path)
 
     def _font_key(self, prop: FontProperties) -> str:
-        key = self._font_keys.get(self._font_path(prop))
-        if key is not None:
-            return key
-        weight = prop.get_weight()
-        weight = weight if isinstance(weight, int) else font_manager.weight_dict[weight]
-        return min(WEIGHTS, key=lambda k: abs(WEIGHTS[k] - weight))
+        path = self._font_path(prop)
+        key = self._font_keys.get(path)
+        if key is None:
+            raise ValueError(f"{path} is not one of the brand's chart fonts")
+        return key
 
     def get_text_width_height_descent(self, s: str, prop: FontProperties,
                                       ismath: Any) -> tuple[float, float, float]:
@@ -267,5 +262,5 @@ def points_transform(figure: Figure) -> Transform:
     return Affine2D().scale(1 / 72) + figure.dpi_scale_trans
 
 
-__all__ = ["FAMILY", "WEIGHTS", "RecordingCanvas", "RecordingRenderer", "cap_height",
-           "points_transform", "register_fonts", "text_width"]
+__all__ = ["MissingGlyph", "RecordingCanvas", "RecordingRenderer", "cap_height", "font_properties",
+           "points_transform", "text_width"]

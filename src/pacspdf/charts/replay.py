@@ -20,8 +20,11 @@ class VectorFlowable(Flowable):
     available width is smaller than the drawing.
     """
 
-    def __init__(self, drawing: VectorDrawing, fonts: Mapping[str, str]) -> None:
+    def __init__(self, drawing: VectorDrawing, fonts: Mapping[str, str], label: str = "",
+                 findings: dict[str, tuple[int, list[str]]] | None = None) -> None:
         super().__init__()
+        self.label = label  # "figure 4 (country-share)": how the preflight names the chart
+        self.findings = findings  # label -> (page, what is wrong), filled as the chart is drawn
         if "regular" not in fonts:
             raise ValueError("fonts must map at least the 'regular' key")
         self.drawing = drawing
@@ -42,6 +45,15 @@ class VectorFlowable(Flowable):
             canv.scale(self.scale, self.scale)
         _Painter(canv, self.fonts).run(self.drawing.ops)
         canv.restoreState()
+        if self.findings is not None:
+            from reportlab.pdfbase.pdfmetrics import stringWidth
+
+            from pacspdf.charts.preflight import findings
+
+            def measure(text: str, key: str, size: float) -> float:
+                return float(stringWidth(text, self.fonts.get(key, self.fonts["regular"]), size))
+
+            self.findings[self.label] = (canv.getPageNumber(), findings(self.drawing, measure))
 
 
 class _Painter:

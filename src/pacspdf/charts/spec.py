@@ -12,10 +12,14 @@ from typing import Any
 
 #: Bumped whenever the op format changes, so that stale cache entries are never replayed.
 #: (Changes to the drawing code change cache keys by themselves: see _drawing_code.)
-BACKEND_VERSION = "pacspdf-charts-4"
+BACKEND_VERSION = "pacspdf-charts-5"
 
 KINDS = ("bar", "stacked_bar", "grouped_bar", "line", "donut", "hbar")
 FONT_KEYS = ("regular", "semibold", "bold", "light")
+
+
+class MissingGlyph(ValueError):
+    """A chart label has a character the brand's font file has no glyph for."""
 
 
 @dataclass(frozen=True)
@@ -87,10 +91,12 @@ class VectorDrawing:
     width: float
     height: float
     ops: tuple[Any, ...]
+    #: The plot areas (x, y, width, height in points) the chart laid out, for the preflight.
+    areas: tuple[tuple[float, float, float, float], ...] = ()
 
     def to_json(self) -> str:
         payload = {"version": BACKEND_VERSION, "width": self.width, "height": self.height,
-                   "ops": self.ops}
+                   "ops": self.ops, "areas": self.areas}
         return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
@@ -100,7 +106,7 @@ class VectorDrawing:
             raise ValueError(f"drawing was recorded by {payload.get('version')!r}, "
                              f"expected {BACKEND_VERSION!r}")
         return cls(float(payload["width"]), float(payload["height"]),
-                   _tuplify(payload["ops"]))
+                   _tuplify(payload["ops"]), _tuplify(payload.get("areas", [])))
 
 
 def canonical_json(spec: ChartSpec, data: ChartData, style: ChartStyle) -> str:

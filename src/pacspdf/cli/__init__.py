@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from pacspdf import __version__
-from pacspdf.content import CATALOGUE_ROOT, DEFAULT_REPORT
-from pacspdf.errors import ContentError, PacspdfError, Problem
+from pacspdf.content import CATALOGUE_ROOT, choose_report
+from pacspdf.errors import ContentError, PacspdfError, PreflightError, Problem
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -37,10 +37,28 @@ def _print_problems(problems: list[Problem]) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     from pacspdf.validate import check
 
-    _content, problems = check(Path(args.report))
+    args.report = str(choose_report(args.report))
+    content, problems = check(Path(args.report))
+    if content is not None and not any(p.is_error for p in problems):
+        from pacspdf.delivery.preview import mail_problems
+
+        problems = sorted([*problems, *mail_problems(content)])
     _print_problems(problems)
-    print(_summary(problems), file=sys.stderr)
     errors = any(p.is_error for p in problems)
+    if args.layout and not errors:
+        from pacspdf.build import build
+
+        try:
+            build(Path(args.report), cache_dir=None, write=False)
+        except PreflightError as exc:
+            for line in exc.findings:
+                print(f"{exc.file}: error: layout: {line}", file=sys.stderr)
+            print(f"{_summary(problems)}, {len(exc.findings)} layout "
+                  f"problem{'s' * (len(exc.findings) != 1)}", file=sys.stderr)
+            return EXIT_USAGE
+    print(_summary(problems) + ("" if args.layout or errors else
+                                "; layout not checked (check --layout, or build, lays it out)"),
+          file=sys.stderr)
     if errors or (args.strict and any(p.severity == "warning" for p in problems)):
         return EXIT_USAGE
     return EXIT_OK
@@ -54,17 +72,35 @@ def cmd_build(args: argparse.Namespace) -> int:
                        out_dir=Path(args.output) if args.output else None)
     from pacspdf.build import build
 
+    args.report = str(choose_report(args.report))
     try:
-        result = build(Path(args.report or DEFAULT_REPORT), Path(args.output) if args.output else None,
-                       pdfa=args.pdfa)
+        result = build(Path(args.report), Path(args.output) if args.output else None,
+                       force=args.force, pdfa=args.pdfa)
     except ContentError as exc:
-        _print_problems(exc.problems)
-        print(f"{_summary(exc.problems)}; no PDF written", file=sys.stderr)
+        shown = [p for p in exc.problems if p.severity != "note"]  # notes are for `check`
+        _print_problems(shown)
+        print(f"{_summary(shown)}; no PDF written", file=sys.stderr)
+        return EXIT_USAGE
+    except PreflightError as exc:
+        for line in exc.findings:
+            print(f"{exc.file}: error: layout: {line}", file=sys.stderr)
+        print(f"{len(exc.findings)} layout problem{'s' * (len(exc.findings) != 1)}; no PDF written "
+              "(build --force writes it anyway)", file=sys.stderr)
         return EXIT_USAGE
     for w in result.warnings:
-        if not args.quiet:
+        if not args.quiet and w.severity == "warning":  # notes are for `check`
             print(w, file=sys.stderr)
+    for line in result.preflight:
+        print(f"warning: layout: {line} (written because of --force)", file=sys.stderr)
     print(f"{result.path}: {result.pages} pages, {result.size / 1024:.0f} KB, {result.seconds:.2f} s")
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from pacspdf.content.scaffold import scaffold
+
+    folder = scaffold(args.slug, Path(args.root))
+    print(f"{folder}: a new report; check it with: pacspdf check {folder}")
     return EXIT_OK
 
 
@@ -76,7 +112,8 @@ def make_parser() -> argparse.ArgumentParser:
     sub.required = True
     p = sub.add_parser("build", help="build a report's sample PDF")
     p.add_argument("report", nargs="?", default=None,
-                   help=f"content folder (default: {DEFAULT_REPORT}; with --all: {CATALOGUE_ROOT})")
+                   help=f"content folder (default: the only report under {CATALOGUE_ROOT}/; "
+                        f"with --all: {CATALOGUE_ROOT}/)")
     p.add_argument("-o", "--output", help="PDF path (default: out/<slug>-sample.pdf)")
     p.add_argument("-q", "--quiet", action="store_true", help="do not list content warnings")
     p.add_argument("--pdfa", choices=("2b", "3b", "none"), default=None,
@@ -84,12 +121,21 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true",
                    help="build every report folder under REPORT (default: content/) in parallel")
     p.add_argument("-j", "--jobs", type=int, default=0, help="worker processes for --all (default: cores)")
+    p.add_argument("--force", action="store_true",
+                   help="write the PDF even when the layout preflight finds problems")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("check", help="validate a report's content without writing anything")
-    p.add_argument("report", nargs="?", default=str(DEFAULT_REPORT),
-                   help=f"content folder (default: {DEFAULT_REPORT})")
+    p.add_argument("report", nargs="?", default=None,
+                   help=f"content folder (default: the only report under {CATALOGUE_ROOT}/)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--layout", action="store_true",
+                   help="also lay the report out in memory and run the build's layout preflight")
     p.set_defaults(func=cmd_check)
+    p = sub.add_parser("new", help="make a minimal valid report to start from")
+    p.add_argument("slug", help="the report's slug, like flexible-packaging-adhesives")
+    p.add_argument("--root", default=str(CATALOGUE_ROOT),
+                   help=f"where to put it (default: {CATALOGUE_ROOT}/)")
+    p.set_defaults(func=cmd_new)
     try:
         from pacspdf.delivery.args import add_parsers
     except ImportError:

@@ -11,6 +11,7 @@ import importlib.util
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pacspdf.content.confine import Refusal, inside
 from pacspdf.content.model import Brand, Report
 from pacspdf.content.schema import fields_of
 
@@ -47,9 +48,11 @@ def tracked(url: str, brand: Brand, report: Report, placement: str) -> str:
 
 def locate_asset(spec: str, base_dir: Path) -> Path | str:
     """The file ``spec`` names (relative paths are taken from ``base_dir``, the brand's folder),
-    or a message saying which package of a ``pkg:`` reference is not installed."""
+    or a message: the package of a ``pkg:`` reference is not installed, or the path leads out
+    of the brand folder (or the package)."""
     if not spec.startswith("pkg:"):
-        return base_dir / spec
+        here = inside(base_dir, spec, "the brand folder")
+        return here.message if isinstance(here, Refusal) else here
     package, _, rest = spec[4:].partition("/")
     try:
         found = importlib.util.find_spec(package) if package else None
@@ -57,7 +60,8 @@ def locate_asset(spec: str, base_dir: Path) -> Path | str:
         found = None
     if found is None or not found.submodule_search_locations:
         return f'package "{package}" is not installed (in "{spec}")'
-    return Path(next(iter(found.submodule_search_locations))) / rest
+    where = inside(Path(next(iter(found.submodule_search_locations))), rest, f'the package "{package}"')
+    return where.message if isinstance(where, Refusal) else where
 
 
 def resolve_asset(spec: str, base_dir: Path) -> Path:

@@ -9,6 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from pacspdf.content._yaml import Located, YamlSyntaxError, load_located
+from pacspdf.content.confine import (
+    MAX_CELL_CHARS,
+    MAX_REPORT_BYTES,
+    MAX_TABLE_BYTES,
+    MAX_TABLE_ROWS,
+    MAX_YAML_BYTES,
+    Refusal,
+    inside,
+    limit_text,
+    too_big,
+)
 from pacspdf.content.model import Brand, Report
 from pacspdf.content.schema import Issue, Record, parse
 from pacspdf.content.tables import CsvTable, read_csv, read_text
@@ -106,6 +117,10 @@ def schema_problems(issues: list[Issue], located: Located, display: str) -> list
 def parse_yaml_model(path: Path, model: type[Record],
                      problems: list[Problem]) -> tuple[Any, Located] | None:
     display = _display(path)
+    big = too_big(path, MAX_YAML_BYTES, path.name)
+    if big:
+        problems.append(Problem(display, 0, 0, "", big))
+        return None
     text = read_text(path, display, problems)
     if text is None:
         return None
@@ -124,9 +139,10 @@ def parse_yaml_model(path: Path, model: type[Record],
     return record, located
 
 
-def find_brand(folder: Path, declared: str) -> Path:
+def find_brand(folder: Path, declared: str) -> Path | Refusal:
+    """The brand file: ``brand:`` inside the report folder, else the nearest assets/brand.yaml."""
     if declared:
-        return (folder / declared).resolve()
+        return inside(folder, declared)
     for parent in [folder.resolve(), *folder.resolve().parents]:
         candidate = parent / BRAND_FILE
         if candidate.is_file():
@@ -134,23 +150,38 @@ def find_brand(folder: Path, declared: str) -> Path:
     return (folder / ".." / ".." / BRAND_FILE).resolve()
 
 
-def _load_data(report: Report, folder: Path, problems: list[Problem]) -> Dataset:
+def _load_data(report: Report, folder: Path, located: Located, problems: list[Problem]) -> Dataset:
     data = Dataset()
+    report_file = _display(folder / REPORT_FILE)
+    total = [_size_of(folder / REPORT_FILE)]
 
-    def path(rel: str) -> tuple[Path, str]:
-        p = folder / rel
-        return p, _display(p)
+    def path(rel: str, where: tuple[Any, ...]) -> tuple[Path, str]:
+        """The table's file, or a path that does not exist when it may not be read (the
+        problem is recorded here: outside the folder, too large)."""
+        def refuse(message: str) -> tuple[Path, str]:
+            line, col = located.where(where)
+            problems.append(Problem(report_file, line, col, field_path(where), message))
+            return folder / "\0refused", ""
 
-    p, d = path(report.market_size.file)
-    t = read_csv(p, d, {"year": "int", "value": "float"}, problems)
+        found = inside(folder, rel)
+        if isinstance(found, Refusal):
+            return refuse(found.message)
+        big = too_big(found, MAX_TABLE_BYTES, rel)
+        if big:
+            return refuse(big)
+        total.append(_size_of(found))
+        return found, _display(folder / rel)
+
+    p, d = path(report.market_size.file, ("market_size", "file"))
+    t = None if not d else read_csv(p, d, {"year": "int", "value": "float"}, problems)
     if t:
         data.tables["market_size"] = t
         for row in t.rows:
             if "year" in row.values and "value" in row.values:
                 data.size[int(row.values["year"])] = float(row.values["value"])
-    for seg in report.segments:
-        p, d = path(seg.file)
-        t = read_csv(p, d, {"year": "int"}, problems, numeric_rest=True)
+    for i, seg in enumerate(report.segments):
+        p, d = path(seg.file, ("segments", i, "file"))
+        t = None if not d else read_csv(p, d, {"year": "int"}, problems, numeric_rest=True)
         if t:
             data.tables[f"segment:{seg.id}"] = t
             by_year: dict[int, dict[str, float]] = {}
@@ -162,14 +193,14 @@ def _load_data(report: Report, folder: Path, problems: list[Problem]) -> Dataset
                     if k != "year"}
             data.shares[seg.id] = by_year
         if seg.coverage:
-            p, d = path(seg.coverage)
-            t = read_csv(p, d, {"segment": "str", "country": "str"}, problems)
+            p, d = path(seg.coverage, ("segments", i, "coverage"))
+            t = None if not d else read_csv(p, d, {"segment": "str", "country": "str"}, problems)
             if t:
                 data.tables[f"coverage:{seg.id}"] = t
                 data.coverage[seg.id] = [(str(r.values["segment"]), str(r.values["country"]),
                                           r.line) for r in t.rows]
-    p, d = path(report.players.file)
-    t = read_csv(p, d, {"company": "str", "headquarters": "str", "focus": "str",
+    p, d = path(report.players.file, ("players", "file"))
+    t = None if not d else read_csv(p, d, {"company": "str", "headquarters": "str", "focus": "str",
                         "share_pct": "float"}, problems)
     if t:
         data.tables["players"] = t
@@ -180,8 +211,8 @@ def _load_data(report: Report, folder: Path, problems: list[Problem]) -> Dataset
                                            str(r.values["focus"]), float(r.values["share_pct"]),
                                            r.line))
     if report.deals is not None:
-        p, d = path(report.deals.file)
-        t = read_csv(p, d, {"date": "str", "company": "str", "event": "str"}, problems)
+        p, d = path(report.deals.file, ("deals", "file"))
+        t = None if not d else read_csv(p, d, {"date": "str", "company": "str", "event": "str"}, problems)
         if t:
             data.tables["deals"] = t
             for r in t.rows:
@@ -192,7 +223,28 @@ def _load_data(report: Report, folder: Path, problems: list[Problem]) -> Dataset
                                                 f'"{date}" is not a year or a month as YYYY-MM'))
                         continue
                     data.deals.append((date, str(r.values["company"]), str(r.values["event"]), r.line))
+    for table in data.tables.values():
+        for row in table.rows:
+            for name, value in row.values.items():
+                if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                    problems.append(Problem(table.file, row.line, 0, name,
+                                            f"{len(value)} characters; a table cell holds at most "
+                                            f"{MAX_CELL_CHARS}"))
+        if len(table.rows) > MAX_TABLE_ROWS:
+            problems.append(Problem(table.file, 0, 0, "", f"{len(table.rows)} data rows; the limit "
+                                                         f"is {MAX_TABLE_ROWS} rows per table"))
+    if sum(total) > MAX_REPORT_BYTES:
+        problems.append(Problem(report_file, 0, 0, "", f"report.yaml and its tables are "
+                                f"{limit_text(sum(total))} together; the limit is "
+                                f"{limit_text(MAX_REPORT_BYTES)} per report"))
     return data
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def load(folder: Path | str) -> Content:
@@ -207,8 +259,12 @@ def load(folder: Path | str) -> Content:
         raise ContentError(one_line(problems))
     report, located = parsed
     brand_path = find_brand(folder, report.brand)
+    if isinstance(brand_path, Refusal):
+        line, col = located.where(("brand",))
+        problems.append(Problem(_display(report_path), line, col, "brand", brand_path.message))
+        raise ContentError(one_line(problems))
     brand_parsed = parse_yaml_model(brand_path, Brand, problems)
-    data = _load_data(report, folder, problems)
+    data = _load_data(report, folder, located, problems)
     if brand_parsed is None or any(p.is_error for p in problems):
         raise ContentError(one_line(problems))
     brand, brand_located = brand_parsed

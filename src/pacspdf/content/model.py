@@ -29,11 +29,11 @@ class Strict(Record):
 class Fonts(Strict):
     """TrueType files (paths relative to the brand file, or ``pkg:font_source_sans_pro/...``)."""
 
-    regular: Text
-    semibold: Text
-    bold: Text
-    italic: Text
-    light: Text
+    regular: Text = field(doc="Body text.")
+    semibold: Text = field(doc="Captions, table headings, labels.")
+    bold: Text = field(doc="Titles and headline figures.")
+    italic: Text = field(doc="Emphasis in prose.")
+    light: Text = field(doc="The cover subtitle and lead paragraphs.")
     fallback: list[Text] = field(
         factory=list, doc="Fonts for names in other scripts (CJK, Arabic, Hebrew ...), tried in order.")
 
@@ -43,9 +43,9 @@ class Colours(Strict):
     secondary: HexColour = field(doc="Second colour: rules, table headers.")
     accent: HexColour = field(doc="Highlights and callouts; also text (chapter labels), so 4.5:1 on white.")
     highlight: HexColour = field("#F2A65A", doc="Accent for text on the primary colour (the cover band).")
-    text: HexColour = "#1F2933"
-    muted: HexColour = "#5F6B7A"
-    rule: HexColour = "#D5DAE1"
+    text: HexColour = field(default="#1F2933", doc="Body text.")
+    muted: HexColour = field(default="#5F6B7A", doc="Sources, labels, axis text.")
+    rule: HexColour = field(default="#D5DAE1", doc="Thin rules and gridlines.")
     tint: HexColour = field("#F2F5F9", doc="Light panel background.")
     chart: list[HexColour] = field(min_len=3, doc="Chart series palette, in order.")
 
@@ -53,10 +53,10 @@ class Colours(Strict):
 class Links(Strict):
     """URL patterns; ``{id}`` is replaced with the report's ``publisher_id``."""
 
-    website: Text
-    sample: Text
-    enquiry: Text
-    purchase: Text
+    website: Text = field(doc="The publisher's home page.")
+    sample: Text = field(doc="Where a reader asks for this sample.")
+    enquiry: Text = field(doc="Where a reader asks a question before buying.")
+    purchase: Text = field(doc="Where a reader buys the full report.")
     customise: str = field("", doc="Customisation request; default: the enquiry link.")
 
 
@@ -67,39 +67,40 @@ class Tracking(Strict):
     also says where it sits (``utm_content``); a personalised copy adds ``copy_param``.
     """
 
-    utm_source: str = "sample-pdf"
-    utm_medium: str = "pdf"
-    utm_campaign: str = "{slug}"
-    copy_param: str = "copy"
+    utm_source: str = field(default="sample-pdf", doc="utm_source of every web link.")
+    utm_medium: str = field(default="pdf", doc="utm_medium of every web link.")
+    utm_campaign: str = field(default="{slug}", doc="utm_campaign (a pattern: {slug}, {id}).")
+    copy_param: str = field(default="copy", doc="Query parameter carrying a personalised copy's ID.")
 
 
 class Contact(Strict):
-    email: Text
-    sales_email: Text
-    phone: str = ""
-    address: str = ""
+    email: Text = field(doc=("The sender of sample mails (unless PACSPDF_MAIL_FROM is set); "
+                             "printed on the cover."))
+    sales_email: Text = field(doc="Reply-To of sample mails; printed on the closing page.")
+    phone: str = field(default="", doc="Printed on the closing page.")
+    address: str = field(default="", doc="Printed on the closing page.")
 
 
 class Brand(Strict):
-    publisher: Text
-    legal_name: Text
-    tagline: str = ""
+    publisher: Text = field(doc="The publisher's name: cover, running header, metadata.")
+    legal_name: Text = field(doc="The company's legal name, for the copyright line.")
+    tagline: str = field(default="", doc="A short line on the cover.")
     logo: Text = field(doc="SVG or PNG logo, relative to the brand file.")
     logo_white: str = field("", doc="Logo variant for dark backgrounds (optional).")
-    page_size: Literal["A4", "Letter"] = "A4"
-    watermark: bool = True
+    page_size: Literal["A4", "Letter"] = field(default="A4", doc="Paper size.")
+    watermark: bool = field(default=True, doc="A faint \"SAMPLE\" across body pages.")
     chapter_start: Literal["new_page", "run_on"] = field(
         "new_page", doc="new_page: a chapter opens a page; run_on: it follows the last when room is left.")
-    tracking: Tracking = field(factory=Tracking)
+    tracking: Tracking = field(factory=Tracking, doc="Tracking parameters of the PDF's web links.")
     pdfa: Literal["2b", "3b", "none"] = field(
-        "2b", doc="PDF/A conformance the sample declares and meets: 2b (default), 3b or none.")
-    fonts: Fonts
-    colours: Colours
-    links: Links
-    contact: Contact
+        default="2b", doc="PDF/A conformance the sample declares and meets: 2b (default), 3b or none.")
+    fonts: Fonts = field(doc="The TrueType fonts of text and charts.")
+    colours: Colours = field(doc="The brand's colours.")
+    links: Links = field(doc="URL patterns of the calls to action.")
+    contact: Contact = field(doc="How to reach the publisher.")
     copyright: Text = field(doc="Template: the copyright line.")
     licence: Text = field(doc="Template: licence terms of the sample.")
-    disclaimer: Text
+    disclaimer: Text = field(doc="Printed on the notice page.")
 
 
 # ---------------------------------------------------------------- report (content/<slug>/report.yaml)
@@ -107,8 +108,8 @@ class Brand(Strict):
 class TableSource(Strict):
     """A CSV file and where its numbers come from."""
 
-    file: Text
-    source: Text
+    file: Text = field(doc="CSV path, relative to the report folder (and inside it).")
+    source: Text = field(doc="Printed under every figure and table fed by the file.")
     illustrative: str | None = field(
         None, doc="Set when figures are estimates, not sourced: the note printed beside them.")
 
@@ -120,22 +121,23 @@ class MarketSize(TableSource):
 class Claim(Strict):
     """A figure stated by the source; checked against the tables."""
 
-    cagr_pct: float | None = None
+    cagr_pct: float | None = field(
+        default=None, doc="The CAGR the source states (%), checked within 0.1 percentage points.")
     size: dict[int, float] = field(factory=dict, doc="year -> value in report units")
-    tolerance_pct: float = 5.0
+    tolerance_pct: float = field(default=5.0, doc="How far (%) a stated size may differ from the table.")
 
 
 class SegmentItem(Strict):
-    name: Text
-    description: str = ""
+    name: Text = field(doc="The item's name: a column of the segment's CSV.")
+    description: str = field(default="", doc="A template describing the item (prose may loop over it).")
 
 
 class Segmentation(TableSource):
     """CSV columns: ``year`` then one column per item, each a % share of the market."""
 
-    id: Slug
+    id: Slug = field(doc="How templates and data references name it: segment:<id>.")
     label: Text = field(doc="Axis name as in 'by Type'.")
-    items: list[SegmentItem] = field(min_len=2)
+    items: list[SegmentItem] = field(min_len=2, doc="The items, one CSV column each.")
     coverage: str | None = field(None, doc="CSV ``segment,country``: countries covered.")
 
 
@@ -171,15 +173,15 @@ class ProfileDetail(Strict):
 
 
 class Profile(Strict):
-    name: Text
-    text: Text
+    name: Text = field(doc="A company of players.csv.")
+    text: Text = field(doc="The profile (a template).")
     detail: ProfileDetail | None = field(None, doc="Shown in full by a 'profile: NAME' block.")
 
 
 class Players(TableSource):
     """CSV columns: ``company,headquarters,focus,share_pct``."""
 
-    profiles: list[Profile] = field(factory=list)
+    profiles: list[Profile] = field(factory=list, doc="The companies profiled in the sample.")
     others: Text = field("Others", doc="Label of the rest of the market in the share chart.")
 
 
@@ -190,56 +192,56 @@ class Deals(TableSource):
 class OutlineChapter(Strict):
     """One chapter of the full report, and how much of it this sample shows."""
 
-    title: Text
-    pages: int = field(ge=1)
-    tables: int = field(0, ge=0)
-    figures: int = field(0, ge=0)
+    title: Text = field(doc="The chapter's title in the full report.")
+    pages: int = field(ge=1, doc="Its pages in the full report.")
+    tables: int = field(0, ge=0, doc="Its tables in the full report.")
+    figures: int = field(0, ge=0, doc="Its figures in the full report.")
     sample: Literal["full", "opening", "none"] = field(
         doc="full: in this sample; opening: its opening only; none: full report only.")
-    sections: list[Text] = field(factory=list)
+    sections: list[Text] = field(factory=list, doc="Its sections' titles.")
 
 
 class Analyst(Strict):
-    name: Text
-    title: Text
-    phone: Text
-    email: str = ""
+    name: Text = field(doc="The analyst's name.")
+    title: Text = field(doc="Job title.")
+    phone: Text = field(doc="Direct phone number.")
+    email: str = field(default="", doc="E-mail address (optional).")
 
 
 class Funnel(Strict):
-    title: Text
-    steps: list[Text] = field(min_len=2)
+    title: Text = field(doc="The funnel's heading.")
+    steps: list[Text] = field(min_len=2, doc="Its steps, widest first.")
 
 
 class Breakdown(Strict):
-    by: Text
+    by: Text = field(doc="What the interviews are broken down by.")
     parts: dict[str, float] = field(min_len=2, doc="name -> share (%)")
 
 
 class Interviews(Strict):
-    total: int = field(ge=1)
-    breakdowns: list[Breakdown] = field(min_len=1)
+    total: int = field(ge=1, doc="Number of interviews.")
+    breakdowns: list[Breakdown] = field(min_len=1, doc="How they divide.")
 
 
 class Triangulation(Strict):
-    sources: list[Text] = field(min_len=2)
-    result: Text
+    sources: list[Text] = field(min_len=2, doc="The estimates compared.")
+    result: Text = field(doc="What they agree on.")
 
 
 class Methodology(Strict):
     """The data behind the methodology diagrams."""
 
     illustrative: str | None = field(default=None, doc="Printed beside the diagrams when they are examples.")
-    bottom_up: Funnel | None = None
-    top_down: Funnel | None = None
-    triangulation: Triangulation | None = None
-    interviews: Interviews | None = None
+    bottom_up: Funnel | None = field(default=None, doc="The bottom-up sizing funnel.")
+    top_down: Funnel | None = field(default=None, doc="The top-down sizing funnel.")
+    triangulation: Triangulation | None = field(default=None, doc="The triangulation diagram.")
+    interviews: Interviews | None = field(default=None, doc="The primary-interview breakdowns.")
 
 
 class Licence(Strict):
-    name: Text
-    price: float = field(ge=0)
-    description: Text
+    name: Text = field(doc="The licence's name.")
+    price: float = field(ge=0, doc="Its price, in the report's currency.")
+    description: Text = field(doc="Who may read it.")
 
 
 BLOCK_KINDS = ("text", "figure", "table", "snapshot", "callout", "teaser", "profiles", "contact",
@@ -247,26 +249,28 @@ BLOCK_KINDS = ("text", "figure", "table", "snapshot", "callout", "teaser", "prof
 
 
 class Callout(Strict):
-    title: Text
-    text: Text
+    title: Text = field(doc="The box's heading.")
+    text: Text = field(doc="The box's text (a template).")
 
 
 class Block(Strict):
     """One item of a section body; exactly one key is set."""
 
-    text: str | None = None
-    figure: Slug | None = None
-    table: Slug | None = None
-    snapshot: bool | None = None
-    callout: Callout | None = None
-    teaser: str | None = None
-    profiles: bool | None = None
-    contact: bool | None = None
-    outline: bool | None = None
-    diagram: Literal["funnels", "triangulation", "interviews"] | None = None
-    profile: Text | None = None
-    deals: bool | None = None
-    actions: bool | None = None
+    text: str | None = field(
+        default=None, doc="Prose (a template): paragraphs, `- ` bullets, **bold**, *italic*.")
+    figure: Slug | None = field(default=None, doc="A chart id: the chart with its caption and source.")
+    table: Slug | None = field(default=None, doc="A table id: the table with its caption and source.")
+    snapshot: bool | None = field(default=None, doc="`true`: the key-facts box.")
+    callout: Callout | None = field(default=None, doc="A highlighted box.")
+    teaser: str | None = field(default=None, doc="A \"Continued in the full report\" box (a template).")
+    profiles: bool | None = field(default=None, doc="`true`: the company profiles.")
+    contact: bool | None = field(default=None, doc="`true`: licences, prices and links.")
+    outline: bool | None = field(default=None, doc="`true`: the full report's outline (`full_report`).")
+    diagram: Literal["funnels", "triangulation", "interviews"] | None = field(
+        default=None, doc="A methodology diagram drawn from `methodology`.")
+    profile: Text | None = field(default=None, doc="A company's complete profile (its `detail`).")
+    deals: bool | None = field(default=None, doc="`true`: the table of deals and launches.")
+    actions: bool | None = field(default=None, doc="`true`: the call-to-action buttons.")
 
     def validate(self) -> None:
         present = [k for k in BLOCK_KINDS if getattr(self, k) is not None]
@@ -280,15 +284,15 @@ class Block(Strict):
 
 
 class Subsection(Strict):
-    title: Text
-    blocks: list[Block] = field(min_len=1)
+    title: Text = field(doc="The subsection heading.")
+    blocks: list[Block] = field(min_len=1, doc="Its content, in order.")
 
 
 class Section(Strict):
-    id: Slug
-    title: Text
-    blocks: list[Block] = field(factory=list)
-    subsections: list[Subsection] = field(factory=list)
+    id: Slug = field(doc="A unique id.")
+    title: Text = field(doc="The chapter title (any length: it wraps).")
+    blocks: list[Block] = field(factory=list, doc="The chapter's content, in order.")
+    subsections: list[Subsection] = field(factory=list, doc="Numbered subsections after the blocks.")
 
 
 DATA_REF = re.compile(r"^(market_size|players|segment:[a-z0-9-]+|coverage:[a-z0-9-]+)$")
@@ -298,29 +302,34 @@ ChartKind = Literal["bar", "stacked_bar", "grouped_bar", "line", "donut", "hbar"
 
 
 class Chart(Strict):
-    id: Slug
-    kind: ChartKind
+    id: Slug = field(doc="How a `figure:` block names it.")
+    kind: ChartKind = field(doc="The chart kind (see \"Which chart fits which data\").")
     data: DataRef = field(doc="market_size | segment:<id> | players")
     title: Text = field(doc="Caption after 'Figure N:'.")
     alt: Text = field(doc="Alternative text read by screen readers instead of the chart: what it "
                           "shows (the trend, the largest and smallest values) in a sentence or two, "
                           "not the title.")
     years: list[Year] = field(factory=list, doc="Years shown (donut: one).")
-    callout: Literal["cagr"] | None = None
+    callout: Literal["cagr"] | None = field(
+        default=None, doc="`cagr`: a CAGR badge (bar and line of market_size).")
     height: float = field(230.0, ge=100, le=600, doc="Height in points.")
 
 
 class Table(Strict):
-    id: Slug
-    data: DataRef
-    title: Text = field(doc="Caption after 'Table N:'.")
-    years: list[Year] = field(factory=list, doc="Year columns shown.")
-    cagr: bool = True
+    id: Slug = field(doc="How a `table:` block names it.")
+    data: DataRef = field(doc="The data shown: market_size, segment:<id>, coverage:<id> or players.")
+    title: Text = field(doc="Caption after 'Table N:' (a template).")
+    years: list[Year] = field(factory=list, doc="Year columns shown (default: base year and forecast end).")
+    cagr: bool = field(default=True, doc="Add a CAGR column.")
+    decimals: int | None = field(None, ge=0, le=4, doc=(
+        "Decimals of every value column; default: three significant digits of the largest value."))
+    column_decimals: dict[str, int] = field(factory=dict, doc=(
+        "Decimals of single columns, by their heading's first line (\"2030\", \"CAGR\", \"Share\")."))
 
 
 class Period(Strict):
-    start: Year
-    end: Year
+    start: Year = field(doc="The first forecast year.")
+    end: Year = field(doc="The last forecast year.")
 
     def validate(self) -> None:
         if self.end <= self.start:
@@ -328,33 +337,37 @@ class Period(Strict):
 
 
 class Report(Strict):
-    slug: Slug
+    slug: Slug = field(doc="Names the output: out/<slug>-sample.pdf.")
     publisher_id: Text = field(doc="The publisher's report number, used in links.")
     code: Text = field(doc="Report code printed on the cover.")
-    title: Text
+    title: Text = field(doc="The cover title.")
     subtitle: Text = field(doc="Names the segmentation axes and forecast period.")
     short_title: Text = field(doc="Running header.")
     market: Text = field(doc="Short market name for prose, e.g. 'PACS'.")
     edition: Date = field(doc="Edition date, YYYY-MM-DD.")
-    base_year: Year
-    forecast: Period
-    currency: Text = "USD"
-    unit: Literal["million", "billion"] = "million"
-    language: Text = "en-GB"
-    keywords: list[Text] = field(factory=list)
-    brand: str = field("", doc="Path of brand.yaml; default: the nearest assets/brand.yaml.")
-    pages_in_full_report: int | None = field(None, ge=1)
-    claims: Claim = field(factory=Claim)
-    market_size: MarketSize
-    segments: list[Segmentation] = field(min_len=1)
-    players: Players
-    deals: Deals | None = None
-    analyst: Analyst | None = None
+    base_year: Year = field(doc="The last actual year.")
+    forecast: Period = field(doc="The forecast period; CAGRs run from start to end.")
+    currency: Text = field(default="USD", doc="The currency of every value (USD, EUR, JPY...).")
+    unit: Literal["thousand", "million", "billion"] = field(
+        "million", doc="The unit of every value in the CSV files (with `currency`).")
+    language: Text = field(default="en-GB", doc="The PDF's language (metadata).")
+    keywords: list[Text] = field(factory=list, doc="PDF metadata.")
+    brand: str = field(default="", doc=("Path of the report's own brand.yaml, inside the report folder; "
+                                "default: the nearest assets/brand.yaml above it."))
+    pages_in_full_report: int | None = field(None, ge=1, doc="Shown on the cover and the closing page.")
+    claims: Claim = field(factory=Claim, doc="Figures the source states, checked against the tables.")
+    market_size: MarketSize = field(doc="CSV year,value: the market size each year.")
+    segments: list[Segmentation] = field(
+        min_len=1, doc="The segmentation axes (type, application, region...).")
+    players: Players = field(doc="CSV company,headquarters,focus,share_pct and the profiles.")
+    deals: Deals | None = field(default=None, doc="CSV date,company,event: deals and launches.")
+    analyst: Analyst | None = field(default=None, doc="The analyst a reader can call (back cover).")
     chapter_start: Literal["new_page", "run_on"] | None = field(None, doc="Overrides the brand's.")
     full_report: list[OutlineChapter] = field(factory=list, doc="The full report's chapters.")
-    methodology: Methodology = field(factory=lambda: Methodology())
-    licences: list[Licence] = field(factory=list)
-    full_report_adds: list[Text] = field(factory=list)
-    charts: list[Chart] = field(factory=list)
-    tables: list[Table] = field(factory=list)
-    sections: list[Section] = field(min_len=1)
+    methodology: Methodology = field(factory=lambda: Methodology(), doc="Data of the methodology diagrams.")
+    licences: list[Licence] = field(factory=list, doc="The licence options on the closing page.")
+    full_report_adds: list[Text] = field(
+        factory=list, doc="What the full report adds (a template can loop over it).")
+    charts: list[Chart] = field(factory=list, doc="The figures.")
+    tables: list[Table] = field(factory=list, doc="The tables.")
+    sections: list[Section] = field(min_len=1, doc="The chapters, in order.")

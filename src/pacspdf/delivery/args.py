@@ -13,7 +13,6 @@ from typing import Any
 
 from pacspdf.delivery.settings import TRANSPORTS
 
-DEFAULT_REPORT = Path("content/pacs")
 DEFAULT_DB = Path("out/pacspdf.db")
 
 
@@ -35,8 +34,8 @@ def add_parsers(subparsers: Any) -> None:
     p.add_argument("enquiries", metavar="ENQUIRIES.csv",
                    help="CSV with columns name,email,company,job_title,country "
                         "(optional: enquiry_id,message)")
-    p.add_argument("--report", default=str(DEFAULT_REPORT),
-                   help=f"report content folder (default: {DEFAULT_REPORT})")
+    p.add_argument("--report", default=None,
+                   help="report content folder (default: the only report under content/)")
     p.add_argument("--transport", choices=TRANSPORTS, default="file",
                    help="file: .eml files under out/outbox/ (default); smtp: the server in "
                         "PACSPDF_SMTP_HOST/PORT/SECURITY/USER/PASSWORD")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from pacspdf.content import choose_report
 from pacspdf.delivery.enquiries import Enquiry
 from pacspdf.delivery.escape import visible
 from pacspdf.delivery.message import MailTemplates, context_from_content
@@ -160,11 +161,12 @@ def run_send(args: argparse.Namespace, make_binding: BindingFactory, *,
     from pacspdf.delivery.enquiries import iter_enquiries, scan_enquiries
 
     out, err = out or sys.stdout, err or sys.stderr
+    report_dir = choose_report(args.report)  # the only report, or exit 2 listing them: nothing made yet
     total = scan_enquiries(Path(args.enquiries), args.enquiries)   # exit 2 on an unusable file
     db = Path(args.db)
     transport = make_transport(args.transport, outbox_dir=db.parent / "outbox", environ=environ)
     with Outbox(db) as outbox, contextlib.closing(transport):   # exit 2 on an unusable outbox
-        binding = make_binding(Path(args.report))
+        binding = make_binding(report_dir)
         with _progress(total, out, err) as tick:   # rows are streamed: memory stays flat
             report = send_rows(iter_enquiries(Path(args.enquiries), args.enquiries), binding=binding,
                                outbox=outbox, transport=transport, options=options, progress=tick,

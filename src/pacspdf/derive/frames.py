@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pacspdf.content.load import Content
 from pacspdf.derive.growth import cagr
-from pacspdf.derive.model import Derived, PlayerView, SegmentView, Series, SizeView
+from pacspdf.derive.model import Derived, PlayerView, SegmentView, Series, SizeView, ranked
 from pacspdf.write import cache_key, pickled
 
 if TYPE_CHECKING:  # pandas is imported only when figures are actually derived
@@ -73,8 +73,8 @@ def derive(content: Content) -> Derived:
     players = players.sort_values(["share_pct", "company"], ascending=[False, True])
     return Derived(
         size=size_view, segments=segments,
-        players=[PlayerView(str(p.company), str(p.headquarters), str(p.focus), float(p.share_pct))
-                 for p in players.itertuples()])
+        players=ranked([PlayerView(str(p.company), str(p.headquarters), str(p.focus), float(p.share_pct))
+                        for p in players.itertuples()]))
 
 
 def _inputs_key(content: Content) -> str:

@@ -124,6 +124,19 @@ class PlayerView:
     focus: str
     share: float
 
+    @property
+    def is_rest(self) -> bool:
+        """A row for the rest of the market ("Others", "Other vendors", "Rest of market"):
+        kept in tables and charts, never called a key player or the leader."""
+        name = self.company.strip().lower()
+        return name in ("others", "other") or name.startswith(("other ", "others ", "rest of"))
+
+
+def ranked(players: list[PlayerView]) -> list[PlayerView]:
+    """Companies by share, largest first (ties by name), the rest of the market last."""
+    order = sorted(players, key=lambda p: (-p.share, p.company))
+    return [p for p in order if not p.is_rest] + [p for p in order if p.is_rest]
+
 
 @dataclass(frozen=True)
 class Derived:
@@ -132,8 +145,13 @@ class Derived:
     players: list[PlayerView]
 
     @property
+    def named_players(self) -> list[PlayerView]:
+        """The companies by share, without a row for the rest of the market."""
+        return [p for p in self.players if not p.is_rest]
+
+    @property
     def leader(self) -> PlayerView:
-        return max(self.players, key=lambda p: p.share)
+        return max(self.named_players or self.players, key=lambda p: p.share)
 
 
 def template_context(content: Any, derived: Derived) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import math
 
 from pacspdf.content.load import Content
 from pacspdf.derive.growth import cagr as compound_growth
-from pacspdf.derive.model import Derived, PlayerView, SegmentView, Series, SizeView
+from pacspdf.derive.model import Derived, PlayerView, SegmentView, Series, SizeView, ranked
 
 #: Years a table may hold (the schema's range for years).
 FIRST_YEAR, LAST_YEAR = 1900, 2200
@@ -58,6 +58,6 @@ def derive_plain(content: Content) -> Derived:
             seg.id, seg.label, items, sorted(by_year),
             max(items, key=lambda i: i.shares.get(r.base_year, 0.0)),
             max(items, key=lambda i: i.cagr), countries_by)
-    players = sorted((PlayerView(p.company, p.headquarters, p.focus, p.share_pct)
-                      for p in data.players), key=lambda p: (-p.share, p.company))
+    players = ranked([PlayerView(p.company, p.headquarters, p.focus, p.share_pct)
+                      for p in data.players])
     return Derived(size, segments, players)

@@ -42,6 +42,9 @@ class Assembly:
     story: list[Flowable]
     composer: Composer
     hints_path: Path | None
+    theme: Theme
+    #: figure label -> (page, what is wrong with it), filled as each chart is drawn
+    chart_findings: dict[str, tuple[int, list[str]]]
 
     @property
     def pages(self) -> int:
@@ -54,9 +57,17 @@ class Assembly:
         try:
             passes = self.doc.multiBuild(self.story)
         except LayoutError as exc:  # content that no page can hold; a clean message, no traceback
-            first = str(exc).splitlines()[0][:200]
-            raise BuildError(f"{self.content.report_file}: layout failed: {first}") from None
+            raise BuildError(f"{self.content.report_file}: layout failed: "
+                             f"{_layout_reason(str(exc))}") from None
         return self.buffer.getvalue(), int(passes)
+
+    def preflight(self, pdf: bytes) -> list[str]:
+        """PREFLIGHT: what the laid-out pages get wrong, one line each (page and element)."""
+        from pacspdf.document.preflight import layout_findings
+
+        t = self.theme
+        margins = (t.margin_left, t.margin_right, t.margin_top, t.margin_bottom)
+        return [str(f) for f in layout_findings(pdf, margins, self.chart_findings)]
 
     def save_hints(self) -> None:
         """Best effort: layout hints that cannot be written only cost time on the next build."""
@@ -87,13 +98,30 @@ def assemble(content: Content, derived: Derived, theme: Theme, drawings: dict[st
     decor.back = make_back_cover(content, theme, load_logo(
         content, theme, b.logo_white or b.logo, "logo_white" if b.logo_white else "logo", logo_cache))
     fontmap = dict(theme.fonts)
+    findings: dict[str, tuple[int, list[str]]] = {}
     composer = Composer(content, derived, theme, renderer,
-                        lambda cid: VectorFlowable(drawings[cid], fontmap), doc.page_count)
+                        lambda cid: VectorFlowable(drawings[cid], fontmap, f'figure "{cid}"', findings),
+                        doc.page_count)
     story = composer.story()
     hints_path = None if hints_dir is None else hints_dir / f"{r.slug}.json"
     if hints_path is not None:
         seed_layout(_read_json(hints_path), composer.lists, doc.page_count)
-    return Assembly(content, doc, buffer, story, composer, hints_path)
+    return Assembly(content, doc, buffer, story, composer, hints_path, theme, findings)
+
+
+def _layout_reason(message: str) -> str:
+    """ReportLab's LayoutError in a reader's words (it quotes a flowable's repr, cut off)."""
+    import re
+
+    kind = re.search(r"<(\w+)@0x", message)
+    tall = re.search(r"tallest row ([\d.]+)", message)
+    frame = re.search(r"in frame '\w+'\(([\d.]+) x ([\d.]+)", message)
+    what = kind.group(1).lower() if kind else "block"
+    room = f" (a page holds {float(frame.group(2)):.0f} pt)" if frame else ""
+    if tall:
+        return (f"a {what} row is {float(tall.group(1)):.0f} pt tall and does not fit on a page "
+                f"with the table's heading{room}; shorten the text of that table's cells")
+    return f"a {what} does not fit on a page{room}; make it shorter"
 
 
 def cover_panel(content: Content) -> tuple[tuple[str, str, str], str]:

@@ -14,6 +14,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from pacspdf.content.brand import resolve_asset, tracked
 from pacspdf.content.load import Content
+from pacspdf.document import fit
 from pacspdf.document.markup import escape
 from pacspdf.document.pages import ReportDocTemplate
 from pacspdf.document.paragraph import Paragraph
@@ -58,8 +59,21 @@ def _svg(path: str, family_fonts: tuple[tuple[str, str, str], ...]) -> Drawing:
         raise ValueError("not a readable SVG file")
     # The renderer's starting font would otherwise be Helvetica (an unembedded base font).
     set_initial_font(drawing, family_fonts[0][2])
+    _brand_strings(drawing, {rl for _, _, rl in family_fonts}, family_fonts[0][2],
+                   next((rl for _, w, rl in family_fonts if w == "bold"), family_fonts[0][2]))
     return drawing
 
+
+
+def _brand_strings(node: object, ours: set[str], regular: str, bold: str) -> None:
+    """Set every text of the logo in the brand's fonts: a family svglib does not know
+    ("sans-serif", "Arial") would otherwise become Helvetica, a font the PDF cannot embed."""
+    from reportlab.graphics.shapes import String
+
+    for child in getattr(node, "contents", ()):
+        if isinstance(child, String) and child.fontName not in ours:
+            child.fontName = bold if "Bold" in child.fontName else regular
+        _brand_strings(child, ours, regular, bold)
 
 def _cached_svg(path: Path, fonts: tuple[tuple[str, str, str], ...], cache_dir: Path | None) -> Drawing:
     """The parsed logo, from a pickle keyed by the SVG's bytes, the font map, the code and svglib's
@@ -118,15 +132,20 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         canv.setFillColor(c["primary"])
         canv.rect(0, band_bottom, w, h - band_bottom, stroke=0, fill=1)
         # The title block is measured first: the motif stays below it, however long the title.
-        title_style = ParagraphStyle("ct", fontName=f["bold"], fontSize=26, leading=30.5,
-                                     textColor=colors.white)
-        sub_style = ParagraphStyle("cs", fontName=f["light"], fontSize=13, leading=17.5, textColor=light_blue)
-        title = Paragraph(escape(r.title), title_style)
-        subtitle = Paragraph(escape(r.subtitle), sub_style)
-        title_h = title.wrap(width, 1000)[1]
-        sub_h = subtitle.wrap(width * 0.9, 1000)[1]
         title_top = h * 0.80 - 16
-        block_bottom = title_top - title_h - 14 - sub_h
+        # A long title and subtitle are set smaller until they fit above the band's foot.
+        for size in (26.0, 23.0, 20.0, 18.0, 16.0, 14.0):
+            title_style = ParagraphStyle("ct", fontName=f["bold"], fontSize=size,
+                                         leading=size * 1.17, textColor=colors.white)
+            sub_style = ParagraphStyle("cs", fontName=f["light"], fontSize=size / 2,
+                                       leading=size / 2 * 1.35, textColor=light_blue)
+            title = Paragraph(escape(r.title), title_style)
+            subtitle = Paragraph(escape(r.subtitle), sub_style)
+            title_h = title.wrap(width, 1000)[1]
+            sub_h = subtitle.wrap(width * 0.9, 1000)[1]
+            block_bottom = title_top - title_h - 14 - sub_h
+            if block_bottom >= band_bottom + 24:
+                break
         fracs = (0.18, 0.28, 0.40, 0.55)
         room = max(block_bottom - 18 - band_bottom, 0.0)
         scale = min(1.0, room / ((h - band_bottom) * fracs[-1]))
@@ -148,6 +167,14 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         if logo is not None:
             scale = 170 / logo.width
             top = h - 44
+            if not b.logo_white:
+                # Only the logo for light backgrounds: set it on a white panel, so that it
+                # never disappears into the brand colour of the band.
+                pad = 7.0
+                with tag.artifact(canv, "Layout"):
+                    canv.setFillColor(colors.white)
+                    canv.roundRect(left - pad, top - logo.height * scale - pad, 170 + 2 * pad,
+                                   logo.height * scale + 2 * pad, 4, stroke=0, fill=1)
             with tag.begin(canv, "Figure", Alt=f"{b.publisher} logo",
                            BBox=(left, top - logo.height * scale, left + 170, top)):
                 canv.saveState()
@@ -171,20 +198,29 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
                  ("EDITION", long_date(r.edition), ""),
                  ("PAGES", f"{doc.page_count.total} in this sample",
                   f"Full report: {r.pages_in_full_report} pages" if r.pages_in_full_report else "")]
-        col_w = width / len(facts)
+        # The report code's column widens (to at most 45 %) when the code needs it; the
+        # other facts share the rest.
+        first = min(max(width / len(facts), fit.width(r.code, f["semibold"], 10.5) + 16), width * 0.45)
+        widths = [first] + [(width - first) / (len(facts) - 1)] * (len(facts) - 1)
         fy = band_bottom - 44
+        x = left
         with tag.element("L"):  # the key facts: a list of label and value
             for i, (label, value, note) in enumerate(facts):
-                x = left + i * col_w
+                if i:
+                    x += widths[i - 1]
+                room = widths[i] - 16  # each fact stays left of the next column's rule
                 with tag.element("LI"):
                     with tag.begin(canv, "Lbl"):
                         canv.setFillColor(c["muted"])
                         canv.setFont(f["semibold"], 7.4)
-                        canv.drawString(x, fy + 14, label)
+                        canv.drawString(x, fy + 14, fit.ellipsize(label, f["semibold"], 7.4, room))
                     with tag.begin(canv, "LBody"):
                         canv.setFillColor(c["primary"])
-                        canv.setFont(f["semibold"], 10.5)
-                        canv.drawString(x, fy, value)
+                        size = fit.fit_size(value, f["semibold"], 10.5, room, 7.5)
+                        canv.setFont(f["semibold"], size)
+                        for k, line in enumerate(fit.wrap(value, f["semibold"], size, room,
+                                                          1 if note else 3)):
+                            canv.drawString(x, fy - k * (size + 1.2), line)
                         if note:
                             canv.setFillColor(c["muted"])
                             canv.setFont(f["regular"], 7.6)
@@ -216,13 +252,14 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
         with tag.begin(canv, "P"):
             canv.setFillColor(c["primary"])
             canv.setFont(f["bold"], 9)
-            canv.drawString(left, 52, b.publisher)
+            canv.drawString(left, 52, fit.ellipsize(b.publisher, f["bold"], 9, width))
         site = b.links.website
         bare_site = site.removeprefix("https://").removeprefix("http://")
         with tag.element("P"), tag.begin(canv, "Link"):
             canv.setFont(f["regular"], 8)
             canv.setFillColor(c["muted"])
-            canv.drawString(left, 40, f"{bare_site}  ·  {b.contact.email}")
+            contact = fit.ellipsize(f"{bare_site}  ·  {b.contact.email}", f["regular"], 8, width * 0.6)
+            canv.drawString(left, 40, contact)
             with link_description(canv, f"{b.publisher} website, {bare_site}"):
                 canv.linkURL(tracked(site, b, r, "cover-website"), (left, 36, left + 240, 62), relative=0,
                              thickness=0)
@@ -230,7 +267,8 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
             with tag.begin(canv, "P"):
                 canv.setFont(f["regular"], 8)
                 canv.setFillColor(c["muted"])
-                canv.drawRightString(left + width, 40, b.tagline)
+                room = width - fit.width(contact, f["regular"], 8) - 24
+                canv.drawRightString(left + width, 40, fit.ellipsize(b.tagline, f["regular"], 8, room))
         canv.restoreState()
 
     return draw
@@ -250,14 +288,16 @@ def _highlights(canv: Canvas, theme: Theme, items: list[tuple[str, str]], left: 
         for i, (value, label) in enumerate(items):
             x = left + i * col_w + (10 if i else 0)
             with tag.element("LI"), tag.element("LBody"):
+                box = col_w - 14
                 with tag.begin(canv, "P"):
                     canv.setFillColor(c["primary"])
-                    canv.setFont(f["bold"], 14)
-                    canv.drawString(x, y + 12, value)
+                    size = fit.fit_size(value, f["bold"], 14, box, 9)
+                    canv.setFont(f["bold"], size)
+                    canv.drawString(x, y + 12, fit.ellipsize(value, f["bold"], size, box))
                 with tag.begin(canv, "P"):
                     canv.setFillColor(c["muted"])
                     canv.setFont(f["regular"], 7.8)
-                    canv.drawString(x, y, label)
+                    canv.drawString(x, y, fit.ellipsize(label, f["regular"], 7.8, box))
             if i:
                 with tag.artifact(canv, "Layout"):
                     canv.setStrokeColor(c["rule"])

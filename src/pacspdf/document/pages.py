@@ -15,6 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Spacer, TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
+from pacspdf.document import fit
 from pacspdf.document.archive import Archive, canvas_maker
 from pacspdf.document.outlines import draw_outlines
 from pacspdf.document.paragraph import Paragraph
@@ -313,13 +314,17 @@ class ReportDocTemplate(BaseDocTemplate):
         top = self._height - t.margin_top + 30
         bottom = t.margin_bottom - 30
         canv.saveState()
+        # The header and footer are one line each: a long title or publisher is cut with an
+        # ellipsis so that the two never meet (the full title is on the cover).
+        header_right = fit.ellipsize(self.decor.header_right, t.fonts["regular"], 7.8, (right - left) * 0.4)
+        room = right - left - fit.width(header_right, t.fonts["regular"], 7.8) - 18
         with tagger.artifact(canv, "Pagination", "Header"):
             canv.setFont(t.fonts["semibold"], 7.8)
             canv.setFillColor(t.colour["primary"])
-            canv.drawString(left, top, self.decor.header_left)
+            canv.drawString(left, top, fit.ellipsize(self.decor.header_left, t.fonts["semibold"], 7.8, room))
             canv.setFont(t.fonts["regular"], 7.8)
             canv.setFillColor(t.colour["muted"])
-            canv.drawRightString(right, top, self.decor.header_right)
+            canv.drawRightString(right, top, header_right)
             canv.setStrokeColor(t.colour["rule"])
             canv.setLineWidth(0.6)
             canv.line(left, top - 6, right, top - 6)
@@ -327,12 +332,15 @@ class ReportDocTemplate(BaseDocTemplate):
             canv.setStrokeColor(t.colour["rule"])
             canv.setLineWidth(0.6)
             canv.line(left, bottom + 11, right, bottom + 11)
+            page_label = f"Page {canv.getPageNumber()} of {self.page_count.total}"
+            room = right - left - fit.width(page_label, t.fonts["semibold"], 7.8) - 18
             canv.setFont(t.fonts["regular"], 7.4)
             canv.setFillColor(t.colour["muted"])
-            canv.drawString(left, bottom, self.decor.footer_left)
+            footer = fit.ellipsize(self.decor.footer_left, t.fonts["regular"], 7.4, room)
+            canv.drawString(left, bottom, footer)
             canv.setFont(t.fonts["semibold"], 7.8)
             canv.setFillColor(t.colour["primary"])
-            canv.drawRightString(right, bottom, f"Page {canv.getPageNumber()} of {self.page_count.total}")
+            canv.drawRightString(right, bottom, page_label)
             canv.restoreState()
             draw_footer_line(canv, t)  # the copy's "Prepared for" line repeats on every page
 

@@ -48,7 +48,9 @@ def contact(c: Builder) -> list[Flowable]:
     if r.licences:
         out.append(Paragraph("Licence options", c.s("h2")))
         dt = DisplayTable(["Licence", "Who may read it", f"Price ({r.currency})"],
-                          [[lic.name, lic.description, fmt_number(lic.price)] for lic in r.licences],
+                          [[lic.name, lic.description,
+                            fmt_number(lic.price, 0 if float(lic.price).is_integer() else 2)]
+                           for lic in r.licences],
                           [False, False, True], [1.2, 3.0, 1.0])
         out.append(c.grid(dt))
         out.append(Spacer(0, 14))

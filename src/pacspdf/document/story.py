@@ -250,7 +250,7 @@ class Composer:
                           f"{view.leading.name} ({lead_share} in {r.base_year})"))
             facts.append((f"Fastest-growing {seg.label.lower()}",
                           f"{view.fastest.name} ({fmt_pct(view.fastest.cagr)} CAGR)"))
-        facts.append(("Key players", ", ".join(p.company for p in d.players[:5])))
+        facts.append(("Key players", ", ".join(p.company for p in d.named_players[:5])))
         rows = [[Paragraph(escape(k), self.s("label")), Paragraph(escape(v), self.s("boxtext"))]
                 for k, v in facts]
         fact_table = TaggedTable(rows, colWidths=[t.frame_width * 0.27, t.frame_width * 0.66], hAlign="LEFT",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,14 @@ class Theme:
         return self.page_size[1] - self.margin_top - self.margin_bottom
 
 
+def font_name(path: Path) -> str:
+    """The ReportLab name of the TTF at ``path``: its stem and a digest of its bytes, so two
+    brands whose files share a name (fonts/Regular.ttf) never get each other's font in one
+    process."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return f"pp-{path.stem}-{digest}"
+
+
 def register_fonts(brand: Brand, brand_dir: Path,
                    brand_file: str) -> tuple[dict[str, str], dict[str, Path]]:
     names: dict[str, str] = {}
@@ -59,7 +68,7 @@ def register_fonts(brand: Brand, brand_dir: Path,
     for key in FONT_KEYS:
         spec = getattr(brand.fonts, key)
         path = resolve_asset(spec, brand_dir)
-        name = f"pp-{path.stem}"
+        name = font_name(path)
         if name not in pdfmetrics.getRegisteredFontNames():
             try:
                 pdfmetrics.registerFont(TTFont(name, str(path)))

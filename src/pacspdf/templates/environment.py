@@ -14,16 +14,20 @@ from typing import Any
 
 import jinja2
 
+from pacspdf import numbers
 from pacspdf.errors import ContentError, Problem
 from pacspdf.templates.tree import Evaluator, parsed, walk
 
 
-def fmt_number(value: float, digits: int = 0) -> str:
-    return f"{value:,.{digits}f}"
+def fmt_number(value: float, digits: int | None = None) -> str:
+    """``value`` with thousands commas, rounded half away from zero; without ``digits``, with
+    the decimals its magnitude calls for (three significant digits: 2.84, 41.9, 4,198)."""
+    places = numbers.decimals_for([float(value)]) if digits is None else max(0, int(digits))
+    return numbers.fmt(float(value), places)
 
 
 def fmt_pct(value: float, digits: int = 1) -> str:
-    return f"{value:.{digits}f}%"
+    return numbers.pct(float(value), int(digits))
 
 
 def long_date(iso: str) -> str:
@@ -33,14 +37,11 @@ def long_date(iso: str) -> str:
 
 
 def money_formatter(currency: str, unit: str) -> Callable[..., str]:
-    """A filter writing a value held in ``unit`` (million|billion) as readable money."""
-    scale = 1000.0 if unit == "billion" else 1.0
+    """A filter writing a value held in ``unit`` (thousand|million|billion) as readable money,
+    in the unit that reads best: "EUR 2.8 billion", "EUR 596.4 million" (see numbers.money)."""
 
-    def money(value: float, digits: int = 1) -> str:
-        millions = float(value) * scale
-        if abs(round(millions, digits)) >= 1000:
-            return f"{currency} {millions / 1000:,.{digits}f} billion"
-        return f"{currency} {millions:,.{digits}f} million"
+    def money(value: float, digits: int | None = None) -> str:
+        return numbers.money(float(value), currency, unit, digits)
 
     return money
 

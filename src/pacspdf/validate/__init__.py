@@ -4,8 +4,9 @@
 (:mod:`.numbers`), names that do not match (:mod:`.names`), references to things that do not
 exist (:mod:`.references`), charts without usable alternative text (:mod:`.alt`), template
 mistakes (:mod:`.templates`), prose that states the wrong figures (:mod:`.statements`), brand
-files that are not what they claim (:mod:`.brand`), and a warning for each set of illustrative
-figures.
+files that are not what they claim (:mod:`.brand`), chart kinds that misstate their data,
+printed columns that lose information, characters the brand's fonts lack
+(:mod:`.presentation`), and a note for each set of illustrative figures.
 
 This package is on the ``pacspdf check`` path, so it must stay light: plain Python, PyYAML
 and Jinja2 only (no pandas, matplotlib or ReportLab). The prose templates are rendered
@@ -33,6 +34,7 @@ from pacspdf.validate.alt import AltChecks
 from pacspdf.validate.brand import BrandChecks, resolve_asset
 from pacspdf.validate.names import NameChecks, countries
 from pacspdf.validate.numbers import NumberChecks
+from pacspdf.validate.presentation import PresentationChecks
 from pacspdf.validate.report import line_map
 from pacspdf.validate.sales import SalesChecks
 from pacspdf.validate.statements import Statements
@@ -60,7 +62,7 @@ __all__ = [
 ]
 
 
-class _Checker(NumberChecks, NameChecks, SalesChecks, BrandChecks, AltChecks):
+class _Checker(NumberChecks, NameChecks, SalesChecks, BrandChecks, AltChecks, PresentationChecks):
     """All checks of one report's content, collecting into one list of problems."""
 
 
@@ -82,7 +84,12 @@ def validate(content: Content) -> list[Problem]:
     checker.brand_files()
     checker.brand_contrast()
     checker.illustrative()
-    context = template_context(content, derive_plain(content)) if content.data.size else None
+    checker.chart_pairings()
+    checker.glyphs()
+    derived = derive_plain(content) if content.data.size else None
+    if derived is not None:
+        checker.precision(derived)
+    context = template_context(content, derived) if derived is not None else None
     env = environment(content.report.currency, content.report.unit)
     templates = TemplateChecker(content, checker, env, context)
     fields = list(template_fields(content))

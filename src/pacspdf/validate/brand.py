@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pacspdf.content._yaml import Path_
 from pacspdf.content.brand import locate_asset
+from pacspdf.content.confine import MAX_ASSET_BYTES, too_big
 from pacspdf.content.contrast import problems as contrast_problems
 from pacspdf.content.load import display_path
 from pacspdf.content.schema import fields_of
@@ -77,6 +78,10 @@ class BrandChecks(Reporter):
             return None
         if resolved.stat().st_size == 0:
             self.at(path, f"file is empty: {display_path(resolved)}", brand=True)
+            return None
+        big = too_big(resolved, MAX_ASSET_BYTES, display_path(resolved))
+        if big:
+            self.at(path, big, brand=True)
             return None
         return resolved
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pacspdf.content._yaml import Path_
 from pacspdf.content.brand import locate_asset
-from pacspdf.content.confine import MAX_ASSET_BYTES, too_big
+from pacspdf.content.confine import MAX_ASSET_BYTES, MAX_FALLBACK_FONT_BYTES, too_big
 from pacspdf.content.contrast import problems as contrast_problems
 from pacspdf.content.load import display_path
 from pacspdf.content.schema import fields_of
@@ -53,7 +53,8 @@ class BrandChecks(Reporter):
                                           if k != "fallback"]
         fonts += [(("fonts", "fallback", i), v) for i, v in enumerate(brand.fonts.fallback)]
         for where, value in fonts:
-            path = self._file(where, value, base)
+            limit = MAX_FALLBACK_FONT_BYTES if where[1] == "fallback" else MAX_ASSET_BYTES
+            path = self._file(where, value, base, limit)
             if path is not None:
                 head = path.read_bytes()[:4]
                 if head == b"OTTO":
@@ -68,7 +69,7 @@ class BrandChecks(Reporter):
         for path, message in contrast_problems(fields_of(self.content.brand.colours)):
             self.at(path, message, brand=True)
 
-    def _file(self, path: Path_, value: str, base: Path) -> Path | None:
+    def _file(self, path: Path_, value: str, base: Path, limit: int = MAX_ASSET_BYTES) -> Path | None:
         resolved = resolve_asset(value, base)
         if isinstance(resolved, str):
             self.at(path, resolved, brand=True)
@@ -79,7 +80,7 @@ class BrandChecks(Reporter):
         if resolved.stat().st_size == 0:
             self.at(path, f"file is empty: {display_path(resolved)}", brand=True)
             return None
-        big = too_big(resolved, MAX_ASSET_BYTES, display_path(resolved))
+        big = too_big(resolved, limit, display_path(resolved))
         if big:
             self.at(path, big, brand=True)
             return None

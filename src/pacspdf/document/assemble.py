@@ -129,7 +129,8 @@ def cover_panel(content: Content) -> tuple[tuple[str, str, str], str]:
     buy it and whom to call; and the tracked purchase link the panel opens."""
     r, b = content.report, content.brand
     purchase = link_urls(b, r.publisher_id)["purchase"]
-    headline = (counts_text(content) or r.title).capitalize()
+    headline = counts_text(content) or r.title
+    headline = headline[:1].upper() + headline[1:]  # not str.capitalize: it lowers "UK" to "Uk"
     if r.licences:
         headline += f" · from {r.currency} {fmt_number(min(lic.price for lic in r.licences))}"
     bare = purchase.removeprefix("https://").removeprefix("http://")

@@ -18,6 +18,7 @@ from reportlab.lib import colors
 from reportlab.pdfgen.canvas import Canvas
 
 from pacspdf.content.brand import resolve_asset
+from pacspdf.document import fit
 from pacspdf.document.theme import Theme
 from pacspdf.personalise import locate_objects, sidecar_path
 from pacspdf.reportlab_surface import canvas_flag, set_canvas_flag
@@ -101,12 +102,17 @@ def draw_cover_block(canv: Canvas, theme: Theme, panel: tuple[str, str, str]) ->
         canv.setFont(theme.fonts["semibold"], lay.label_size)
         label, headline, detail = panel
         canv.drawString(lay.text_x, lay.label_y, label)
+        # A long title or link shrinks, then is cut with an ellipsis: it never leaves the panel.
+        size = fit.fit_size(headline, theme.fonts["semibold"], lay.name_size, lay.text_width,
+                            lay.name_min_size)
         canv.setFillColor(theme.colour["primary"])
-        canv.setFont(theme.fonts["semibold"], lay.name_size)
-        canv.drawString(lay.text_x, lay.name_y, headline)
+        canv.setFont(theme.fonts["semibold"], size)
+        canv.drawString(lay.text_x, lay.name_y,
+                        fit.ellipsize(headline, theme.fonts["semibold"], size, lay.text_width))
         canv.setFillColor(theme.colour["text"])
         canv.setFont(theme.fonts["regular"], lay.detail_size)
-        canv.drawString(lay.text_x, lay.detail_y, detail)
+        canv.drawString(lay.text_x, lay.detail_y,
+                        fit.ellipsize(detail, theme.fonts["regular"], lay.detail_size, lay.text_width))
         canv.endForm()
         set_canvas_flag(canv, "_pp_cover_form")
     canv.doForm(PERSONAL_COVER)

@@ -145,31 +145,32 @@ class Financials(Strict):
     """A small financial table: ``rows`` maps a year to one value per column."""
 
     unit: Text = field(doc="As printed in the header, e.g. 'USD billion'.")
-    columns: list[Text] = field(min_len=1)
-    rows: dict[int, list[float]] = field(min_len=1)
-    source: Text
+    columns: list[Text] = field(min_len=1, doc="The column headings.")
+    rows: dict[int, list[float]] = field(min_len=1, doc="year -> one value per column.")
+    source: Text = field(doc="Printed under the table.")
 
 
 class Dated(Strict):
-    date: Annotated[str, Pattern(r"\d{4}(-\d{2})?", "a year or a month as YYYY-MM")]
-    text: Text
+    date: Annotated[str, Pattern(r"\d{4}(-\d{2})?", "a year or a month as YYYY-MM")] = field(
+        doc="YYYY or YYYY-MM.")
+    text: Text = field(doc="What happened.")
 
 
 class Swot(Strict):
-    strengths: list[Text] = field(min_len=1)
-    weaknesses: list[Text] = field(min_len=1)
-    opportunities: list[Text] = field(min_len=1)
-    threats: list[Text] = field(min_len=1)
+    strengths: list[Text] = field(min_len=1, doc="Strengths, one per line of the grid.")
+    weaknesses: list[Text] = field(min_len=1, doc="Weaknesses.")
+    opportunities: list[Text] = field(min_len=1, doc="Opportunities.")
+    threats: list[Text] = field(min_len=1, doc="Threats.")
 
 
 class ProfileDetail(Strict):
     """A complete company profile, as the full report has one for every company."""
 
-    overview: Text
-    financials: Financials | None = None
-    products: list[Text] = field(factory=list)
-    developments: list[Dated] = field(factory=list)
-    swot: Swot | None = None
+    overview: Text = field(doc="The company in a paragraph (a template).")
+    financials: Financials | None = field(default=None, doc="A small financial table.")
+    products: list[Text] = field(factory=list, doc="Its main products, a bullet each.")
+    developments: list[Dated] = field(factory=list, doc="Recent developments, newest first.")
+    swot: Swot | None = field(default=None, doc="The SWOT grid.")
 
 
 class Profile(Strict):

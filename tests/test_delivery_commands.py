@@ -215,13 +215,15 @@ def real_binding(tmp_path: Path, sample_pdf) -> ReportBinding:  # type: ignore[n
 
 def test_real_copies_name_each_enquirer_on_page_one(tmp_path: Path, server: Server,
                                                     real_binding: ReportBinding) -> None:
-    """Real copies name each enquirer on page 1, and an unshowable (CJK) name falls back to the email."""
-    # The CJK row still goes out, addressed to the email, and carries the personaliser's warning.
+    """Real copies name each enquirer on page 1 (CJK in the brand's fallback font), and a name in
+    a script no font has (Ethiopic) falls back to the email."""
+    # The Ethiopic row still goes out, addressed to the email, and carries the personaliser's warning.
     controller, handler = server
     people = [("Zoë Ångström", "zoe@example.com", "Hôpital Nord", "CIO", "France"),
               ("Σωκράτης Παπαδόπουλος", "sokratis@example.gr", "Ιατρική ΑΕ", "CTO", "Greece"),
               ("Анна Каренина", "anna@example.ru", "Клиника", "Radiologist", "Russia"),
-              ("李小龙", "li@example.cn", "龙医院", "CEO", "China")]
+              ("李小龙", "li@example.cn", "龙医院", "CEO", "China"),
+              ("አበበ ቢቂላ", "abebe@example.et", "አዲስ ሆስፒታል", "CEO", "Ethiopia")]
     out = io.StringIO()
     code = commands.run_send(args("send", str(write_csv(tmp_path / "e.csv", people)), "--db",
                                   str(tmp_path / "o.db"), "--transport", "smtp"),
@@ -234,10 +236,11 @@ def test_real_copies_name_each_enquirer_on_page_one(tmp_path: Path, server: Serv
         filename, pdf = attachment(msg)
         assert filename == "pacs-sample.pdf"
         first_page = " ".join(page_one_text(pdf).split())
-        if address == "li@example.cn":
+        if address == "abebe@example.et":
             assert address in first_page and name not in first_page
         else:
             assert name in first_page and company in first_page
         info = pypdf.PdfReader(io.BytesIO(pdf)).metadata
         assert info is not None and info["/CopyID"] == msg["X-Pacspdf-Copy-Id"]
-    assert "    warning: name or company contains characters the brand fonts cannot show" in out.getvalue()
+    assert ("    warning: name or company contains characters the brand and fallback fonts cannot show"
+            in out.getvalue())

@@ -40,7 +40,7 @@ def test_copy_names_recipient_on_cover_and_every_footer(base: BaseArtifact) -> N
     assert "jane@acme.example" in pages[0] and "ABCDE-FGHJK" in pages[0]
     for text in pages[1:]:
         assert "jane@acme.example" in text and "ABCDE-FGHJK" in text
-    assert "Complimentary sample edition" not in pages[0]
+    assert "THE FULL REPORT" not in pages[0]  # the base file's panel is replaced
     assert copy.warnings == []
 
 
@@ -73,12 +73,13 @@ def test_accents_greek_and_cyrillic_render_as_text(base: BaseArtifact) -> None:
 
 
 def test_unshowable_script_falls_back_to_email(base: BaseArtifact) -> None:
-    """A CJK name the fonts cannot show is replaced by the email address, with a warning."""
-    copy = make_copy(base, Recipient("王小明", "北京公司", "wang@example.cn"), "C2", "1 May 2026")
+    """A name in a script no brand or fallback font has (Ethiopic here) is replaced by the
+    email address, with a warning; CJK, Arabic and Hebrew names print (see document/test_sales)."""
+    copy = make_copy(base, Recipient("አበበ ቢቂላ", "አዲስ ሆስፒታል", "abebe@example.et"), "C2", "1 May 2026")
     assert copy.warnings and "cannot show" in copy.warnings[0]
     cover = _pages_text(copy.pdf)[0]
-    assert "wang@example.cn" in cover
-    assert "王" not in cover
+    assert "abebe@example.et" in cover
+    assert "አ" not in cover
 
 
 def test_markup_in_names_is_literal_text(base: BaseArtifact) -> None:

@@ -67,7 +67,7 @@ def build(folder: Path | str, output: Path | None = None, *,
     clock.step("derive")
     from pacspdf.document.theme import make_theme
 
-    theme = make_theme(content.brand, content.brand_dir, content.brand_file)
+    theme = make_theme(content.brand, content.brand_dir, content.brand_file, content.report.language)
     drawings = _draw_charts(content, derived, theme, _sub(cache_dir, "charts"))
     clock.step("charts")
     from pacspdf.document.assemble import assemble

@@ -77,3 +77,9 @@ def font_face_attribute(font_name: str, attribute: str) -> object:
     from reportlab.pdfbase import pdfmetrics
 
     return getattr(cast(Any, pdfmetrics.getFont(font_name)).face, attribute, b"")
+
+
+def as_hyphenator(hyphenator: object) -> str:
+    """A callable hyphenator for a ParagraphStyle's ``hyphenationLang``: ReportLab takes a
+    language name or a callable, the stubs declare only the name ("" turns it off)."""
+    return cast(str, hyphenator or "")

@@ -131,7 +131,8 @@ def draw_bars(ctx: Ctx, mode: str) -> None:
                          tips[b] + fs * 0.7, level, spec.callout)
     depth = category_labels(ctx, x, cats)
     if fc is not None:
-        forecast_bracket(ctx, fc - 0.42, n - 1 + 0.42, bottom - depth - fs * 0.3)
+        forecast_bracket(ctx, fc - 0.42, n - 1 + 0.42, bottom - depth - fs * 0.3,
+                         (-0.42, fc - 1 + 0.42) if fc > 0 else None)
     draw_gridlines(ctx, grid)
 
 

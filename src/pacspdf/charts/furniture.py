@@ -18,7 +18,7 @@ from typing import Any, cast
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
-from matplotlib.colors import to_rgb
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle
@@ -32,6 +32,7 @@ from pacspdf.charts.recorder import (
     text_width,
 )
 from pacspdf.charts.spec import ChartData, ChartSpec, ChartStyle
+from pacspdf.content.contrast import ratio
 
 LINE = 1.2  # line spacing (multiple of font size)
 #: The least plot height (points) a chart keeps; a chart needing more grows (see Ctx.need).
@@ -151,17 +152,26 @@ def tinted(colour: Colour, amount: float = 0.5) -> tuple[float, float, float]:
 
 
 def text_on(colour: Colour, style: ChartStyle) -> str:
-    """Readable text colour on top of *colour*."""
-    r, g, b = to_rgb(colour)
-    return "#ffffff" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.55 else style.text
+    """White or the text colour on top of *colour*, whichever contrasts more (WCAG 2)."""
+    fill = to_hex(colour)
+    return "#ffffff" if ratio("#ffffff", fill) >= ratio(style.text, fill) else style.text
+
+
+#: The lightest background chart text sits on (the forecast band of a line chart).
+TEXT_BACKGROUND = "#f0f0f0"
 
 
 def ink(colour: Colour, style: ChartStyle) -> tuple[float, float, float]:
-    """*colour* darkened towards the text colour until it reads as text on white."""
+    """*colour* darkened towards the text colour until it reads as text (WCAG AA, 4.5:1) on
+    the chart's lightest background."""
     r, g, b = to_rgb(colour)
     t = to_rgb(style.text)
-    k = max(0.0, min(1.0, (0.2126 * r + 0.7152 * g + 0.0722 * b - 0.45) / 0.45))
-    return (r + (t[0] - r) * k, g + (t[1] - g) * k, b + (t[2] - b) * k)
+    for step in range(21):
+        k = step / 20
+        mixed = (r + (t[0] - r) * k, g + (t[1] - g) * k, b + (t[2] - b) * k)
+        if ratio(to_hex(mixed), TEXT_BACKGROUND) >= 4.6:
+            return mixed
+    return t
 
 
 def wrap_text(ctx: Ctx, s: str, width: float, size: float) -> list[str]:
@@ -379,13 +389,17 @@ def category_labels(ctx: Ctx, xs: Sequence[float] | np.ndarray, plan: CatPlan) -
     return plan.depth
 
 
-def forecast_bracket(ctx: Ctx, first: float, last: float, y: float) -> None:
-    """A thin bracket under the forecast categories with a small 'Forecast' label."""
-    x0, x1 = ctx.xpt(first), ctx.xpt(last)
+def forecast_bracket(ctx: Ctx, first: float, last: float, y: float,
+                     actual: tuple[float, float] | None = None) -> None:
+    """Thin brackets under the categories: 'Forecast' under the forecast ones and, when
+    ``actual`` spans the categories before them, 'Actual' under those."""
     tick = ctx.fs * 0.35
-    ctx.line([x0, x0, x1, x1], [y + tick, y, y, y + tick], ctx.style.muted, 0.6)
-    ctx.text((x0 + x1) / 2, y - ctx.fs * 0.35 - ctx.cap(ctx.small), "Forecast",
-             size=ctx.small, color=ctx.style.muted, ha="center")
+    spans = [(first, last, "Forecast")] + ([(actual[0], actual[1], "Actual")] if actual else [])
+    for a, b, label in spans:
+        x0, x1 = ctx.xpt(a), ctx.xpt(b)
+        ctx.line([x0, x0, x1, x1], [y + tick, y, y, y + tick], ctx.style.muted, 0.6)
+        ctx.text((x0 + x1) / 2, y - ctx.fs * 0.35 - ctx.cap(ctx.small), label,
+                 size=ctx.small, color=ctx.style.muted, ha="center")
 
 
 def bracket_depth(ctx: Ctx) -> float:

@@ -57,7 +57,7 @@ def draw_hbar(ctx: Ctx) -> None:
         thick = bar_h * (0.85 if m > 1 else 1)
         keep = np.flatnonzero(present[i])
         bars_at(ax, np.zeros(len(keep)), ys[keep] - thick / 2, vals[i, keep], thick,
-                 [ctx.colour(i)] * len(keep))
+                [style.muted if data.categories[j] == spec.rest else ctx.colour(i) for j in keep])
         if spec.value_labels:
             for j in np.flatnonzero(present[i]):
                 v = float(vals[i, j])

@@ -85,7 +85,8 @@ def draw_line(ctx: Ctx) -> None:
                          avoid=True)
     depth = category_labels(ctx, x, cats)
     if fc is not None:
-        forecast_bracket(ctx, fc - 0.25, n - 1 + 0.1, bottom - depth - fs * 0.3)
+        forecast_bracket(ctx, fc - 0.25, n - 1 + 0.1, bottom - depth - fs * 0.3,
+                         (-0.1, fc - 1 + 0.25) if fc > 0 else None)
     draw_gridlines(ctx, grid)
 
 

@@ -64,6 +64,7 @@ class ChartSpec:
     forecast_from: str | None = None
     value_labels: bool = True
     legend: bool = True
+    rest: str | None = None  # a category that is the rest of the whole ("Others"): drawn muted
 
 
 # Op format (all tuples, so a drawing is immutable and JSON round-trips exactly):

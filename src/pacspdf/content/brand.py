@@ -1,4 +1,4 @@
-"""Brand -> what its fields point at: the report's link URLs and the files of its assets.
+"""Brand -> what its fields point at: the report's (tracked) link URLs and its asset files.
 
 A brand's links are URL patterns whose ``{id}`` is the report's ``publisher_id``; its logo and
 font references are plain paths (relative to the brand file's folder) or ``pkg:<package>/<path>``
@@ -9,15 +9,41 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pacspdf.content.confine import Refusal, inside
-from pacspdf.content.model import Brand
+from pacspdf.content.model import Brand, Report
 from pacspdf.content.schema import fields_of
 
 
 def link_urls(brand: Brand, publisher_id: str) -> dict[str, str]:
-    """Every brand link with ``{id}`` replaced by the report's ``publisher_id``."""
-    return {key: url.replace("{id}", publisher_id) for key, url in fields_of(brand.links).items()}
+    """Every brand link with ``{id}`` replaced by the report's ``publisher_id`` (customisation
+    requests go to the enquiry page unless the brand has a page for them)."""
+    urls = {key: url.replace("{id}", publisher_id) for key, url in fields_of(brand.links).items()}
+    urls["customise"] = urls.get("customise") or urls["enquiry"]
+    return urls
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    """``url`` with ``params`` added to its query (existing parameters kept, ours win)."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.update({k: v for k, v in params.items() if k and v})
+    return urlunsplit(parts._replace(path=parts.path or "/", query=urlencode(query)))
+
+
+def tracked(url: str, brand: Brand, report: Report, placement: str) -> str:
+    """``url`` with the brand's tracking (UTM) parameters, ``utm_content`` naming where in the
+    PDF the link sits. ``mailto:`` and ``tel:`` links are returned as they are."""
+    if not url.startswith(("http://", "https://")):
+        return url
+    t = brand.tracking
+
+    def fill(value: str) -> str:
+        return value.replace("{slug}", report.slug).replace("{id}", report.publisher_id)
+
+    return with_query(url, {"utm_source": fill(t.utm_source), "utm_medium": fill(t.utm_medium),
+                            "utm_campaign": fill(t.utm_campaign), "utm_content": placement})
 
 
 def locate_asset(spec: str, base_dir: Path) -> Path | str:

@@ -18,6 +18,7 @@ MAX_TABLE_ROWS = 400                  # data rows of one CSV file
 MAX_YAML_BYTES = 256 * 1024           # report.yaml or brand.yaml
 MAX_REPORT_BYTES = 512 * 1024         # report.yaml and all its CSV files together
 MAX_ASSET_BYTES = 4 * 1024 * 1024     # one logo or font file of a brand
+MAX_FALLBACK_FONT_BYTES = 32 * 1024 * 1024  # one fallback font (a CJK font holds tens of thousands of glyphs)
 MAX_CELL_CHARS = 300                  # one text cell of a CSV table (a company's focus, say)
 
 

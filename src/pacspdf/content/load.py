@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ class Dataset:
     shares: dict[str, dict[int, dict[str, float]]] = field(default_factory=dict)
     coverage: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
     players: list[Player] = field(default_factory=list)
+    deals: list[tuple[str, str, str, int]] = field(default_factory=list)  # date, company, event, line
     tables: dict[str, CsvTable] = field(default_factory=dict)
 
 
@@ -208,6 +210,19 @@ def _load_data(report: Report, folder: Path, located: Located, problems: list[Pr
                                            str(r.values["headquarters"]),
                                            str(r.values["focus"]), float(r.values["share_pct"]),
                                            r.line))
+    if report.deals is not None:
+        p, d = path(report.deals.file, ("deals", "file"))
+        t = None if not d else read_csv(p, d, {"date": "str", "company": "str", "event": "str"}, problems)
+        if t:
+            data.tables["deals"] = t
+            for r in t.rows:
+                if all(k in r.values for k in ("date", "company", "event")):
+                    date = str(r.values["date"]).strip()
+                    if not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", date):
+                        problems.append(Problem(d, r.line, r.columns.get("date", 1), "date",
+                                                f'"{date}" is not a year or a month as YYYY-MM'))
+                        continue
+                    data.deals.append((date, str(r.values["company"]), str(r.values["event"]), r.line))
     for table in data.tables.values():
         for row in table.rows:
             for name, value in row.values.items():

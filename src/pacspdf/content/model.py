@@ -34,12 +34,15 @@ class Fonts(Strict):
     bold: Text = field(doc="Titles and headline figures.")
     italic: Text = field(doc="Emphasis in prose.")
     light: Text = field(doc="The cover subtitle and lead paragraphs.")
+    fallback: list[Text] = field(
+        factory=list, doc="Fonts for names in other scripts (CJK, Arabic, Hebrew ...), tried in order.")
 
 
 class Colours(Strict):
     primary: HexColour = field(doc="Main brand colour: cover band, headings.")
     secondary: HexColour = field(doc="Second colour: rules, table headers.")
-    accent: HexColour = field(doc="Highlights and callouts.")
+    accent: HexColour = field(doc="Highlights and callouts; also text (chapter labels), so 4.5:1 on white.")
+    highlight: HexColour = field("#F2A65A", doc="Accent for text on the primary colour (the cover band).")
     text: HexColour = field(default="#1F2933", doc="Body text.")
     muted: HexColour = field(default="#5F6B7A", doc="Sources, labels, axis text.")
     rule: HexColour = field(default="#D5DAE1", doc="Thin rules and gridlines.")
@@ -54,6 +57,20 @@ class Links(Strict):
     sample: Text = field(doc="Where a reader asks for this sample.")
     enquiry: Text = field(doc="Where a reader asks a question before buying.")
     purchase: Text = field(doc="Where a reader buys the full report.")
+    customise: str = field("", doc="Customisation request; default: the enquiry link.")
+
+
+class Tracking(Strict):
+    """Query parameters added to every web link in the PDF, so sales see which copy led where.
+
+    ``{slug}`` and ``{id}`` are replaced with the report's slug and publisher_id; each link
+    also says where it sits (``utm_content``); a personalised copy adds ``copy_param``.
+    """
+
+    utm_source: str = field(default="sample-pdf", doc="utm_source of every web link.")
+    utm_medium: str = field(default="pdf", doc="utm_medium of every web link.")
+    utm_campaign: str = field(default="{slug}", doc="utm_campaign (a pattern: {slug}, {id}).")
+    copy_param: str = field(default="copy", doc="Query parameter carrying a personalised copy's ID.")
 
 
 class Contact(Strict):
@@ -72,6 +89,9 @@ class Brand(Strict):
     logo_white: str = field("", doc="Logo variant for dark backgrounds (optional).")
     page_size: Literal["A4", "Letter"] = field(default="A4", doc="Paper size.")
     watermark: bool = field(default=True, doc="A faint \"SAMPLE\" across body pages.")
+    chapter_start: Literal["new_page", "run_on"] = field(
+        "new_page", doc="new_page: a chapter opens a page; run_on: it follows the last when room is left.")
+    tracking: Tracking = field(factory=Tracking, doc="Tracking parameters of the PDF's web links.")
     pdfa: Literal["2b", "3b", "none"] = field(
         default="2b", doc="PDF/A conformance the sample declares and meets: 2b (default), 3b or none.")
     fonts: Fonts = field(doc="The TrueType fonts of text and charts.")
@@ -121,15 +141,102 @@ class Segmentation(TableSource):
     coverage: str | None = field(None, doc="CSV ``segment,country``: countries covered.")
 
 
+class Financials(Strict):
+    """A small financial table: ``rows`` maps a year to one value per column."""
+
+    unit: Text = field(doc="As printed in the header, e.g. 'USD billion'.")
+    columns: list[Text] = field(min_len=1, doc="The column headings.")
+    rows: dict[int, list[float]] = field(min_len=1, doc="year -> one value per column.")
+    source: Text = field(doc="Printed under the table.")
+
+
+class Dated(Strict):
+    date: Annotated[str, Pattern(r"\d{4}(-\d{2})?", "a year or a month as YYYY-MM")] = field(
+        doc="YYYY or YYYY-MM.")
+    text: Text = field(doc="What happened.")
+
+
+class Swot(Strict):
+    strengths: list[Text] = field(min_len=1, doc="Strengths, one per line of the grid.")
+    weaknesses: list[Text] = field(min_len=1, doc="Weaknesses.")
+    opportunities: list[Text] = field(min_len=1, doc="Opportunities.")
+    threats: list[Text] = field(min_len=1, doc="Threats.")
+
+
+class ProfileDetail(Strict):
+    """A complete company profile, as the full report has one for every company."""
+
+    overview: Text = field(doc="The company in a paragraph (a template).")
+    financials: Financials | None = field(default=None, doc="A small financial table.")
+    products: list[Text] = field(factory=list, doc="Its main products, a bullet each.")
+    developments: list[Dated] = field(factory=list, doc="Recent developments, newest first.")
+    swot: Swot | None = field(default=None, doc="The SWOT grid.")
+
+
 class Profile(Strict):
     name: Text = field(doc="A company of players.csv.")
     text: Text = field(doc="The profile (a template).")
+    detail: ProfileDetail | None = field(None, doc="Shown in full by a 'profile: NAME' block.")
 
 
 class Players(TableSource):
     """CSV columns: ``company,headquarters,focus,share_pct``."""
 
     profiles: list[Profile] = field(factory=list, doc="The companies profiled in the sample.")
+    others: Text = field("Others", doc="Label of the rest of the market in the share chart.")
+
+
+class Deals(TableSource):
+    """CSV columns: ``date,company,event``: deals and launches, date as YYYY-MM."""
+
+
+class OutlineChapter(Strict):
+    """One chapter of the full report, and how much of it this sample shows."""
+
+    title: Text = field(doc="The chapter's title in the full report.")
+    pages: int = field(ge=1, doc="Its pages in the full report.")
+    tables: int = field(0, ge=0, doc="Its tables in the full report.")
+    figures: int = field(0, ge=0, doc="Its figures in the full report.")
+    sample: Literal["full", "opening", "none"] = field(
+        doc="full: in this sample; opening: its opening only; none: full report only.")
+    sections: list[Text] = field(factory=list, doc="Its sections' titles.")
+
+
+class Analyst(Strict):
+    name: Text = field(doc="The analyst's name.")
+    title: Text = field(doc="Job title.")
+    phone: Text = field(doc="Direct phone number.")
+    email: str = field(default="", doc="E-mail address (optional).")
+
+
+class Funnel(Strict):
+    title: Text = field(doc="The funnel's heading.")
+    steps: list[Text] = field(min_len=2, doc="Its steps, widest first.")
+
+
+class Breakdown(Strict):
+    by: Text = field(doc="What the interviews are broken down by.")
+    parts: dict[str, float] = field(min_len=2, doc="name -> share (%)")
+
+
+class Interviews(Strict):
+    total: int = field(ge=1, doc="Number of interviews.")
+    breakdowns: list[Breakdown] = field(min_len=1, doc="How they divide.")
+
+
+class Triangulation(Strict):
+    sources: list[Text] = field(min_len=2, doc="The estimates compared.")
+    result: Text = field(doc="What they agree on.")
+
+
+class Methodology(Strict):
+    """The data behind the methodology diagrams."""
+
+    illustrative: str | None = field(default=None, doc="Printed beside the diagrams when they are examples.")
+    bottom_up: Funnel | None = field(default=None, doc="The bottom-up sizing funnel.")
+    top_down: Funnel | None = field(default=None, doc="The top-down sizing funnel.")
+    triangulation: Triangulation | None = field(default=None, doc="The triangulation diagram.")
+    interviews: Interviews | None = field(default=None, doc="The primary-interview breakdowns.")
 
 
 class Licence(Strict):
@@ -138,7 +245,8 @@ class Licence(Strict):
     description: Text = field(doc="Who may read it.")
 
 
-BLOCK_KINDS = ("text", "figure", "table", "snapshot", "callout", "teaser", "profiles", "contact")
+BLOCK_KINDS = ("text", "figure", "table", "snapshot", "callout", "teaser", "profiles", "contact",
+               "outline", "diagram", "profile", "deals", "actions")
 
 
 class Callout(Strict):
@@ -158,6 +266,12 @@ class Block(Strict):
     teaser: str | None = field(default=None, doc="A \"Continued in the full report\" box (a template).")
     profiles: bool | None = field(default=None, doc="`true`: the company profiles.")
     contact: bool | None = field(default=None, doc="`true`: licences, prices and links.")
+    outline: bool | None = field(default=None, doc="`true`: the full report's outline (`full_report`).")
+    diagram: Literal["funnels", "triangulation", "interviews"] | None = field(
+        default=None, doc="A methodology diagram drawn from `methodology`.")
+    profile: Text | None = field(default=None, doc="A company's complete profile (its `detail`).")
+    deals: bool | None = field(default=None, doc="`true`: the table of deals and launches.")
+    actions: bool | None = field(default=None, doc="`true`: the call-to-action buttons.")
 
     def validate(self) -> None:
         present = [k for k in BLOCK_KINDS if getattr(self, k) is not None]
@@ -247,6 +361,11 @@ class Report(Strict):
     segments: list[Segmentation] = field(
         min_len=1, doc="The segmentation axes (type, application, region...).")
     players: Players = field(doc="CSV company,headquarters,focus,share_pct and the profiles.")
+    deals: Deals | None = field(default=None, doc="CSV date,company,event: deals and launches.")
+    analyst: Analyst | None = field(default=None, doc="The analyst a reader can call (back cover).")
+    chapter_start: Literal["new_page", "run_on"] | None = field(None, doc="Overrides the brand's.")
+    full_report: list[OutlineChapter] = field(factory=list, doc="The full report's chapters.")
+    methodology: Methodology = field(factory=lambda: Methodology(), doc="Data of the methodology diagrams.")
     licences: list[Licence] = field(factory=list, doc="The licence options on the closing page.")
     full_report_adds: list[Text] = field(
         factory=list, doc="What the full report adds (a template can loop over it).")

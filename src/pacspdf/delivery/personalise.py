@@ -18,7 +18,9 @@ import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
+from pacspdf.delivery.personal_text import can_show, footer_line, wrap
 from pacspdf.document.personal import BaseArtifact, ObjectsSpec
 
 ELLIPSIS = "\u2026"
@@ -148,44 +150,63 @@ def _pdf_string(text: str) -> str:
 # ---------------------------------------------------------------- the copy
 
 def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) -> PersonalCopy:
-    """The base PDF plus an incremental update naming ``recipient`` on the cover and every footer."""
-    lay = base.layout
+    """The base PDF plus an incremental update naming ``recipient`` on the cover and every footer.
+
+    Names in scripts the brand fonts lack (Chinese, Japanese, Korean, Arabic, Hebrew ...) are
+    set in the brand's fallback fonts, in visual order; a long name wraps onto a second line on
+    the cover and is shortened first in the footer, so that the email and copy ID stay whole.
+    Every web link of the copy gets the copy ID as a query parameter.
+    """
+    m = base.meta
+    lay = m["layout"]
     warnings: list[str] = []
-    bold = _Subset(base.fonts["semibold"])
-    regular = _Subset(base.fonts["regular"])
+    bold = _Subset(m["fonts"]["semibold"])
+    regular = _Subset(m["fonts"]["regular"])
+    fallback_paths = [str(p) for p in m["fonts"].get("fallback", [])]
     name, company, email = clean(recipient.name), clean(recipient.company), clean(recipient.email, 254)
     if not bold.can_show(email) or not regular.can_show(email):
         warnings.append("email address contains characters the brand fonts cannot show; "
                         "the copy names only its ID")
         email = ""
     who = ", ".join(x for x in (name, company) if x)
-    if not who or not bold.can_show(who) or not regular.can_show(who):
+    fallbacks: list[_Subset] = []
+    if who and not (bold.can_show(who) and regular.can_show(who)):
+        fallbacks = [_Subset(p) for p in fallback_paths]
+    heads: list[_Subset] = [bold, *fallbacks]
+    texts: list[_Subset] = [regular, *fallbacks]
+    if not who or not can_show(who, heads) or not can_show(who, texts):
         if who:
-            warnings.append(f"name or company contains characters the brand fonts cannot show; "
+            warnings.append(f"name or company contains characters the brand and fallback fonts cannot show; "
                             f"the copy is addressed to {email or 'its copy ID'} instead")
         who = email or f"Copy {copy_id}"
     detail = " · ".join(x for x in (email, f"Copy {copy_id}", date) if x)
-    footer = "Prepared for " + " · ".join(x for x in (who, email, f"copy {copy_id}") if x)
 
     c = lay["cover"]
-    who_text, who_size = _fit(bold, who, c["name_size"], 10.0, c["width"])
+    names = ["PP1"] + [f"PP{3 + i}" for i in range(len(fallbacks))]
+    lines, who_size = wrap(who, heads, c["name_size"], c["name_min_size"], c["width"], max_lines=2)
+    name_ys = c["name_y"] if len(lines) == 1 else c["name_two_y"]
+    if len(lines) == 1:
+        name_ys = [name_ys]
     detail_text = _fit(regular, detail, c["detail_size"], c["detail_size"], c["width"])[0]
-    cover_ops = [
-        _text_op("PP1", bold, c["label"], c["label_size"], c["x"], c["label_y"], c["label_rgb"]),
-        marked_span(_text_op("PP1", bold, who_text, who_size, c["x"], c["name_y"], c["name_rgb"]),
-                    span_lang(who_text)),
-        _text_op("PP2", regular, detail_text, c["detail_size"], c["x"], c["detail_y"], c["detail_rgb"]),
-    ]
+    cover_ops = [_text_op("PP1", bold, c["label"], c["label_size"], c["x"], c["label_y"], c["label_rgb"])]
+    for line, y in zip(lines, name_ys, strict=False):
+        cover_ops.append(marked_span(_runs_op(line, names, heads, who_size, c["x"], y, c["name_rgb"]),
+                                     span_lang(who)))
+    cover_ops.append(_text_op("PP2", regular, detail_text, c["detail_size"], c["x"],
+                              c["detail_two_y"] if len(lines) > 1 else c["detail_y"], c["detail_rgb"]))
     f = lay["footer"]
-    footer_text, footer_size = _fit(regular, footer, f["size"], 6.0, f["width"])
-    footer_ops = [_text_op("PP2", regular, footer_text, footer_size, f["x"], f["y"], f["rgb"])]
+    text_names = ["PP2"] + [f"PP{3 + i}" for i in range(len(fallbacks))]
+    keep = [x for x in (email if who != email else "", f"copy {copy_id}") if x]
+    footer_runs, footer_size = footer_line("Prepared for ", who, keep, texts, f["size"], 6.0, f["width"])
+    footer_ops = [_runs_op(footer_runs, text_names, texts, footer_size, f["x"], f["y"], f["rgb"])]
     info_extra = {"PreparedFor": who, "CopyID": copy_id}
     if email:
         info_extra["PreparedForEmail"] = email
     update = _Update(base.pdf, base.objects)
     tag = hashlib.sha256(copy_id.encode()).digest()
     font_refs = {}
-    for res_name, sub, n in (("PP1", bold, 0), ("PP2", regular, 1)):
+    for n, (res_name, sub) in enumerate((("PP1", bold), ("PP2", regular),
+                                         *((f"PP{3 + i}", fb) for i, fb in enumerate(fallbacks)))):
         if sub.codes:
             font_refs[res_name] = _add_font(update, sub, _subset_tag(tag, n))
     resources = "<< /Font << " + " ".join(f"/{k} {v} 0 R" for k, v in font_refs.items()) + " >> >>"
@@ -195,11 +216,27 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
                           _form_dict(width, lay["page"][1], resources))
     update.replace_stream(objs["footer"], "\n".join(footer_ops).encode("latin-1"),
                           _form_dict(width, f["form_height"], resources))
+    tag_query = urlencode({m.get("copy_param") or "copy": copy_id})
+    for num, body, uri in objs["links"]:
+        tagged = uri + ("&" if "?" in uri else "?") + tag_query
+        update.replace(num, body.replace(f"/URI ({uri})", f"/URI ({_pdf_literal(tagged)})")
+                       .encode("latin-1"))
     info = objs["info_body"].rstrip()
     assert info.endswith(">>")
     extra = " ".join(f"/{k} {_pdf_string(v)}" for k, v in info_extra.items())
     update.replace(objs["info"], (info[:-2] + " " + extra + " >>").encode("latin-1"))
     return PersonalCopy(update.finish(copy_id), copy_id, warnings)
+
+
+def _runs_op(parts: list[tuple[int, str]], names: list[str], subs: list[_Subset], size: float, x: float,
+             y: float, rgb: str) -> str:
+    """One line of text in several fonts: each run selects its font and shows its glyphs."""
+    shows = " ".join(f"/{names[i]} {size} Tf <{subs[i].encode(t).hex()}> Tj" for i, t in parts)
+    return f"{rgb} rg BT {x} {y} Td {shows} ET"
+
+
+def _pdf_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
 def _text_op(font: str, sub: _Subset, text: str, size: float, x: float, y: float, rgb: str) -> str:

@@ -18,15 +18,17 @@ from reportlab.platypus import Flowable
 
 from pacspdf.charts import VectorDrawing
 from pacspdf.charts.replay import VectorFlowable
+from pacspdf.content.brand import link_urls, tracked
 from pacspdf.content.load import Content
 from pacspdf.derive.model import Derived, template_context
 from pacspdf.document.archive import Archive
-from pacspdf.document.cover import make_cover
+from pacspdf.document.backcover import counts_text, make_back_cover
+from pacspdf.document.cover import load_logo, make_cover
 from pacspdf.document.pages import PageDecor, ReportDocTemplate, layout_hints, seed_layout
 from pacspdf.document.story import Composer, key_figures
 from pacspdf.document.theme import Theme
 from pacspdf.errors import BuildError
-from pacspdf.templates.environment import TemplateRenderer, Where, make_env
+from pacspdf.templates.environment import TemplateRenderer, Where, fmt_number, make_env
 from pacspdf.write import write_atomic
 
 
@@ -90,6 +92,11 @@ def assemble(content: Content, derived: Derived, theme: Theme, drawings: dict[st
                             date=r.edition, archive=Archive(pdfa=pdfa or b.pdfa))
     decor.cover = make_cover(content, theme, key_figures(content, derived, renderer.env.filters["money"]),
                              cache_dir=logo_cache)
+    # The panel's words live in a form a personalised copy replaces, so the panel itself is
+    # not a link (a tagged link must hold its words); the buttons and the back cover link.
+    decor.cover_panel = cover_panel(content)[0]
+    decor.back = make_back_cover(content, theme, load_logo(
+        content, theme, b.logo_white or b.logo, "logo_white" if b.logo_white else "logo", logo_cache))
     fontmap = dict(theme.fonts)
     findings: dict[str, tuple[int, list[str]]] = {}
     composer = Composer(content, derived, theme, renderer,
@@ -115,6 +122,22 @@ def _layout_reason(message: str) -> str:
         return (f"a {what} row is {float(tall.group(1)):.0f} pt tall and does not fit on a page "
                 f"with the table's heading{room}; shorten the text of that table's cells")
     return f"a {what} does not fit on a page{room}; make it shorter"
+
+
+def cover_panel(content: Content) -> tuple[tuple[str, str, str], str]:
+    """What the cover tells an anonymous reader: the full report's size and price, where to
+    buy it and whom to call; and the tracked purchase link the panel opens."""
+    r, b = content.report, content.brand
+    purchase = link_urls(b, r.publisher_id)["purchase"]
+    headline = counts_text(content) or r.title
+    headline = headline[:1].upper() + headline[1:]  # not str.capitalize: it lowers "UK" to "Uk"
+    if r.licences:
+        headline += f" · from {r.currency} {fmt_number(min(lic.price for lic in r.licences))}"
+    bare = purchase.removeprefix("https://").removeprefix("http://")
+    detail = f"Buy it at {bare}"
+    if r.analyst is not None:
+        detail += f" or call {r.analyst.name} on {r.analyst.phone}"
+    return ("THE FULL REPORT", headline, detail), tracked(purchase, b, r, "cover-panel")
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 
-from pacspdf.content.brand import resolve_asset
+from pacspdf.content.brand import resolve_asset, tracked
 from pacspdf.content.load import Content
 from pacspdf.document import fit
 from pacspdf.document.markup import escape
@@ -188,7 +188,7 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
             canv.drawCentredString(bx + badge_w / 2, by + 7.2, "FREE SAMPLE")
         # Title block.
         with tag.begin(canv, "P"):
-            canv.setFillColor(colors.HexColor(b.colours.accent))
+            canv.setFillColor(colors.HexColor(b.colours.highlight))
             canv.setFont(f["semibold"], 9)
             canv.drawString(left, h * 0.80, "MARKET RESEARCH REPORT")
         title.drawOn(canv, left, title_top - title_h)
@@ -241,7 +241,11 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
             canv.setFillColor(c["accent"])
             canv.rect(box.box_x, box.box_y, 3.2, box.box_h, stroke=0, fill=1)
         with tag.begin(canv, "P"):
-            draw_cover_block(canv, theme)
+            draw_cover_block(canv, theme, doc.decor.cover_panel)
+        if doc.decor.cover_link:
+            with tag.element("Link"), link_description(canv, "Buy the full report"):
+                canv.linkURL(doc.decor.cover_link, (box.box_x, box.box_y, box.box_x + box.box_w,
+                                                    box.box_y + box.box_h), relative=0, thickness=0)
         if highlights:
             _highlights(canv, theme, highlights, left, width, box.box_y - 58)
         # Publisher footer.
@@ -257,7 +261,8 @@ def make_cover(content: Content, theme: Theme, highlights: list[tuple[str, str]]
             contact = fit.ellipsize(f"{bare_site}  ·  {b.contact.email}", f["regular"], 8, width * 0.6)
             canv.drawString(left, 40, contact)
             with link_description(canv, f"{b.publisher} website, {bare_site}"):
-                canv.linkURL(site, (left, 36, left + 240, 62), relative=0, thickness=0)
+                canv.linkURL(tracked(site, b, r, "cover-website"), (left, 36, left + 240, 62), relative=0,
+                             thickness=0)
         if b.tagline:
             with tag.begin(canv, "P"):
                 canv.setFont(f["regular"], 8)

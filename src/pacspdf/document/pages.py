@@ -17,12 +17,15 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from pacspdf.document import fit
 from pacspdf.document.archive import Archive, canvas_maker
+from pacspdf.document.outlines import draw_outlines
 from pacspdf.document.paragraph import Paragraph
 from pacspdf.document.personal import draw_footer_line
 from pacspdf.document.tagged import TaggedTable
 from pacspdf.document.tags import tagger_of
 from pacspdf.document.theme import Theme
-from pacspdf.reportlab_surface import canvas_document, frame_y, last_entries
+from pacspdf.reportlab_surface import canvas_document, canvas_flag, frame_y, last_entries, set_canvas_flag
+
+WATERMARK = "Watermark"
 
 
 class Heading(Paragraph):
@@ -186,6 +189,10 @@ class PageDecor:
     watermark: str = "SAMPLE"
     show_watermark: bool = True
     cover: Callable[[Canvas, ReportDocTemplate], None] | None = None
+    back: Callable[[Canvas, ReportDocTemplate], None] | None = None
+    #: The cover panel of the base file (label, headline, detail) and where it links to.
+    cover_panel: tuple[str, str, str] = ("THE FULL REPORT", "", "")
+    cover_link: str = ""
 
 
 def layout_hints(lists: list[EntryList], pages: PageCount) -> dict[str, Any]:
@@ -228,6 +235,7 @@ class ReportDocTemplate(BaseDocTemplate):
             PageTemplate("cover", [cover], onPage=self._on_cover, pagesize=theme.page_size),
             PageTemplate("front", [body], onPage=self._on_front, pagesize=theme.page_size),
             PageTemplate("body", [body], onPage=self._on_body, pagesize=theme.page_size),
+            PageTemplate("back", [cover], onPage=self._on_back, pagesize=theme.page_size),
         ])
         self._width, self._height = w, h
         self.archive = archive or Archive()
@@ -266,6 +274,10 @@ class ReportDocTemplate(BaseDocTemplate):
         if self.decor.cover is not None:
             self.decor.cover(canv, self)
 
+    def _on_back(self, canv: Canvas, doc: BaseDocTemplate) -> None:
+        if self.decor.back is not None:
+            self.decor.back(canv, self)
+
     def _on_front(self, canv: Canvas, doc: BaseDocTemplate) -> None:
         self._header_footer(canv)
 
@@ -276,14 +288,22 @@ class ReportDocTemplate(BaseDocTemplate):
         self._header_footer(canv)
 
     def _watermark(self, canv: Canvas) -> None:
-        t = self.theme
+        """The watermark word as filled outlines, not text: copied text, search and screen
+        readers never see it. Drawn once into a form that every body page shows."""
+        if not canvas_flag(canv, "_pp_watermark_form"):
+            t = self.theme
+            canv.beginForm(WATERMARK, lowerx=0, lowery=0, upperx=self._width, uppery=self._height)
+            canv.saveState()
+            canv.setFillColor(t.colour["primary"])
+            canv.translate(self._width / 2, self._height / 2)
+            canv.rotate(52)
+            draw_outlines(canv, str(t.font_files["bold"]), self.decor.watermark, 118, 0, -40)
+            canv.restoreState()
+            canv.endForm()
+            set_canvas_flag(canv, "_pp_watermark_form")
         canv.saveState()
-        canv.setFillColor(t.colour["primary"])
-        canv.setFillAlpha(0.045)
-        canv.translate(self._width / 2, self._height / 2)
-        canv.rotate(52)
-        canv.setFont(t.fonts["bold"], 118)
-        canv.drawCentredString(0, -40, self.decor.watermark)
+        canv.setFillAlpha(0.045)  # the form inherits the page's graphics state
+        canv.doForm(WATERMARK)
         canv.restoreState()
 
     def _header_footer(self, canv: Canvas) -> None:

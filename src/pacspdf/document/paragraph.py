@@ -1,14 +1,71 @@
-"""ReportLab's Paragraph, tagged as its role (P, H1, H2...) and remembering its line breaking per width."""
+"""ReportLab's Paragraph: tagged as its role, line breaking remembered per width, hyphen runs short."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import re
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any, cast
 
 from reportlab.platypus import Paragraph as _Paragraph
 
 from pacspdf.document.tagcanvas import TextLinks
 from pacspdf.document.tags import new_key, tagger_of
+
+#: At most this many consecutive lines may end in a hyphen (a "ladder" reads badly).
+MAX_HYPHEN_RUN = 2
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+@lru_cache(maxsize=8)
+def _pyphen(lang: str) -> Callable[[str], Iterator[tuple[str, str]]]:
+    import pyphen
+
+    return cast(Callable[[str], Iterator[tuple[str, str]]], pyphen.Pyphen(lang=lang).iterate)
+
+
+class Hyphenator:
+    """pyphen's hyphenation points for ``lang``, except in names (capitalised words) and in
+    the ``refused`` words; ReportLab calls it with a word that does not fit the line."""
+
+    def __init__(self, lang: str, refused: frozenset[str] = frozenset()) -> None:
+        self.lang = lang
+        self.refused = refused
+
+    def __call__(self, word: str) -> Iterator[tuple[str, str]]:
+        if word[:1].isupper() or "".join(_LETTERS.findall(word)).lower() in self.refused:
+            return iter(())
+        return _pyphen(self.lang)(word)
+
+    def refusing(self, word: str) -> Hyphenator:
+        return Hyphenator(self.lang, self.refused | {word})
+
+
+def line_texts(bl_para: Any) -> list[str]:
+    """The text of each broken line of a wrapped paragraph."""
+    out = []
+    for line in getattr(bl_para, "lines", []):
+        if isinstance(line, tuple):  # kind 0: (extra space, [words])
+            out.append(" ".join(str(w) for w in line[1]))
+        else:  # kind 1: a ParaLines with word fragments
+            out.append("".join(getattr(w, "text", "") for w in getattr(line, "words", [])))
+    return out
+
+
+def hyphen_runs(texts: list[str]) -> list[tuple[int, int]]:
+    """(first line, length) of each run of consecutive lines ending in a hyphen (not the last line)."""
+    runs, start = [], None
+    for i, text in enumerate(texts[:-1]):
+        if text.rstrip().endswith("-"):
+            start = i if start is None else start
+        elif start is not None:
+            runs.append((start, i - start))
+            start = None
+    if start is not None:
+        runs.append((start, len(texts) - 1 - start))
+    return runs
 
 
 def plain_text(frags: list[Any], links_only: bool = False) -> str:
@@ -32,6 +89,10 @@ class Paragraph(_Paragraph):
     Drawn on a tagged canvas it is one structure element of its ``role`` (the pieces of a
     paragraph split over pages stay one element); a paragraph that is entirely a link is
     ``role > Link``, so the link element holds both the words and the annotation.
+
+    ReportLab hyphenates greedily, line by line. When that leaves a run of more than
+    MAX_HYPHEN_RUN hyphenated lines, the word that ends the third line is refused to the
+    hyphenator and the paragraph is broken again, until no run is too long.
     """
 
     role: str | None = "P"  # None: the content of the enclosing element (a table cell, a list body)
@@ -46,7 +107,32 @@ class Paragraph(_Paragraph):
             self.width, self.height = last[2]
             return cast(tuple[float, float], last[2])
         size: tuple[float, float] = super().wrap(availWidth, availHeight)
+        style: Any = self.__dict__.get("style")
+        hyphenator = getattr(style, "hyphenationLang", None)
+        if isinstance(hyphenator, Hyphenator) and getattr(self, "_hyphenations", 0) > MAX_HYPHEN_RUN:
+            size = self._limit_hyphen_runs(hyphenator, availWidth, availHeight, size)
         state["_last_wrap"] = (availWidth, state.get("blPara"), size)
+        return size
+
+    def _limit_hyphen_runs(self, hyphenator: Hyphenator, width: float, height: float,
+                           size: tuple[float, float]) -> tuple[float, float]:
+        original: Any = self.__dict__["style"]
+        for _ in range(12):  # each pass removes one hyphenation; a paragraph has few
+            texts = line_texts(cast(Any, self).blPara)
+            long_run = next(((s, n) for s, n in hyphen_runs(texts) if n > MAX_HYPHEN_RUN), None)
+            if long_run is None:
+                break
+            i = long_run[0] + MAX_HYPHEN_RUN
+            head = texts[i].rstrip()[:-1].split(" ")[-1]
+            tail = texts[i + 1].lstrip().split(" ")[0]
+            hyphenator = hyphenator.refusing("".join(_LETTERS.findall(head + tail)).lower())
+            style = copy.copy(original)
+            style.hyphenationLang = hyphenator
+            self.style = style
+            try:
+                size = super().wrap(width, height)
+            finally:
+                self.style = original
         return size
 
     def draw(self) -> None:

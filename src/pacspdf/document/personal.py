@@ -19,6 +19,8 @@ from typing import Any, TypedDict
 from reportlab.lib import colors
 from reportlab.pdfgen.canvas import Canvas
 
+from pacspdf.content.brand import resolve_asset
+from pacspdf.document import fit
 from pacspdf.document.theme import Theme
 from pacspdf.reportlab_surface import canvas_flag, set_canvas_flag
 from pacspdf.write import write_atomic
@@ -46,11 +48,9 @@ class PersonalLayout:
     label: str = "PREPARED FOR"
     label_size: float = 7.4
     name_size: float = 15.0
+    name_min_size: float = 11.0  # a long name shrinks to this, on two lines, before it is cut
     detail_size: float = 9.0
     footer_size: float = 6.8
-    #: What the base (unpersonalised) PDF shows in the reserved block.
-    base_name: str = "Complimentary sample edition"
-    base_detail: str = "Personalised copies are sent on request."
 
     @classmethod
     def of(cls, theme: Theme) -> PersonalLayout:
@@ -77,24 +77,44 @@ class PersonalLayout:
         return self.top - 60
 
     @property
+    def name_two_y(self) -> list[float]:
+        """The baselines of a name on two lines (the detail line moves down under them)."""
+        return [self.top - 38, self.top - 54]
+
+    @property
+    def detail_two_y(self) -> float:
+        return self.top - 71
+
+    @property
     def text_width(self) -> float:
         return self.box_w - 36
 
 
-def draw_cover_block(canv: Canvas, theme: Theme) -> None:
-    """The cover's personal text as one form XObject (drawn once per canvas, then reused)."""
+def draw_cover_block(canv: Canvas, theme: Theme, panel: tuple[str, str, str]) -> None:
+    """The cover's personal text as one form XObject (drawn once per canvas, then reused).
+
+    In the base PDF, ``panel`` (label, headline, detail) tells an anonymous reader what the
+    full report holds and how to get it; a personalised copy replaces the form with
+    "Prepared for" its reader.
+    """
     lay = PersonalLayout.of(theme)
     if not canvas_flag(canv, "_pp_cover_form"):
         canv.beginForm(PERSONAL_COVER, lowerx=0, lowery=0, upperx=lay.page[0], uppery=lay.page[1])
         canv.setFillColor(theme.colour["muted"])
         canv.setFont(theme.fonts["semibold"], lay.label_size)
-        canv.drawString(lay.text_x, lay.label_y, lay.label)
+        label, headline, detail = panel
+        canv.drawString(lay.text_x, lay.label_y, label)
+        # A long title or link shrinks, then is cut with an ellipsis: it never leaves the panel.
+        size = fit.fit_size(headline, theme.fonts["semibold"], lay.name_size, lay.text_width,
+                            lay.name_min_size)
         canv.setFillColor(theme.colour["primary"])
-        canv.setFont(theme.fonts["semibold"], lay.name_size)
-        canv.drawString(lay.text_x, lay.name_y, lay.base_name)
+        canv.setFont(theme.fonts["semibold"], size)
+        canv.drawString(lay.text_x, lay.name_y,
+                        fit.ellipsize(headline, theme.fonts["semibold"], size, lay.text_width))
         canv.setFillColor(theme.colour["text"])
         canv.setFont(theme.fonts["regular"], lay.detail_size)
-        canv.drawString(lay.text_x, lay.detail_y, lay.base_detail)
+        canv.drawString(lay.text_x, lay.detail_y,
+                        fit.ellipsize(detail, theme.fonts["regular"], lay.detail_size, lay.text_width))
         canv.endForm()
         set_canvas_flag(canv, "_pp_cover_form")
     canv.doForm(PERSONAL_COVER)
@@ -121,10 +141,13 @@ class CoverSpec(TypedDict):
     label_y: float
     label_rgb: str
     name_size: float
+    name_min_size: float
     name_y: float
+    name_two_y: list[float]
     name_rgb: str
     detail_size: float
     detail_y: float
+    detail_two_y: float
     detail_rgb: str
 
 
@@ -154,6 +177,7 @@ class ObjectsSpec(TypedDict):
     size: int
     startxref: int
     id: str
+    links: list[list[Any]]  # [object number, annotation body, URI] of each web link (a copy tags the URI)
 
 
 def _rgb(colour: colors.Color) -> str:
@@ -168,9 +192,11 @@ def layout_spec(theme: Theme) -> LayoutSpec:
         "cover": {"x": round(lay.text_x, 3), "width": round(lay.text_width, 3),
                   "label": lay.label, "label_size": lay.label_size, "label_y": round(lay.label_y, 3),
                   "label_rgb": _rgb(c["muted"]),
-                  "name_size": lay.name_size, "name_y": round(lay.name_y, 3), "name_rgb": _rgb(c["primary"]),
+                  "name_size": lay.name_size, "name_min_size": lay.name_min_size,
+                  "name_y": round(lay.name_y, 3), "name_two_y": [round(y, 3) for y in lay.name_two_y],
+                  "name_rgb": _rgb(c["primary"]),
                   "detail_size": lay.detail_size, "detail_y": round(lay.detail_y, 3),
-                  "detail_rgb": _rgb(c["text"])},
+                  "detail_two_y": round(lay.detail_two_y, 3), "detail_rgb": _rgb(c["text"])},
         "footer": {"x": round(lay.footer_x, 3), "y": round(lay.footer_y, 3), "size": lay.footer_size,
                    "width": round(lay.footer_width, 3), "form_height": round(lay.footer_form_height, 3),
                    "rgb": _rgb(c["muted"])},
@@ -190,7 +216,9 @@ def sidecar(content: Any, theme: Theme, pdf: bytes, pages: int, links: dict[str,
                   "phone": b.contact.phone, "website": b.links.website,
                   "colours": {"primary": b.colours.primary, "accent": b.colours.accent,
                               "text": b.colours.text, "muted": b.colours.muted, "tint": b.colours.tint}},
-        "fonts": {k: str(v) for k, v in theme.font_files.items()},
+        "fonts": {**{k: str(v) for k, v in theme.font_files.items()},
+                  "fallback": [str(resolve_asset(f, content.brand_dir)) for f in b.fonts.fallback]},
+        "copy_param": b.tracking.copy_param,
         "layout": layout_spec(theme),
         "objects": locate_objects(pdf, PERSONAL_COVER, PERSONAL_FOOTER),
         "content_hash": inputs_hash,
@@ -284,4 +312,11 @@ def locate_objects(pdf: bytes, cover_form: str, footer_form: str) -> ObjectsSpec
         "size": int(one(rb"/Size (\d+)")),
         "startxref": int(one(rb"startxref\s+(\d+)")),
         "id": one(rb"/ID\s*\[\s*(<[0-9A-Fa-f]*>|\(.*?\))").decode("latin-1"),
+        "links": [[int(num), body.decode("latin-1"), uri.decode("latin-1")]
+                  for num, body, uri in LINK_ANNOTATION.findall(pdf)],
     }
+
+
+#: A link annotation to a web page, as ReportLab writes it (a copy adds its ID to the URI).
+LINK_ANNOTATION = re.compile(rb"\n(\d+) 0 obj\n(<<\n/A <<\n/S /URI /Type /Action /URI \((https?://[^()\\\s]*)\)"
+                             rb"\n>>(?:(?!endobj)[^%])*?/Type /Annot\n>>)\nendobj", re.S)

@@ -10,6 +10,7 @@ from reportlab.lib import colors
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
+    Indenter,
     KeepTogether,
     ListItem,
     NextPageTemplate,
@@ -19,10 +20,10 @@ from reportlab.platypus import (
 )
 
 from pacspdf.charts.spec import VectorDrawing
-from pacspdf.content.brand import link_urls
 from pacspdf.content.load import Content
 from pacspdf.content.model import Block, Section
 from pacspdf.derive.model import Derived
+from pacspdf.document import fullreport, selling
 from pacspdf.document.markup import blocks, escape, inline
 from pacspdf.document.pages import Caption, EntryList, Heading, PageCount
 from pacspdf.document.paragraph import Paragraph
@@ -31,7 +32,7 @@ from pacspdf.document.tagged import Figure, TaggedList, TaggedTable
 from pacspdf.document.theme import Theme
 from pacspdf.errors import ContentError, Problem
 from pacspdf.reportlab_surface import keeps_with_next, kept_together, table_rows, table_style
-from pacspdf.templates.environment import TemplateRenderer, Where, fmt_number, fmt_pct, long_date
+from pacspdf.templates.environment import TemplateRenderer, Where, fmt_pct, long_date
 
 ChartFactory = Callable[[str], VectorDrawing]
 PANEL_PADDING = 12.0
@@ -58,8 +59,10 @@ class Composer:
     page_count: PageCount
     figures: int = 0
     tables: int = 0
+    teasers: int = 0
     _keys: dict[str, int] = field(default_factory=dict)
     lists: list[EntryList] = field(default_factory=list)  # contents, figures, tables
+    _sourced: dict[str, str] = field(default_factory=dict)  # data ref -> "Figure N" (this chapter)
 
     # -- helpers -------------------------------------------------------------------------
     def s(self, name: str) -> Any:
@@ -77,17 +80,21 @@ class Composer:
             if hasattr(b, "markup"):
                 out.append(Paragraph(b.markup, self.s(style)))
             else:
-                out.append(self.bullets(b.items))
+                out += self.bullets(b.items, indent=style != "boxtext")
         return out
 
-    def bullets(self, items: list[str]) -> Flowable:
+    def bullets(self, items: list[str], indent: bool = True) -> list[Flowable]:
+        """A bulleted list, in the text column unless ``indent`` is false (inside a panel)."""
         t = self.theme
         # ListFlowable takes ListItems too; the stubs type its items as flowables only.
-        bullets: list[Any] = [ListItem(Paragraph(i, self.s("bullet")), leftIndent=14,
-                                       bulletColor=t.colour["accent"]) for i in items]
-        return TaggedList(
-            bullets, bulletType="bullet", start="\u2022", bulletFontName=t.fonts["regular"], bulletFontSize=9,
+        items_: list[Any] = [ListItem(Paragraph(i, self.s("bullet")), leftIndent=14,
+                                      bulletColor=t.colour["accent"]) for i in items]
+        listing = TaggedList(
+            items_, bulletType="bullet", start="\u2022", bulletFontName=t.fonts["regular"], bulletFontSize=9,
             leftIndent=14, bulletOffsetY=-0.5, spaceAfter=6)
+        if not t.text_indent or not indent:
+            return [listing]
+        return [Indenter(left=t.text_indent), listing, Indenter(left=-t.text_indent)]
 
     def key(self, base: str) -> str:
         n = self._keys.get(base, 0)
@@ -123,6 +130,17 @@ class Composer:
                        toc_text=f"{word} {number}: {title}", key=self.key(key))
 
     # -- blocks --------------------------------------------------------------------------
+    def sourced(self, ref: str, label: str, note: str = "") -> Paragraph:
+        """The source line of a figure or table: in full the first time a chapter shows data
+        from ``ref``, then a short pointer to that first one."""
+        first = self._sourced.get(ref)
+        if first is not None:
+            markup = f"<b>Source:</b> as {escape(first)}." + (f" {escape(note)}" if note else "")
+            return Paragraph(markup, self.s("source"))
+        self._sourced[ref] = label
+        source, illustrative = self.provenance(ref)
+        return self.source_line(source, illustrative, note)
+
     def figure(self, chart_id: str) -> list[Flowable]:
         r = self.content.report
         idx = next(i for i, c in enumerate(r.charts) if c.id == chart_id)
@@ -130,9 +148,9 @@ class Composer:
         self.figures += 1
         caption = self.caption("Figure", self.figures, chart.title, ("charts", idx, "title"), "LOFEntry",
                                f"figure-{chart.id}")
-        source, note = self.provenance(chart.data)
+        line = self.sourced(chart.data, f"Figure {self.figures}")
         alt = self.text(chart.alt, ("charts", idx, "alt"))
-        return [KeepTogether([caption, Figure(self.chart(chart_id), alt), self.source_line(source, note)])]
+        return [KeepTogether([caption, Figure(self.chart(chart_id), alt), line])]
 
     def table(self, table_id: str) -> list[Flowable]:
         r = self.content.report
@@ -142,10 +160,9 @@ class Composer:
         caption = self.caption("Table", self.tables, spec.title, ("tables", idx, "title"), "LOTEntry",
                                f"table-{spec.id}")
         caption.keepWithNext = True
-        source, note = self.provenance(spec.data)
         shown = table_input(spec, r, self.derived)
         grid = self.grid(shown)
-        line = self.source_line(source, note, shown.note)
+        line = self.sourced(spec.data, f"Table {self.tables}", shown.note)
         if table_rows(grid) <= 14:
             return [KeepTogether([caption, grid, line])]
         return [caption, grid, line]
@@ -228,7 +245,7 @@ class Composer:
         ]
         for seg in r.segments:
             view = d.segments[seg.id]
-            lead_share = fmt_pct(view.leading.share(r.base_year), 0)
+            lead_share = fmt_pct(view.leading.share(r.base_year))
             facts.append((f"Largest {seg.label.lower()}",
                           f"{view.leading.name} ({lead_share} in {r.base_year})"))
             facts.append((f"Fastest-growing {seg.label.lower()}",
@@ -257,56 +274,19 @@ class Composer:
                                          left_bar=t.colour["accent"], where=(*path, "callout")),
                 Spacer(0, 10)]
 
-    def teaser(self, text: str, path: tuple[Any, ...]) -> list[Flowable]:
-        t = self.theme
-        title = Paragraph("Continued in the full report", self.s("boxtitle"))
-        body = self.prose(text, path, "boxtext")
-        return [Spacer(0, 6), KeepTogether(self.panel([title, *body], background=colors.white,
-                                                      border=t.colour["secondary"], where=path)),
-                Spacer(0, 8)]
-
     def profiles(self) -> list[Flowable]:
         r = self.content.report
         by_name = {p.company: p for p in self.derived.players}
         out: list[Flowable] = []
         for i, prof in enumerate(r.players.profiles):
             p = by_name.get(prof.name)
-            meta = (f"{p.headquarters}  ·  estimated {fmt_pct(p.share, 0)} share of the market in "
+            meta = (f"{p.headquarters}  ·  estimated {fmt_pct(p.share)} share of the market in "
                     f"{r.base_year}") if p else ""
             head = [Paragraph(escape(prof.name), self.s("h3"))]
             if meta:
-                head.append(Paragraph(escape(meta), self.s("label")))
+                head.append(Paragraph(escape(meta), self.s("meta")))
             body = self.prose(prof.text, ("players", "profiles", i, "text"))
             out.append(KeepTogether([*head, Spacer(0, 2), *body]))
-        return out
-
-    def contact(self) -> list[Flowable]:
-        t, r, b = self.theme, self.content.report, self.theme.brand
-        links = link_urls(self.content.brand, self.content.report.publisher_id)
-        out: list[Flowable] = []
-        if r.licences:
-            out.append(Paragraph("Licence options", self.s("h2")))
-            dt = DisplayTable(["Licence", "Who may read it", f"Price ({r.currency})"],
-                              [[lic.name, lic.description,
-                                fmt_number(lic.price, 0 if float(lic.price).is_integer() else 2)]
-                               for lic in r.licences],
-                              [False, False, True], [1.2, 3.0, 1.0])
-            out.append(self.grid(dt))
-            out.append(Spacer(0, 14))
-        accent = b.colours.accent
-
-        def link(url: str, shown: str | None = None) -> str:
-            return f"<a href='{escape(url)}' color='{accent}'><u>{escape(shown or url)}</u></a>"
-
-        buy = f"<b>Buy the full report</b><br/>{link(links['purchase'])}"
-        ask = f"<b>Ask an analyst before you buy</b><br/>{link(links['enquiry'])}"
-        sales = b.contact.sales_email
-        reach = (f"<b>Talk to us</b><br/>{link(f'mailto:{sales}', sales)}"
-                 + (f" · {escape(b.contact.phone)}" if b.contact.phone else "")
-                 + f"<br/>{link(links['website'])}")
-        cells: list[Flowable] = [Paragraph(x, self.s("boxtext")) for x in (buy, ask, reach)]
-        out.append(Paragraph("How to buy or ask", self.s("h2")))
-        out.append(KeepTogether(self.panel(cells, background=t.colour["tint"], left_bar=t.colour["accent"])))
         return out
 
     def block(self, block: Block, path: tuple[Any, ...]) -> list[Flowable]:
@@ -326,14 +306,32 @@ class Composer:
             return self.callout(block, path)
         if kind == "teaser":
             assert block.teaser is not None
-            return self.teaser(block.teaser, (*path, "teaser"))
+            return selling.teaser(self, block.teaser, (*path, "teaser"))
         if kind == "profiles":
             return self.profiles()
-        return self.contact()
+        if kind == "outline":
+            return fullreport.outline(self)
+        if kind == "profile":
+            assert block.profile is not None
+            return fullreport.profile(self, block.profile)
+        if kind == "deals":
+            return fullreport.deals_table(self)
+        if kind == "diagram":
+            assert block.diagram is not None
+            return fullreport.diagram(self, block.diagram)
+        if kind == "actions":
+            return selling.actions(self, "chapter")
+        return selling.contact(self)
 
     # -- sections ------------------------------------------------------------------------
     def section(self, number: int, section: Section, path: tuple[Any, ...]) -> list[Flowable]:
-        out: list[Flowable] = [PageBreak()]
+        r, b = self.content.report, self.content.brand
+        run_on = (r.chapter_start or b.chapter_start) == "run_on" and number > 1
+        self._sourced = {}
+        # A chapter that runs on starts on the page the last one ended on when at least a
+        # third of the page is left; it is set off by space and a rule instead.
+        out: list[Flowable] = ([CondPageBreak(self.theme.frame_height * 0.25), Spacer(0, 18),
+                                selling.ChapterRule(self.theme)] if run_on else [PageBreak()])
         title = self.text(section.title, (*path, "title"))
         out.append(Paragraph(f"CHAPTER {number}", self.s("h1num")))
         out.append(Heading(escape(title), self.s("h1"), level=0, toc_text=f"{number}  {title}",
@@ -368,7 +366,7 @@ class Composer:
             f"This free sample of *{r.title}* (report {r.code}, edition of {long_date(r.edition)}) "
             f"shows the structure, method and a selection of findings of the full report. "
             f"Figures marked **illustrative** are estimates and are labelled where they appear."), s("body")))
-        out.append(Paragraph(escape(b.contact.address), s("small")))
+        out.append(Paragraph(escape(b.contact.address), s("note")))
         out += [PageBreak(), Paragraph("Contents", s("h1"))]
         toc = EntryList("TOCEntry", self.theme.fonts["regular"], dotsMinLevel=0)
         toc.levelStyles = [s("toc0"), s("toc1")]
@@ -386,6 +384,8 @@ class Composer:
         lot.levelStyles = [s("lof")]
         out.append(lot)
         self.lists.append(lot)
+        if r.full_report:
+            out += selling.full_contents(self)
         out.append(NextPageTemplate("body"))
         return out
 
@@ -393,6 +393,7 @@ class Composer:
         out = self.front_matter()
         for n, section in enumerate(self.content.report.sections, start=1):
             out += self.section(n, section, ("sections", n - 1))
+        out += [NextPageTemplate("back"), PageBreak(), Spacer(0, 1)]
         out.append(self.page_count)
         return keep_headings_with_boxes(out)
 
@@ -425,7 +426,7 @@ class ParagraphStyleCache:
     def __init__(self, theme: Theme) -> None:
         from reportlab.lib.styles import ParagraphStyle
 
-        base = theme.styles["body"]
+        base = theme.styles["boxtext"]
         self.value = ParagraphStyle("tilevalue", parent=base, fontName=theme.fonts["bold"], fontSize=13.5,
                                     leading=16.5, textColor=theme.colour["primary"], spaceAfter=1)
         self.key = ParagraphStyle("tilekey", parent=base, fontName=theme.fonts["regular"], fontSize=7.8,

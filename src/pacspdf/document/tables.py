@@ -36,11 +36,21 @@ def chart_input(chart: Chart, report: Report, derived: Derived, width: float) ->
         return spec, data
     if chart.data == "players":
         players = derived.players
-        data = ChartData(tuple(p.company for p in players),
-                         (Series(f"Share {report.base_year}", tuple(p.share for p in players)),), "%")
+        names = [p.company for p in players]
+        shares = [p.share for p in players]
+        # The rest of the market: the CSV's own row ("Others"...), else one added so that
+        # the bars add up to 100 %.
+        rest_name = next((p.company for p in players if p.is_rest), None)
+        if rest_name is None:
+            rest = round(100.0 - sum(shares), 6)
+            if rest > 0.05:
+                rest_name = report.players.others
+                names.append(rest_name)
+                shares.append(rest)
+        data = ChartData(tuple(names), (Series(f"Share {report.base_year}", tuple(shares)),), "%")
         # A ranking names its bars; a donut of companies needs its legend table to name slices.
         return ChartSpec(chart.kind, width, chart.height, y_label="Share (%)",
-                         legend=chart.kind == "donut"), data
+                         legend=chart.kind == "donut", rest=rest_name), data
     seg = _segment(derived, chart.data)
     if chart.kind == "donut":
         years = chart.years or [report.base_year]

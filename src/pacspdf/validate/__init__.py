@@ -35,8 +35,8 @@ from pacspdf.validate.brand import BrandChecks, resolve_asset
 from pacspdf.validate.names import NameChecks, countries
 from pacspdf.validate.numbers import NumberChecks
 from pacspdf.validate.presentation import PresentationChecks
-from pacspdf.validate.references import ReferenceChecks
 from pacspdf.validate.report import line_map
+from pacspdf.validate.sales import SalesChecks
 from pacspdf.validate.statements import Statements
 from pacspdf.validate.templates import (
     TemplateChecker,
@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 
-class _Checker(NumberChecks, NameChecks, ReferenceChecks, BrandChecks, AltChecks, PresentationChecks):
+class _Checker(NumberChecks, NameChecks, SalesChecks, BrandChecks, AltChecks, PresentationChecks):
     """All checks of one report's content, collecting into one list of problems."""
 
 
@@ -79,8 +79,10 @@ def validate(content: Content) -> list[Problem]:
     checker.coverage()
     checker.players()
     checker.references()
+    checker.sales()
     checker.alt_texts()
     checker.brand_files()
+    checker.brand_contrast()
     checker.illustrative()
     checker.chart_pairings()
     checker.glyphs()

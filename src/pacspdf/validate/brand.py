@@ -1,4 +1,4 @@
-"""Brand file -> Problems: links, contact addresses, logo images and TrueType fonts."""
+"""Brand file -> Problems: links, contact addresses, logo images, TrueType fonts and colour contrast."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 from pacspdf.content._yaml import Path_
 from pacspdf.content.brand import locate_asset
-from pacspdf.content.confine import MAX_ASSET_BYTES, too_big
+from pacspdf.content.confine import MAX_ASSET_BYTES, MAX_FALLBACK_FONT_BYTES, too_big
+from pacspdf.content.contrast import problems as contrast_problems
 from pacspdf.content.load import display_path
 from pacspdf.content.schema import fields_of
 from pacspdf.validate.report import (
@@ -21,6 +22,8 @@ class BrandChecks(Reporter):
     # -- brand fields -----------------------------------------------------------------
     def brand_fields(self) -> None:
         for key, url in fields_of(self.content.brand.links).items():
+            if not url and key == "customise":  # optional: the enquiry page takes it
+                continue
             if not re.match(r"https?://\S+$", url):
                 self.at(("links", key), f'"{url}" is not an http(s) address', brand=True)
             for placeholder in re.findall(r"\{[^}]*\}", url):
@@ -46,18 +49,27 @@ class BrandChecks(Reporter):
                 if not _is_image(head):
                     self.at((key,), f"{display_path(path)} is not an SVG, PNG or JPEG image",
                             brand=True)
-        for key, value in fields_of(brand.fonts).items():
-            path = self._file(("fonts", key), value, base)
+        fonts: list[tuple[Path_, str]] = [(("fonts", k), v) for k, v in fields_of(brand.fonts).items()
+                                          if k != "fallback"]
+        fonts += [(("fonts", "fallback", i), v) for i, v in enumerate(brand.fonts.fallback)]
+        for where, value in fonts:
+            limit = MAX_FALLBACK_FONT_BYTES if where[1] == "fallback" else MAX_ASSET_BYTES
+            path = self._file(where, value, base, limit)
             if path is not None:
                 head = path.read_bytes()[:4]
                 if head == b"OTTO":
-                    self.at(("fonts", key), f"{display_path(path)} is an OpenType (CFF) font; "
-                                            "ReportLab needs TrueType outlines (.ttf)", brand=True)
+                    self.at(where, f"{display_path(path)} is an OpenType (CFF) font; "
+                                   "ReportLab needs TrueType outlines (.ttf)", brand=True)
                 elif head not in (b"\x00\x01\x00\x00", b"true", b"ttcf"):
-                    self.at(("fonts", key), f"{display_path(path)} is not a TrueType font file",
-                            brand=True)
+                    self.at(where, f"{display_path(path)} is not a TrueType font file", brand=True)
 
-    def _file(self, path: Path_, value: str, base: Path) -> Path | None:
+    # -- brand colours ----------------------------------------------------------------
+    def brand_contrast(self) -> None:
+        """Text colours against their backgrounds and chart colours against the page (WCAG AA)."""
+        for path, message in contrast_problems(fields_of(self.content.brand.colours)):
+            self.at(path, message, brand=True)
+
+    def _file(self, path: Path_, value: str, base: Path, limit: int = MAX_ASSET_BYTES) -> Path | None:
         resolved = resolve_asset(value, base)
         if isinstance(resolved, str):
             self.at(path, resolved, brand=True)
@@ -68,7 +80,7 @@ class BrandChecks(Reporter):
         if resolved.stat().st_size == 0:
             self.at(path, f"file is empty: {display_path(resolved)}", brand=True)
             return None
-        big = too_big(resolved, MAX_ASSET_BYTES, display_path(resolved))
+        big = too_big(resolved, limit, display_path(resolved))
         if big:
             self.at(path, big, brand=True)
             return None

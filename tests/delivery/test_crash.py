@@ -21,7 +21,7 @@ import pytest
 from pacspdf.document.personal import sidecar_path
 from smtp_server import LoopbackController, ScriptedHandler, Server, attachment, page_one_text
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PEOPLE = [(f"Person {n} Example", f"p{n}@example.com", f"Company {n}", "Analyst", "UK") for n in range(1, 7)]
 KILL_AT = 4  # the sender dies while the server handles the 4th message
 

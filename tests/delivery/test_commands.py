@@ -30,7 +30,7 @@ from smtp_server import (
     page_one_text,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REPORT = REPO / "content" / "pacs"
 FAST = SendOptions(retry=RetryPolicy(attempts=2, first_delay=0.001), sleep=lambda _s: None)
 PEOPLE = [("Ana Souza", "ana@example.com", "Acme Imaging", "CTO", "Brazil"),

@@ -31,9 +31,9 @@ from smtp_server import (
     self_signed,
     server_tls,
 )
-from test_delivery_transport import message
+from test_transport import message
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 USER = "mäiler@exämple.com"
 PASSWORD = "ñøþ€✓ß¿Ω"       # every character non-ASCII, so any leak of any part is visible
 WRONG = "ЖЖЖ-ЩЩЩ-ЮЮЮ"

@@ -24,7 +24,7 @@ from pacspdf.delivery.send import ReportBinding, RetryPolicy, SendOptions
 from pacspdf.document.personal import sidecar_path
 from pacspdf.errors import PacspdfError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GOOD_CSV = "name,email,company,job_title,country\nAna Souza,ana@example.com,Acme,CTO,Brazil\n"
 
 

@@ -11,7 +11,7 @@ from pacspdf.delivery.outbox import NewEntry, Outbox, State, message_id_for
 from pacspdf.delivery.store.postgres import PostgresOutbox
 from pg_server import PgServer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 _WORKER = """
 import sys

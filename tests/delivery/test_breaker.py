@@ -18,9 +18,9 @@ from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
 from pacspdf.delivery.transport import DeliveryError
 from pacspdf.errors import UsageError
 from smtp_server import HOST, Server, fake_personaliser
-from test_delivery_transport import message
+from test_transport import message
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PEOPLE = [(f"Person {n}", f"p{n}@example.com", "Co", "Analyst", "UK") for n in range(1, 11)]
 
 

@@ -36,7 +36,7 @@ from smtp_server import (
     page_one_text,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PEOPLE = [
     ("Ana Souza", "ana@example.com", "Acme Imaging", "CTO", "Brazil"),
     ("Bo Lindqvist", "bo@example.com", "Nordic Radiology", "Head of IT", "Sweden"),

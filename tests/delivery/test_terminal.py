@@ -20,7 +20,7 @@ from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.send import ReportBinding, RetryPolicy, SendOptions
 from smtp_server import fake_personaliser
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FAST = SendOptions(retry=RetryPolicy(attempts=1), sleep=lambda _s: None)
 HOSTILE = [
     "\x1b[2J\x1b[H",                                  # clear the screen

@@ -14,7 +14,7 @@ from pacspdf.build import build
 from pacspdf.delivery.personalise import Recipient, clean, make_copy
 from pacspdf.document.personal import BaseArtifact
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from pacspdf.delivery.message import (
 from pacspdf.errors import UsageError
 from smtp_server import attachment
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PDF = b"%PDF-1.4\n% tiny stand-in\n%%EOF\n"
 WHEN = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 

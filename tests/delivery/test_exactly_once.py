@@ -25,7 +25,7 @@ from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
 from pacspdf.errors import UsageError
 from smtp_server import HOST, Server, fake_personaliser
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PEOPLE = [(f"Person {n}", f"p{n}@example.com", f"Company {n}", "Analyst", "UK") for n in range(1, 7)]
 
 

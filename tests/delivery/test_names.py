@@ -22,7 +22,7 @@ from pacspdf.delivery.transport import FileTransport
 from pacspdf.document.personal import BaseArtifact
 from smtp_server import attachment
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 INVISIBLE = {"ZWSP": "\u200b", "ZWNJ": "\u200c", "ZWJ": "\u200d", "WJ": "\u2060", "SHY": "\u00ad",
              "BOM-inside": "\ufeff", "LRM": "\u200e", "Mongolian VS": "\u180e"}
 

@@ -29,7 +29,7 @@ from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
 from pacspdf.errors import UsageError
 from smtp_server import HOST, Server, fake_personaliser
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PDF = b"%PDF-1.4\n% stand-in\n%%EOF\n"
 WHEN = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
 EXPECTED_HEADERS = sorted(["From", "To", "Reply-To", "Subject", "Date", "Message-ID", "Auto-Submitted",

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_transport import message
 
 from pacspdf.content.load import load
 from pacspdf.delivery.enquiries import read_enquiries
@@ -18,7 +19,6 @@ from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
 from pacspdf.delivery.transport import DeliveryError
 from pacspdf.errors import UsageError
 from smtp_server import HOST, Server, fake_personaliser
-from test_transport import message
 
 REPO = Path(__file__).resolve().parents[2]
 PEOPLE = [(f"Person {n}", f"p{n}@example.com", "Co", "Analyst", "UK") for n in range(1, 11)]

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_transport import message
 
 from pacspdf.content.load import load
 from pacspdf.delivery.enquiries import read_enquiries
@@ -31,7 +32,6 @@ from smtp_server import (
     self_signed,
     server_tls,
 )
-from test_transport import message
 
 REPO = Path(__file__).resolve().parents[2]
 USER = "mäiler@exämple.com"

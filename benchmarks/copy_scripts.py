@@ -1,4 +1,4 @@
-"""Time personalised copies by kind of name (Latin, CJK, Arabic, long): ms per copy.
+"""Time personalised copies by kind of name (Latin, CJK, Arabic, Indic, Ethiopic, long): ms per copy.
 
 Usage: python benchmarks/copy_scripts.py out/pacs-sample.pdf [COPIES]   (build the PDF first)
 """
@@ -20,6 +20,9 @@ KINDS: dict[str, Callable[[int], Recipient]] = {
                                  f"reader{i}@example.com"),
     "cjk": lambda i: Recipient(f"王小明{i % 7}", "北京协和医院", f"wang{i}@example.cn"),
     "arabic": lambda i: Recipient("محمد عبد الله", f"مستشفى الملك فيصل {i % 5}", f"m{i}@example.sa"),
+    "hindi": lambda i: Recipient(f"किशोर प्रसाद शर्मा {i % 9}", "अपोलो अस्पताल, नई दिल्ली", f"k{i}@example.in"),
+    "tamil": lambda i: Recipient("அருண் கிருஷ்ணன்", f"சென்னை மருத்துவமனை {i % 5}", f"a{i}@example.in"),
+    "amharic": lambda i: Recipient("አበበ ቢቂላ", f"አዲስ ሆስፒታል {i % 5}", f"abebe{i}@example.et"),
     "long": lambda i: Recipient("Maximilian Alexander von Hohenzollern-Sigmaringen", f"{LONG_COMPANY} {i}",
                                 f"maximilian.von.hohenzollern{i}@uksh-radiologie.example.de"),
 }

@@ -216,14 +216,15 @@ def real_binding(tmp_path: Path, sample_pdf) -> ReportBinding:  # type: ignore[n
 def test_real_copies_name_each_enquirer_on_page_one(tmp_path: Path, server: Server,
                                                     real_binding: ReportBinding) -> None:
     """Real copies name each enquirer on page 1 (CJK in the brand's fallback font), and a name in
-    a script no font has (Ethiopic) falls back to the email."""
-    # The Ethiopic row still goes out, addressed to the email, and carries the personaliser's warning.
+    a script no font has (Ol Chiki) falls back to the email."""
+    # The Ol Chiki row still goes out, addressed to the email, and carries the personaliser's warning.
     controller, handler = server
     people = [("Zoë Ångström", "zoe@example.com", "Hôpital Nord", "CIO", "France"),
               ("Σωκράτης Παπαδόπουλος", "sokratis@example.gr", "Ιατρική ΑΕ", "CTO", "Greece"),
               ("Анна Каренина", "anna@example.ru", "Клиника", "Radiologist", "Russia"),
               ("李小龙", "li@example.cn", "龙医院", "CEO", "China"),
-              ("አበበ ቢቂላ", "abebe@example.et", "አዲስ ሆስፒታል", "CEO", "Ethiopia")]
+              ("अभिषेक क्षत्रिय", "abhishek@example.in", "दिल्ली डायग्नोस्टिक्स", "CEO", "India"),
+              ("ᱥᱟᱱᱛᱟᱲᱤ ᱢᱟᱨᱰᱤ", "santal@example.in", "ᱨᱟᱧᱪᱤ ᱦᱚᱥᱯᱤᱴᱟᱞ", "CEO", "India")]
     out = io.StringIO()
     code = commands.run_send(args("send", str(write_csv(tmp_path / "e.csv", people)), "--db",
                                   str(tmp_path / "o.db"), "--transport", "smtp"),
@@ -236,7 +237,7 @@ def test_real_copies_name_each_enquirer_on_page_one(tmp_path: Path, server: Serv
         filename, pdf = attachment(msg)
         assert filename == "pacs-sample.pdf"
         first_page = " ".join(page_one_text(pdf).split())
-        if address == "abebe@example.et":
+        if address == "santal@example.in":
             assert address in first_page and name not in first_page
         else:
             assert name in first_page and company in first_page

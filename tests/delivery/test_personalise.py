@@ -73,13 +73,15 @@ def test_accents_greek_and_cyrillic_render_as_text(base: BaseArtifact) -> None:
 
 
 def test_unshowable_script_falls_back_to_email(base: BaseArtifact) -> None:
-    """A name in a script no brand or fallback font has (Ethiopic here) is replaced by the
-    email address, with a warning; CJK, Arabic and Hebrew names print (see document/test_sales)."""
-    copy = make_copy(base, Recipient("አበበ ቢቂላ", "አዲስ ሆስፒታል", "abebe@example.et"), "C2", "1 May 2026")
+    """A name in a script no brand or fallback font has (Ol Chiki, written for Santali in India)
+    is replaced by the email address, with a warning; CJK, Arabic, Hebrew, Indic and Ethiopic
+    names print (see document/test_sales and delivery/test_shaped_names)."""
+    copy = make_copy(base, Recipient("ᱥᱟᱱᱛᱟᱲᱤ ᱢᱟᱨᱰᱤ", "ᱨᱟᱧᱪᱤ ᱦᱚᱥᱯᱤᱴᱟᱞ", "santal@example.in"), "C2",
+                     "1 May 2026")
     assert copy.warnings and "cannot show" in copy.warnings[0]
     cover = _pages_text(copy.pdf)[0]
-    assert "abebe@example.et" in cover
-    assert "አ" not in cover
+    assert "santal@example.in" in cover
+    assert "ᱥ" not in cover
 
 
 def test_markup_in_names_is_literal_text(base: BaseArtifact) -> None:

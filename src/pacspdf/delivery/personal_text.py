@@ -19,6 +19,23 @@ class Font(Protocol):
 Run = tuple[int, str]  # (index of the font in the list, text)
 
 
+JOINERS = "\u200c\u200d"  # zero-width non-joiner and joiner
+# Scripts in which a joiner between two letters selects a form (half form, conjunct, rakar):
+# the Indic blocks and Sinhala, Myanmar and Khmer.
+_JOINING_BLOCKS = ((0x0900, 0x0DFF), (0x1000, 0x109F), (0x1780, 0x17FF))
+
+
+def _in_joining_script(ch: str) -> bool:
+    return any(lo <= ord(ch) <= hi for lo, hi in _JOINING_BLOCKS)
+
+
+def keeps_joiner(text: str, i: int) -> bool:
+    """Whether ``text[i]`` is a joiner that matters: one between two characters of a script
+    where it selects a form. Anywhere else it draws nothing and is dropped."""
+    return (text[i] in JOINERS and 0 < i < len(text) - 1
+            and _in_joining_script(text[i - 1]) and _in_joining_script(text[i + 1]))
+
+
 def has_rtl(text: str) -> bool:
     return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
 
@@ -38,11 +55,11 @@ def visual(text: str) -> str:
 
 def runs(text: str, fonts: Sequence[Font]) -> list[Run] | None:
     """``text`` split into runs, each in the first font that has all its characters (spaces
-    stay with the run they are in); None when some character is in no font."""
+    and joiners stay with the run they are in); None when some character is in no font."""
     out: list[Run] = []
     font_of = {ch: next((i for i, f in enumerate(fonts) if f.can_show(ch)), None) for ch in set(text)}
     for ch in text:
-        if ch == " " and out:
+        if (ch == " " or ch in JOINERS) and out:
             out[-1] = (out[-1][0], out[-1][1] + ch)
             continue
         index = font_of[ch]

@@ -20,7 +20,8 @@ from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from pacspdf.delivery.personal_text import can_show, footer_line, wrap
+from pacspdf.delivery.personal_text import can_show, footer_line, keeps_joiner, wrap
+from pacspdf.delivery.shaped_font import ShapedSubset, actual_text, needs_shaping
 from pacspdf.document.personal import BaseArtifact, ObjectsSpec
 
 ELLIPSIS = "\u2026"
@@ -84,6 +85,22 @@ class _Subset:
     def width(self, text: str, size: float) -> float:
         return float(sum(self.face.getCharWidth(ord(ch)) for ch in text)) * size / 1000.0
 
+    def show(self, text: str, size: float) -> str:
+        return f"<{self.encode(text).hex()}> Tj"
+
+    def to_unicode(self, name: str, subset: list[int]) -> str:
+        from reportlab.pdfbase.ttfonts import makeToUnicodeCMap
+
+        return str(makeToUnicodeCMap(name, subset))
+
+
+_Font = _Subset | ShapedSubset
+
+
+def _fallback(path: str) -> _Font:
+    """A fallback font: shaped by HarfBuzz when it is for a complex script (Indic ...)."""
+    return ShapedSubset(path) if needs_shaping(path) else _Subset(path)
+
 
 def _fit(sub: _Subset, text: str, size: float, min_size: float, width: float) -> tuple[str, float]:
     """Shrink ``text`` down to ``min_size`` to fit ``width``; past that, cut it with an ellipsis."""
@@ -103,11 +120,13 @@ def clean(text: str, limit: int = 120) -> str:
 
     Format characters (zero-width space and joiners, word joiner, soft hyphen, BOM, bidi marks)
     draw nothing in a correct text engine but a gap in a PDF text run ("Ali ce"), so they are
-    dropped; controls and other separators become spaces. The mail headers keep the typed form.
+    dropped (except a zero-width joiner or non-joiner inside a word of a shaped script, where it
+    chooses a conjunct's form); controls and other separators become spaces. The mail headers
+    keep the typed form.
     """
     text = unicodedata.normalize("NFC", text or "")
-    text = "".join("" if unicodedata.category(c) == "Cf" else " " if unicodedata.category(c)[0] in "CZ"
-                   else c for c in text)
+    text = "".join(c if keeps_joiner(text, i) else "" if unicodedata.category(c) == "Cf"
+                   else " " if unicodedata.category(c)[0] in "CZ" else c for i, c in enumerate(text))
     return " ".join(text.split())[:limit]
 
 
@@ -169,11 +188,11 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
                         "the copy names only its ID")
         email = ""
     who = ", ".join(x for x in (name, company) if x)
-    fallbacks: list[_Subset] = []
+    fallbacks: list[_Font] = []
     if who and not (bold.can_show(who) and regular.can_show(who)):
-        fallbacks = [_Subset(p) for p in fallback_paths]
-    heads: list[_Subset] = [bold, *fallbacks]
-    texts: list[_Subset] = [regular, *fallbacks]
+        fallbacks = [_fallback(p) for p in fallback_paths]
+    heads: list[_Font] = [bold, *fallbacks]
+    texts: list[_Font] = [regular, *fallbacks]
     if not who or not can_show(who, heads) or not can_show(who, texts):
         if who:
             warnings.append(f"name or company contains characters the brand and fallback fonts cannot show; "
@@ -228,10 +247,12 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
     return PersonalCopy(update.finish(copy_id), copy_id, warnings)
 
 
-def _runs_op(parts: list[tuple[int, str]], names: list[str], subs: list[_Subset], size: float, x: float,
+def _runs_op(parts: list[tuple[int, str]], names: list[str], subs: list[_Font], size: float, x: float,
              y: float, rgb: str) -> str:
     """One line of text in several fonts: each run selects its font and shows its glyphs."""
-    shows = " ".join(f"/{names[i]} {size} Tf <{subs[i].encode(t).hex()}> Tj" for i, t in parts)
+    shows = " ".join(f"/{names[i]} {size} Tf {subs[i].show(t, size)}" for i, t in parts)
+    if any(isinstance(subs[i], ShapedSubset) for i, _ in parts):
+        shows = actual_text("".join(t for _, t in parts), shows)
     return f"{rgb} rg BT {x} {y} Td {shows} ET"
 
 
@@ -252,9 +273,7 @@ def _subset_tag(tag: bytes, n: int) -> str:
     return "".join(chr(65 + b % 26) for b in tag[n * 6:(n + 1) * 6])
 
 
-def _add_font(update: _Update, sub: _Subset, prefix: str) -> int:
-    from reportlab.pdfbase.ttfonts import makeToUnicodeCMap
-
+def _add_font(update: _Update, sub: _Font, prefix: str) -> int:
     face = sub.face
     subset = [0] * len(sub.codes)
     for cp, code in sub.codes.items():
@@ -262,7 +281,7 @@ def _add_font(update: _Update, sub: _Subset, prefix: str) -> int:
     name = f"{prefix}+{face.name.decode('latin-1') if isinstance(face.name, bytes) else face.name}"
     font_file = face.makeSubset(subset)
     ff = update.add_stream(font_file, f"/Length1 {len(font_file)}")
-    cmap = update.add_stream(makeToUnicodeCMap(name, subset).encode("latin-1"), "")
+    cmap = update.add_stream(sub.to_unicode(name, subset).encode("latin-1"), "")
     flags = (face.flags & ~32) | 4
     desc = update.add(
         (f"<< /Type /FontDescriptor /Ascent {face.ascent} /CapHeight {face.capHeight} "

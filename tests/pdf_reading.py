@@ -578,7 +578,9 @@ def widows_orphans(pages: list[Page]) -> list[str]:
 
 
 def headings_at_foot(pages: list[Page], min_after: float = 30.0) -> list[str]:
-    """Heading lines (larger than body, bold) with less than ``min_after`` points of content below."""
+    """Heading lines (larger than body, bold, with letters: not a chart's figures) in the lower
+    third of the page's body with less than ``min_after`` points of content below (a heading
+    that ends a short page, such as the contents, is not at the foot)."""
     size = body_size(pages)
     out = []
     for p in pages[1:]:
@@ -586,8 +588,10 @@ def headings_at_foot(pages: list[Page], min_after: float = 30.0) -> list[str]:
         if not inside:
             continue
         lowest = min(ln.y for ln in inside)
+        foot = p.body_bottom + 0.35 * (p.body_top - p.body_bottom)
         for ln in inside:
-            if ln.size >= size + 0.8 and ln.chars[0].weight >= 600 and ln.y - lowest < min_after:
+            if (ln.size >= size + 0.8 and ln.chars[0].weight >= 600 and ln.y - lowest < min_after
+                    and ln.y < foot and any(ch.isalpha() for ch in ln.text)):
                 out.append(f"page {p.number}: heading {ln.text!r} at the foot")
     return out
 
@@ -912,3 +916,148 @@ def element_text(texts: dict[tuple[int, int], str] | bytes, pdf: Any, element: A
 
     visit(element, None)
     return _norm("".join(out))
+
+
+# ------------------------------------------------------------------ keep-with-next: floats beside their text
+
+CAPTION = re.compile(r"^(Figure|Table|Exhibit|Chart)\s*\d+")
+
+
+def panels(path: Path, frame: tuple[float, float]) -> dict[int, list[tuple[float, float]]]:
+    """Boxed panels (callouts, "continued" boxes, snapshots) per page number, as (top, bottom):
+    filled rectangles at the text frame's left edge, at least 85 % of its width and 38 pt tall,
+    with a stroked rule down their left edge (a left bar or a border), which a tinted table
+    row or grid does not have. ``frame`` is (left, width) of the text frame."""
+    left, width = frame
+    pdf = pypdfium2.PdfDocument(str(path))
+    out: dict[int, list[tuple[float, float]]] = {}
+    try:
+        for i in range(len(pdf)):
+            boxes: list[tuple[float, float]] = []
+            rules: list[tuple[float, float]] = []
+            for obj in pdf[i].get_objects(max_depth=3):
+                if obj.type != pdfium_c.FPDF_PAGEOBJ_PATH:
+                    continue
+                x0, y0, x1, y1 = obj.get_bounds()
+                if abs(x0 - left) <= 6 and x1 - x0 >= 0.85 * width and y1 - y0 >= 38:
+                    boxes.append((y1, y0))
+                elif abs(x0 - left) <= 6 and x1 - x0 < 8 and y1 - y0 >= 30:
+                    rules.append((y1, y0))
+            found: list[tuple[float, float]] = []
+            for t, b in boxes:
+                ruled = any(min(t, rt) - max(b, rb) >= 0.8 * (t - b) for rt, rb in rules)
+                if ruled and not any(abs(t - ft) < 2 and abs(b - fb) < 2 for ft, fb in found):
+                    found.append((t, b))
+            out[i + 1] = found
+    finally:
+        pdf.close()
+    return out
+
+
+def text_frame(pages: list[Page]) -> tuple[float, float]:
+    """(left, width) of the page's text frame: from where the running header starts to where
+    full body lines end (body text may sit in a narrower measure to the right)."""
+    heads = [min(ln.left for ln in p.lines if ln.y > p.body_top) for p in pages[1:-1]
+             if any(ln.y > p.body_top for ln in p.lines)]
+    left = statistics.median(heads)
+    return left, max(ln.right for ln in full_lines(pages, body_size(pages))) - left
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str        # heading | body | caption | panel
+    top: float
+    bottom: float
+    label: str
+
+
+def page_items(page: Page, boxes: list[tuple[float, float]], size: float) -> list[Item]:
+    """A body page's headings, body lines, figure and table captions, and panels, top to bottom."""
+    def in_panel(y: float) -> bool:
+        return any(b <= y <= t for t, b in boxes)
+
+    items = [Item("panel", t, b, f"panel at y={t:.0f}") for t, b in boxes]
+    for ln in page.lines:
+        if not page.body_bottom + 2 < ln.y < page.body_top - 2 or in_panel(ln.y):
+            continue
+        heavy = ln.chars[0].weight >= 600
+        if heavy and CAPTION.match(ln.text) and ln.size < size + 0.8:
+            items.append(Item("caption", ln.y + ln.size, ln.y, ln.text[:50]))
+        elif heavy and ln.size >= size + 0.8 and ln.size < 40:
+            items.append(Item("heading", ln.y + ln.size, ln.y, ln.text[:50]))
+        elif abs(ln.size - size) < 0.3 and not heavy:
+            items.append(Item("body", ln.y + ln.size, ln.y, ln.text[:50]))
+        else:  # table cells, chart labels, small headings, sources: the section's other content
+            items.append(Item("other", ln.y + ln.size, ln.y, ln.text[:50]))
+    return sorted(items, key=lambda it: -it.top)
+
+
+def lonely_floats(path: Path, pages: list[Page], min_body_lines: int = 3) -> list[str]:
+    """Figures, tables and panels set apart from their text, on the built PDF.
+
+    On every page with a running footer:
+    - a page that holds a figure or table caption, or a panel, also holds at least
+      ``min_body_lines`` lines of body text, or as many as its section has, unless it sits
+      under its section's heading (no page of floats alone; a chapter made only of charts
+      has no text to keep them with);
+    - each float shares its page with its own section: its heading, or content of the section
+      (text, a table, a chart) above it or below it before the next heading. A figure or table
+      may instead open the next page when its section's text ends the page before (a float
+      deferred to the top); a panel may not;
+    - no caption at the foot of a page (less than 30 pt of content below it).
+    """
+    size = body_size(pages)
+    boxes = panels(path, text_frame(pages))
+    problems: list[str] = []
+    body = [p for p in pages if re.search(rf"Page {p.number} of {len(pages)}\b", p.text)]
+    items = {p.number: page_items(p, boxes.get(p.number, []), size) for p in body}
+    # Which section (the last heading before it, in reading order) each item is in, and how
+    # many lines of body text each section has in the whole document.
+    section_of: dict[tuple[int, int], str] = {}
+    text_lines: Counter[str] = Counter()
+    current = ""
+    for p in body:
+        for k, it in enumerate(items[p.number]):
+            if it.kind == "heading":
+                current = f"{it.label} (page {p.number})"
+            section_of[(p.number, k)] = current
+            text_lines[current] += it.kind == "body"
+    for p in body:
+        its = items[p.number]
+        floats = [it for it in its if it.kind in ("caption", "panel")]
+        if not floats:
+            continue
+        lines_here = sum(it.kind == "body" for it in its)
+        for f in floats:
+            at = its.index(f)
+            has = text_lines[section_of[(p.number, at)]]
+            under_heading = any(it.kind == "heading" for it in its[:at])
+            if lines_here < min(min_body_lines, has) and not under_heading:
+                problems.append(f"page {p.number}: {f.label!r} alone on the page ({lines_here} "
+                                f"lines of text; its section has {has} elsewhere)")
+                break
+        lowest = min(ln.y for ln in p.lines if p.body_bottom + 2 < ln.y < p.body_top - 2)
+        for f in floats:
+            at = its.index(f)
+            above = its[:at]
+            below = its[at + 1:]
+            heading_above = any(it.kind == "heading" for it in above)
+            text_above = any(it.kind in ("body", "other") for it in above)
+            text_below = False
+            for it in below:
+                if it.kind == "heading":
+                    break
+                if it.kind in ("body", "other"):
+                    text_below = True
+                    break
+            if f.kind == "caption" and f.bottom - lowest < 30:
+                problems.append(f"page {p.number}: caption {f.label!r} at the foot")
+            if heading_above or text_above or text_below:
+                continue
+            first = not above or all(it.kind in ("caption", "panel") for it in above)
+            prev = items.get(p.number - 1)
+            deferred = (f.kind == "caption" and first and bool(prev) and prev is not None
+                        and prev[-1].kind == "body")
+            if not deferred:
+                problems.append(f"page {p.number}: {f.label!r} away from its text")
+    return problems

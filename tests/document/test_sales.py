@@ -225,7 +225,7 @@ def test_one_complete_company_profile_and_a_dated_deals_table(pages: list[lm.Pag
                     "Strengths", "Weaknesses", "Opportunities", "Threats"):
         assert heading in text
     for year, values in d["financials"]["rows"].items():
-        assert f"{year} {values[0]:.1f} {values[1]:.1f}" in text
+        assert f"{year} " + " ".join(f"{v:.1f}" for v in values) in text
     assert "Selected deals and launches" in text
     deals = (REPO / "content" / "pacs" / REPORT["deals"]["file"]).read_text(encoding="utf-8")
     assert len(re.findall(r"(?m)^\d{4}-\d{2},", deals)) >= 5
@@ -393,8 +393,9 @@ def test_links_in_a_personalised_copy_carry_the_copy_id(base: Any, tmp_path: Pat
     ("- profile: GE HealthCare", "- profile: GE Health", 'no profile named "GE Health"'),
     ("  triangulation:\n    sources:", "  triangulation_gone:\n    sources:", "unknown field"),
     ("pages: 40\n", "pages: 41\n", "the chapters add up to 183 pages, but pages_in_full_report is 182"),
-    ("deals:\n  file: tables/deals.csv\n"
-     "  source: Company announcements; compiled by Reliable Market Forecast\n", "", "no deals table"),
+    ("deals:\n  file: tables/deals.csv\n  source: Company announcements (month of the announcement or "
+     "completion, as the text says; year only where the month is not confirmed); compiled by Reliable "
+     "Market Forecast\n", "", "no deals table"),
 ])
 def test_check_names_sales_blocks_without_their_data(content_copy: Any, old: str, new: str,
                                                      expected: str) -> None:

@@ -24,6 +24,7 @@ from pacspdf.content.load import Content
 from pacspdf.content.model import Block, Section
 from pacspdf.derive.model import Derived
 from pacspdf.document import fullreport, selling
+from pacspdf.document.keep import keep_floats_with_text
 from pacspdf.document.markup import blocks, escape, inline
 from pacspdf.document.pages import Caption, EntryList, Heading, PageCount
 from pacspdf.document.paragraph import Paragraph
@@ -395,7 +396,7 @@ class Composer:
             out += self.section(n, section, ("sections", n - 1))
         out += [NextPageTemplate("back"), PageBreak(), Spacer(0, 1)]
         out.append(self.page_count)
-        return keep_headings_with_boxes(out)
+        return keep_floats_with_text(keep_headings_with_boxes(out), self.theme.frame_height)
 
 
 def keep_headings_with_boxes(story: list[Flowable]) -> list[Flowable]:

@@ -1,0 +1,115 @@
+"""Keep-with-next, measured on built PDFs: no figure, table or callout alone on a page or away
+from its text, and no heading at the foot of a page (PACS and every stress report)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pdf_reading as lm
+
+REPORTS = Path(__file__).resolve().parents[1] / "reports"
+SLUGS = sorted(p.name for p in REPORTS.iterdir() if (p / "report.yaml").is_file())
+
+
+def test_pacs_keeps_floats_with_their_text(sample_pdf: Any) -> None:
+    pages = lm.read(sample_pdf.path)
+    assert lm.lonely_floats(sample_pdf.path, pages) == []
+    assert lm.headings_at_foot(pages) == []
+
+
+def test_the_awkward_lengths_stress_report_is_there() -> None:
+    assert "awkward-lengths" in SLUGS
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", SLUGS)
+def test_stress_reports_keep_floats_with_their_text(slug: str, tmp_path: Path) -> None:
+    from pacspdf.build import build
+
+    path = build(REPORTS / slug, tmp_path / f"{slug}.pdf", cache_dir=tmp_path / "cache").path
+    pages = lm.read(path)
+    assert lm.lonely_floats(path, pages) == []
+    assert lm.headings_at_foot(pages) == []
+    assert lm.widows_orphans(pages) == []
+
+
+def _synthetic(path: Path) -> None:
+    """Three body pages drawn directly: text; a callout opening page 2 above the next
+    section's heading, and a heading at the foot of page 2; a figure alone on page 3."""
+    import importlib.util
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen.canvas import Canvas
+
+    spec = importlib.util.find_spec("font_source_sans_pro")
+    assert spec is not None and spec.submodule_search_locations
+    files = Path(next(iter(spec.submodule_search_locations))) / "files"
+    pdfmetrics.registerFont(TTFont("KwnRegular", str(files / "SourceSansPro-Regular.ttf")))
+    pdfmetrics.registerFont(TTFont("KwnSemibold", str(files / "SourceSansPro-Semibold.ttf")))
+    width, height = A4
+    c = Canvas(str(path), pagesize=A4)
+    left, right, top, bottom = 62.0, width - 62.0, height - 50.0, 44.0
+    line = "Developers are contracting installation vessels years ahead of the first commercial farms."
+
+    def furniture(n: int) -> None:
+        c.setFont("KwnRegular", 7.8)
+        c.drawString(left, top + 6, "Synthetic report")
+        c.setLineWidth(0.8)
+        c.line(left, top, right, top)
+        c.line(left, bottom, right, bottom)
+        c.drawString(right - 60, bottom - 12, f"Page {n} of 3")
+
+    def body(y: float, lines: int) -> float:
+        c.setFont("KwnRegular", 10.5)
+        for _ in range(lines):
+            c.drawString(left, y, line)
+            y -= 14.5
+        return y
+
+    def heading(y: float, text: str) -> None:
+        c.setFont("KwnSemibold", 14)
+        c.drawString(left, y, text)
+
+    # Page 1: a section's text.
+    furniture(1)
+    heading(top - 30, "First section")
+    body(top - 55, 40)
+    c.showPage()
+    # Page 2: a callout (tint box with a left bar) opening the page, away from its text.
+    furniture(2)
+    c.setFillColorRGB(0.93, 0.95, 0.97)
+    c.rect(left, top - 110, right - left, 90, stroke=0, fill=1)
+    c.setStrokeColorRGB(0.66, 0.32, 0.06)
+    c.setLineWidth(3.2)
+    c.line(left + 1.6, top - 110, left + 1.6, top - 20)
+    c.setFillColorRGB(0, 0, 0)
+    c.setFont("KwnSemibold", 9.5)
+    c.drawString(left + 12, top - 40, "Why it matters")
+    heading(top - 150, "Second section")
+    body(top - 175, 30)
+    heading(bottom + 30, "Third section")  # at the foot, its text on the next page
+    c.showPage()
+    # Page 3: a figure with its caption and nothing else.
+    furniture(3)
+    c.setFont("KwnSemibold", 9)
+    c.drawString(left, top - 30, "Figure 1 A chart on its own")
+    c.setFillColorRGB(0.2, 0.4, 0.7)
+    c.rect(left + 20, top - 260, 60, 200, stroke=0, fill=1)
+    c.showPage()
+    c.save()
+
+
+def test_the_measure_sees_lonely_floats_and_a_heading_at_the_foot(tmp_path: Path) -> None:
+    path = tmp_path / "synthetic.pdf"
+    _synthetic(path)
+    pages = lm.read(path)
+    found = lm.lonely_floats(path, pages)
+    assert any(f.startswith("page 2:") and "panel" in f and "away from its text" in f for f in found), found
+    assert any(f.startswith("page 3:") and "Figure 1" in f and ("alone" in f or "away" in f)
+               for f in found), found
+    assert any(h.startswith("page 2:") and "Third section" in h for h in lm.headings_at_foot(pages))

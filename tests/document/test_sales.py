@@ -393,9 +393,8 @@ def test_links_in_a_personalised_copy_carry_the_copy_id(base: Any, tmp_path: Pat
     ("- profile: GE HealthCare", "- profile: GE Health", 'no profile named "GE Health"'),
     ("  triangulation:\n    sources:", "  triangulation_gone:\n    sources:", "unknown field"),
     ("pages: 40\n", "pages: 41\n", "the chapters add up to 183 pages, but pages_in_full_report is 182"),
-    ("deals:\n  file: tables/deals.csv\n  source: Company announcements (month of the announcement or "
-     "completion, as the text says; year only where the month is not confirmed); compiled by Reliable "
-     "Market Forecast\n", "", "no deals table"),
+    ("deals:\n  file: tables/deals.csv\n"
+     "  source: Company announcements; compiled by Reliable Market Forecast\n", "", "no deals table"),
 ])
 def test_check_names_sales_blocks_without_their_data(content_copy: Any, old: str, new: str,
                                                      expected: str) -> None:

@@ -19,7 +19,8 @@ from reportlab.platypus.paragraph import Paragraph as _Paragraph
 
 TAIL_LINES = 3  # lines of the paragraph that go over with the floats
 HEAD_LINES = 2  # lines that must stay behind (no orphan)
-MAX_GAP = 0.3  # the most of a page left empty to keep a float with its text
+MAX_GAP = 0.3  # the most of a page left empty to keep a callout with its text
+MAX_GAP_FIGURE = 0.15  # ... a figure or table, which may instead open the next page
 
 
 def _is_float(f: Flowable) -> bool:
@@ -103,12 +104,16 @@ class KeepTail(Flowable):
         # The paragraph fits and the floats do not: they would open the next page without
         # it. Take its last lines over with them, unless that leaves more than MAX_GAP of
         # the page empty; then the floats open the next page (a float deferred to the top).
+        # A figure or table may open the next page after the text (a deferred float), so it
+        # pulls text over only when little space is lost; a callout may not, so it may pull more.
+        panel_first = isinstance(next(f for f in self.floats if _is_float(f)), Table)
+        gap = (MAX_GAP if panel_first else MAX_GAP_FIGURE) * self.frame_height
         if text_h >= (HEAD_LINES + TAIL_LINES) * leading:
-            if room - text_h + tail <= MAX_GAP * self.frame_height:
+            if room - text_h + tail <= gap:
                 parts = self.text.split(aw, text_h - tail)
                 if len(parts) == 2:
                     return [*self.lead, parts[0], KeepTail(parts[1], self.floats, self.frame_height)]
-        elif ah <= MAX_GAP * self.frame_height and not at_top:
+        elif ah <= gap and not at_top:
             return [FrameBreak(), *content]
         return content
 

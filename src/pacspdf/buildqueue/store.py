@@ -172,6 +172,9 @@ class JobStore:
                               " OR (n.created_at = j.created_at AND n.id > j.id))"
                               " ORDER BY n.id DESC LIMIT 1", (job.id,)).fetchone()
             if outcome.ok and newer is not None:
+                for built, _ in moves:
+                    with contextlib.suppress(OSError):
+                        built.unlink()
                 outcome = Outcome(outcome.label, False, error=f"superseded by newer content for {job.output} "
                                   f"(job {newer[0]}) while it was built; not written", worker=outcome.worker)
             elif outcome.ok:

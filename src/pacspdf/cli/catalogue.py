@@ -155,7 +155,8 @@ def build_worker(db: str, *, once: bool, lease_seconds: float | None = None,
         print(f"building queued reports from {_shown(db)} until stopped (Ctrl-C or SIGTERM finish the "
               f"build in flight)", file=out, flush=True)
     try:
-        outcomes = run_builds(db, once=once, lease_seconds=lease_seconds or LEASE_SECONDS, stop=stop, on_outcome=tell)
+        outcomes = run_builds(db, once=once, lease_seconds=lease_seconds or LEASE_SECONDS, stop=stop,
+                              on_outcome=tell)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -142,6 +142,7 @@ def run_builds(target: str | Path, *, once: bool = True, lease_seconds: float = 
     """Build queued jobs until none is left (``once``), or until ``stop`` is set; the outcomes built here.
 
     ``stop`` is looked at between builds: the build in flight is finished and recorded first.
+    An exception during a build (KeyboardInterrupt: a second Ctrl-C) gives its job back, queued.
     """
     stop = stop if stop is not None else threading.Event()
     preload()
@@ -158,7 +159,12 @@ def run_builds(target: str | Path, *, once: bool = True, lease_seconds: float = 
                 continue
             heartbeat.hold(claimed.id)
             try:
-                built = _build(claimed, cache_dir)
+                try:
+                    built = _build(claimed, cache_dir)
+                except BaseException:  # stopped at once (a second Ctrl-C): give the job back now
+                    with contextlib.suppress(StoreError):
+                        store.call(functools.partial(JobStore.release, job_id=claimed.id))
+                    raise
                 outcome = store.call(functools.partial(_finish, job=claimed, outcome=built))
             finally:
                 heartbeat.hold(None)

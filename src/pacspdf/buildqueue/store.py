@@ -163,6 +163,14 @@ class JobStore:
                       " AND claimed_by = %s", (lease_seconds, job_id, worker_name()))
 
     @_guarded
+    def release(self, job_id: int) -> None:
+        """Give back a job this process claimed and will not build (it stops at once): queued again."""
+        with self.transaction():
+            self._run("UPDATE build_job SET state = 'queued', attempts = attempts - 1, lease_until = NULL,"
+                      " claimed_by = '' WHERE id = %s AND state = 'building' AND claimed_by = %s",
+                      (job_id, worker_name()))
+
+    @_guarded
     def finish(self, job: Claimed, outcome: Outcome, moves: list[tuple[Path, Path]]) -> Outcome:
         """Record the outcome; what was built is renamed into place (``moves``: (built, final), in
         order) unless newer content was queued for the output meanwhile."""

@@ -140,13 +140,20 @@ def build_worker(db: str, *, once: bool, lease_seconds: float | None = None,
                  stream: TextIO | None = None) -> int:
     """``pacspdf worker --builds``: build queued jobs, one line each; 1 when any failed here.
 
-    SIGINT and SIGTERM stop it after the build in flight, which is finished and recorded first.
+    SIGINT and SIGTERM stop it after the build in flight, which is finished and recorded first;
+    a second one stops it at once, giving that job back to the queue.
     """
     from pacspdf.buildqueue import LEASE_SECONDS, run_builds
 
     out = stream if stream is not None else sys.stdout
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def on_signal(_sig: int, _frame: object) -> None:
+        if stop.is_set():  # the second one: stop now; the job in flight is given back, queued
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def tell(outcome: Outcome) -> None:
         print(outcome_line(outcome), file=out, flush=True)

@@ -197,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"median of {args.rounds}: queue + {args.workers} x worker --builds {queue_wall:.1f} s "
           f"({args.count / queue_wall:.2f} reports/s, CPU {med(queue, 'cpu'):.1f} s, "
           f"load {med(queue, 'load'):.2f})")
-    print(f"queue throughput / pool throughput: {pool_wall / queue_wall:.2f}")
+    ratios = [p.wall / q.wall for p, q in zip(pool, queue, strict=True)]
+    print(f"queue throughput / pool throughput, per round (the two runs of a round back to back): "
+          f"{', '.join(f'{x:.2f}' for x in ratios)}; median {statistics.median(ratios):.2f}")
+    print(f"CPU per report (median): pool {med(pool, 'cpu') / args.count:.3f} s, "
+          f"queue {med(queue, 'cpu') / args.count:.3f} s")
     print(f"second enqueue of the unchanged catalogue: {again_s:.2f} s: {again.stdout.strip()}")
     if args.keep:
         print(f"kept {work}")

@@ -284,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-catalogue", action="store_true", help="skip the catalogue (the slowest part)")
     ap.add_argument("--no-delivery", action="store_true",
                     help="skip the delivery figures (benchmarks/delivery.py)")
+    ap.add_argument("--queue-count", type=int, default=24,
+                    help="reports in the build-queue catalogue run, benchmarks/catalogue_queue.py "
+                         "(default 24, 12 with --quick; the published figure is of 200; 0 skips it)")
     ap.add_argument("--inherit-env", action="store_true",
                     help="run children with this environment as is (no private bytecode cache)")
     ap.add_argument("--json", type=Path, default=REPO / "out" / "bench.json", help="where to write results")
@@ -305,6 +308,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept {tmp}", file=sys.stderr)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+    queue_count = min(args.queue_count, 12) if args.quick else args.queue_count
+    if queue_count > 0:  # the catalogue through the build queue vs build --all -j 2 (issue 15)
+        sys.stdout.flush()
+        queue = subprocess.run([sys.executable, str(REPO / "benchmarks" / "catalogue_queue.py"),
+                                "--count", str(queue_count), "--rounds", "1" if args.quick else "3"],
+                               check=False)
+        code = code or queue.returncode
     if not args.no_delivery:  # delivery throughput, memory and duplicate window (benchmarks/delivery.py)
         sys.stdout.flush()
         delivery = subprocess.run([sys.executable, str(REPO / "benchmarks" / "delivery.py"),

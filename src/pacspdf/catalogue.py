@@ -146,22 +146,30 @@ def _label(folder: Path) -> str:
 WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def _init_worker() -> None:
-    """Pool initializer: import the build stack once for all the reports this worker builds."""
+def preload() -> None:
+    """Make this process a builder of many reports: import the build stack once, now.
+
+    Called by the pool's initializer and by ``pacspdf worker --builds`` (pacspdf.buildqueue).
+    """
     import importlib
 
     own_process()
     for key, value in WORKER_ENV.items():  # before numpy is imported, or it is too late
         os.environ.setdefault(key, value)
+    for name in WORKER_PRELOAD:
+        importlib.import_module(name)
+    settle()  # the stack stays for every report: later full collections skip it
+
+
+def _init_worker() -> None:
+    """Pool initializer: import the build stack once for all the reports this worker builds."""
     # Ctrl-C is the parent's to handle (it stops the workers): no traceback from each worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A worker leaves once every result it produced is in the parent's hands (the result queue
     # is written synchronously): tearing down matplotlib, pandas and ReportLab module by
     # module would only keep the parent waiting 0.1-0.3 s at the end of every catalogue.
     atexit.register(_exit_now)
-    for name in WORKER_PRELOAD:
-        importlib.import_module(name)
-    settle()  # the stack stays for every report: later full collections skip it
+    preload()
 
 
 def _exit_now() -> None:

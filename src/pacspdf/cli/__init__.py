@@ -99,26 +99,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def _queue_all(args: argparse.Namespace) -> int:
-    import os
-
-    from pacspdf.delivery.store.interface import is_database_url
-
-    url = args.db or os.environ.get("PACSPDF_DATABASE_URL", "")
     if not args.all:
         raise UsageError("--queue goes with --all (it enqueues a whole catalogue)")
-    if not is_database_url(url):
-        raise UsageError("build --queue needs PostgreSQL: --db postgresql://… or PACSPDF_DATABASE_URL")
-    from pacspdf.buildqueue import enqueue
-    from pacspdf.catalogue import find_reports, plan
+    from pacspdf.cli.catalogue import queue_all
+    from pacspdf.delivery.settings import default_db
 
-    root = Path(args.report or CATALOGUE_ROOT)
-    jobs, clashes = plan(find_reports(root), Path(args.output) if args.output else None)
-    for c in clashes:
-        print(f"{c.label}: {c.error}", file=sys.stderr)
-    done = enqueue(url, jobs)
-    print(f"{done.added} build job{'s' * (done.added != 1)} queued, {done.unchanged} unchanged "
-          f"(already queued or built)")
-    return EXIT_USAGE if clashes else EXIT_OK
+    return queue_all(Path(args.report or CATALOGUE_ROOT), Path(args.output) if args.output else None,
+                     args.db or default_db())
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -147,10 +134,11 @@ def make_parser() -> argparse.ArgumentParser:
                    help="build every report folder under REPORT (default: content/) in parallel")
     p.add_argument("-j", "--jobs", type=int, default=0, help="worker processes for --all (default: cores)")
     p.add_argument("--queue", action="store_true",
-                   help="with --all: enqueue one job per report in PostgreSQL for `pacspdf worker --builds` "
-                        "instead of building here (unchanged content is not enqueued again)")
+                   help="with --all: enqueue one job per report for `pacspdf worker --builds` instead of "
+                        "building here (unchanged content is not enqueued again)")
     p.add_argument("--db", default=None,
-                   help="with --queue: the postgresql:// URL (default: $PACSPDF_DATABASE_URL)")
+                   help="with --queue: the job store, a SQLite file or a postgresql:// URL "
+                        "(default: $PACSPDF_DATABASE_URL, else out/pacspdf.db)")
     p.add_argument("--force", action="store_true",
                    help="write the PDF even when the layout preflight finds problems")
     p.set_defaults(func=cmd_build)

@@ -60,8 +60,10 @@ def add_parsers(subparsers: Any) -> None:
     _common(p)
     p.add_argument("--once", action="store_true", help="send what is due now, then exit")
     p.add_argument("--builds", action="store_true",
-                   help="build queued catalogue jobs (`pacspdf build --all --queue`) instead of mailing; "
-                        "needs a postgresql:// --db")
+                   help="build queued catalogue jobs (`pacspdf build --all --queue`) instead of mailing")
+    p.add_argument("--lease", type=float, default=None, metavar="SECONDS",
+                   help="with --builds: how long a claim holds unrenewed; a job whose worker died is "
+                        "built again after it (default: 60; renewed every third of it)")
     p.set_defaults(func=cmd_worker)
 
 
@@ -182,16 +184,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_build_worker(args: argparse.Namespace) -> int:
-    """``worker --builds``: build queued catalogue jobs; with ``--once`` until none is left."""
-    from pacspdf.delivery.store.interface import database_url, is_database_url
+    """``worker --builds``: build queued catalogue jobs (pacspdf.cli.catalogue)."""
+    from pacspdf.cli.catalogue import build_worker
 
-    if not is_database_url(args.db):
-        raise UsageError("worker --builds needs PostgreSQL: --db postgresql://… or PACSPDF_DATABASE_URL")
-    from pacspdf.buildqueue import run_builds
-
-    outcomes = run_builds(database_url(args.db), once=args.once)
-    failed = [o for o in outcomes if not o.ok]
-    for o in failed:
-        print(f"{o.label}: {o.error}", file=sys.stderr)
-    print(f"{len(outcomes) - len(failed)} built, {len(failed)} failed")
-    return 1 if failed else 0
+    if args.lease is not None and args.lease <= 0:
+        raise UsageError(f"--lease must be more than 0 seconds, not {args.lease:g}")
+    return build_worker(args.db, once=args.once, lease_seconds=args.lease)

@@ -24,6 +24,11 @@ from pacspdf.delivery.personal_text import can_show, footer_line, wrap
 from pacspdf.document.personal import BaseArtifact, ObjectsSpec
 
 ELLIPSIS = "\u2026"
+#: Characters every brand-font subset holds first, in this order: printable ASCII, and the
+#: middle dot and ellipsis the copy's lines use. A copy whose text needs more glyphs than
+#: ``MAX_OWN_GLYPHS`` besides these gets an exact subset instead (codes are one byte).
+COMMON = "".join(map(chr, range(32, 127))) + "\u00b7" + ELLIPSIS
+MAX_OWN_GLYPHS = 100
 
 
 class Person(Protocol):
@@ -62,15 +67,71 @@ def _face(path: str) -> Any:
     return TTFontFace(path)
 
 
+class _Metrics:
+    """What a face says about characters, memoised (shared by every copy in the process)."""
+
+    def __init__(self, face: Any) -> None:
+        self.face = face
+        self.shown: set[str] = set()       # characters the face has
+        self.widths: dict[str, float] = {}
+
+    def can_show(self, text: str) -> bool:
+        chars = set(text)
+        if chars <= self.shown:
+            return True
+        has = self.face.charToGlyph
+        for ch in chars - self.shown:
+            if ord(ch) not in has:
+                return False
+            self.shown.add(ch)
+        return True
+
+    def width(self, text: str) -> float:
+        """Sum of the advance widths, in thousandths of the size (in text order, as ReportLab adds)."""
+        widths = self.widths
+        try:
+            return sum(map(widths.__getitem__, text))
+        except KeyError:
+            for ch in text:
+                if ch not in widths:
+                    widths[ch] = float(self.face.getCharWidth(ord(ch)))
+            return sum(map(widths.__getitem__, text))
+
+
+@lru_cache(maxsize=8)
+def _metrics(path: str) -> _Metrics:
+    return _Metrics(_face(path))
+
+
+@lru_cache(maxsize=8)
+def _seed_codes(path: str, chars: str) -> dict[int, int]:
+    """Codes 0, 1, ... for the characters of ``chars`` the face has, in that order."""
+    metrics = _metrics(path)
+    codes: dict[int, int] = {}
+    for ch in chars:
+        if metrics.can_show(ch):
+            codes.setdefault(ord(ch), len(codes))
+    return codes
+
+
 class _Subset:
     """One font's glyphs for this copy: unicode code point -> one-byte code."""
 
     def __init__(self, path: str) -> None:
-        self.face = _face(path)
+        self.path = path
+        self.metrics = _metrics(path)
+        self.face = self.metrics.face
         self.codes: dict[int, int] = {}
+        self.seeded = False
 
     def can_show(self, text: str) -> bool:
-        return all(ord(ch) in self.face.charToGlyph for ch in text)
+        return self.metrics.can_show(text)
+
+    def seed(self, chars: str) -> None:
+        """Give ``chars`` (those the face has) the first codes, in this order, before any text."""
+        assert not self.codes
+        self.seeded = True
+        self.codes = dict(_seed_codes(self.path, chars))
 
     def encode(self, text: str) -> bytes:
         out = bytearray()
@@ -82,7 +143,7 @@ class _Subset:
         return bytes(out)
 
     def width(self, text: str, size: float) -> float:
-        return float(sum(self.face.getCharWidth(ord(ch)) for ch in text)) * size / 1000.0
+        return self.metrics.width(text) * size / 1000.0
 
 
 def _fit(sub: _Subset, text: str, size: float, min_size: float, width: float) -> tuple[str, float]:
@@ -180,6 +241,10 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
                             f"the copy is addressed to {email or 'its copy ID'} instead")
         who = email or f"Copy {copy_id}"
     detail = " · ".join(x for x in (email, f"Copy {copy_id}", date) if x)
+    if len(set(who + detail).difference(COMMON)) <= MAX_OWN_GLYPHS:
+        # The common glyphs come first, in a fixed order: most copies then need no glyph of
+        # their own, share one subset, and that subset is made and compressed once (_font_stream).
+        regular.seed(COMMON)
 
     c = lay["cover"]
     names = ["PP1"] + [f"PP{3 + i}" for i in range(len(fallbacks))]
@@ -252,6 +317,14 @@ def _subset_tag(tag: bytes, n: int) -> str:
     return "".join(chr(65 + b % 26) for b in tag[n * 6:(n + 1) * 6])
 
 
+@lru_cache(maxsize=64)
+def _font_stream(path: str, subset: tuple[int, ...], level: int) -> bytes:
+    """The embedded font file (``/FontFile2`` stream object) holding ``subset``'s glyphs in that
+    order; the same for every copy with that subset, so made once (most copies share one)."""
+    font_file = _face(path).makeSubset(list(subset))
+    return _stream(font_file, f"/Length1 {len(font_file)}", level)
+
+
 def _add_font(update: _Update, sub: _Subset, prefix: str) -> int:
     from reportlab.pdfbase.ttfonts import makeToUnicodeCMap
 
@@ -260,8 +333,8 @@ def _add_font(update: _Update, sub: _Subset, prefix: str) -> int:
     for cp, code in sub.codes.items():
         subset[code] = cp
     name = f"{prefix}+{face.name.decode('latin-1') if isinstance(face.name, bytes) else face.name}"
-    font_file = face.makeSubset(subset)
-    ff = update.add_stream(font_file, f"/Length1 {len(font_file)}")
+    # A shared (seeded) subset is compressed once, so as tightly as zlib can; an exact one per copy.
+    ff = update.add(_font_stream(face.filename, tuple(subset), 9 if sub.seeded else 1))
     cmap = update.add_stream(makeToUnicodeCMap(name, subset).encode("latin-1"), "")
     flags = (face.flags & ~32) | 4
     desc = update.add(
@@ -274,6 +347,13 @@ def _add_font(update: _Update, sub: _Subset, prefix: str) -> int:
     return update.add(
         (f"<< /Type /Font /Subtype /TrueType /BaseFont /{name} /FirstChar 0 /LastChar {len(subset) - 1} "
          f"/Widths [{widths}] /FontDescriptor {desc} 0 R /ToUnicode {cmap} 0 R >>").encode("latin-1"))
+
+
+def _stream(data: bytes, extra: str, level: int = 1) -> bytes:
+    """A stream object's body: ``data`` deflated, with ``extra`` entries in its dictionary."""
+    packed = zlib.compress(data, level)  # 1 by default: half the time of 6 for about 0.5 KB more per copy
+    head = f"<< {extra} /Filter /FlateDecode /Length {len(packed)} >>\nstream\n".encode("latin-1")
+    return head + packed + b"\nendstream"
 
 
 class _Update:
@@ -294,26 +374,20 @@ class _Update:
     def replace(self, num: int, body: bytes) -> None:
         self.bodies[num] = body
 
-    def _stream(self, data: bytes, extra: str) -> bytes:
-        packed = zlib.compress(data, 1)  # level 1: half the time of 6 for about 0.5 KB more per copy
-        head = f"<< {extra} /Filter /FlateDecode /Length {len(packed)} >>\nstream\n".encode("latin-1")
-        return head + packed + b"\nendstream"
-
     def add_stream(self, data: bytes, extra: str) -> int:
-        return self.add(self._stream(data, extra))
+        return self.add(_stream(data, extra))
 
     def replace_stream(self, num: int, data: bytes, extra: str) -> None:
-        self.replace(num, self._stream(data, extra))
+        self.replace(num, _stream(data, extra))
 
     def finish(self, copy_id: str) -> bytes:
-        out = bytearray(self.base)
-        if not out.endswith(b"\n"):
-            out += b"\n"
+        out = bytearray() if self.base.endswith(b"\n") else bytearray(b"\n")
+        start = len(self.base)  # the update is written on its own, then joined to the base once
         offsets: dict[int, int] = {}
         for num in sorted(self.bodies):
-            offsets[num] = len(out)
+            offsets[num] = start + len(out)
             out += b"%d 0 obj\n" % num + self.bodies[num] + b"\nendobj\n"
-        xref = len(out)
+        xref = start + len(out)
         out += b"xref\n"
         for num in sorted(offsets):
             out += b"%d 1\n%010d 00000 n \n" % (num, offsets[num])
@@ -322,4 +396,4 @@ class _Update:
         out += (f"trailer\n<< /Size {self.next_num} /Root {o['root']} 0 R /Info {o['info']} 0 R "
                 f"/Prev {o['startxref']} /ID [{o['id']} <{second}>] >>\nstartxref\n{xref}\n%%EOF\n"
                 ).encode("latin-1")
-        return bytes(out)
+        return self.base + out

@@ -268,12 +268,11 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
     if email:
         info_extra["PreparedForEmail"] = email
     update = _Update(base.pdf, base.objects)
-    tag = hashlib.sha256(copy_id.encode()).digest()
     font_refs = {}
     for n, (res_name, sub) in enumerate((("PP1", bold), ("PP2", regular),
                                          *((f"PP{3 + i}", fb) for i, fb in enumerate(fallbacks)))):
         if sub.codes:
-            font_refs[res_name] = _add_font(update, sub, _subset_tag(tag, n))
+            font_refs[res_name] = _add_font(update, sub, n)
     resources = "<< /Font << " + " ".join(f"/{k} {v} 0 R" for k, v in font_refs.items()) + " >> >>"
     objs = base.objects
     width = lay["page"][0]
@@ -313,40 +312,52 @@ def _form_dict(width: float, height: float, resources: str) -> str:
             f"/Matrix [1 0 0 1 0 0] /Resources {resources}")
 
 
-def _subset_tag(tag: bytes, n: int) -> str:
-    return "".join(chr(65 + b % 26) for b in tag[n * 6:(n + 1) * 6])
+# Stand-ins for object numbers in the cached font objects, replaced when a copy adds them.
+_FF, _DESC, _CMAP = b"\x00ff\x00", b"\x00desc\x00", b"\x00cmap\x00"
 
 
 @lru_cache(maxsize=64)
-def _font_stream(path: str, subset: tuple[int, ...], level: int) -> bytes:
-    """The embedded font file (``/FontFile2`` stream object) holding ``subset``'s glyphs in that
-    order; the same for every copy with that subset, so made once (most copies share one)."""
-    font_file = _face(path).makeSubset(list(subset))
-    return _stream(font_file, f"/Length1 {len(font_file)}", level)
+def _font_objects(path: str, subset: tuple[int, ...], n: int,
+                  level: int) -> tuple[bytes, bytes, bytes, bytes]:
+    """The bodies of the font file, ToUnicode CMap, descriptor and font dictionary of a subset
+    holding ``subset``'s code points in that order, as font number ``n`` of a copy.
 
-
-def _add_font(update: _Update, sub: _Subset, prefix: str) -> int:
+    They depend on nothing else: the subset's tag is derived from the same inputs, so every
+    copy with this subset (most copies, for the seeded text font) shares them, made once.
+    """
     from reportlab.pdfbase.ttfonts import makeToUnicodeCMap
 
-    face = sub.face
+    face = _face(path)
+    face_name = face.name.decode("latin-1") if isinstance(face.name, bytes) else face.name
+    digest = hashlib.sha256(f"{n}/{face_name}/{subset}".encode()).digest()
+    name = f"{''.join(chr(65 + b % 26) for b in digest[:6])}+{face_name}"
+    font_file = face.makeSubset(list(subset))
+    font_stream = _stream(font_file, f"/Length1 {len(font_file)}", level)
+    cmap = _stream(makeToUnicodeCMap(name, list(subset)).encode("latin-1"), "", level)
+    flags = (face.flags & ~32) | 4
+    desc = (f"<< /Type /FontDescriptor /Ascent {face.ascent} /CapHeight {face.capHeight} "
+            f"/Descent {face.descent} "
+            f"/Flags {flags} /FontBBox [{' '.join(str(v) for v in face.bbox)}] /FontName /{name} "
+            f"/ItalicAngle {face.italicAngle} /StemV {face.stemV} /FontFile2 ").encode("latin-1") + _FF + (
+            f" 0 R /MissingWidth {face.defaultWidth} >>").encode("latin-1")
+    widths = " ".join(str(face.getCharWidth(cp)) for cp in subset)
+    font = (f"<< /Type /Font /Subtype /TrueType /BaseFont /{name} /FirstChar 0 /LastChar {len(subset) - 1} "
+            f"/Widths [{widths}] /FontDescriptor ").encode("latin-1") + _DESC + b" 0 R /ToUnicode " \
+        + _CMAP + b" 0 R >>"
+    return font_stream, cmap, desc, font
+
+
+def _add_font(update: _Update, sub: _Subset, n: int) -> int:
+    """Add the subset ``sub`` as font number ``n`` of the copy; the font dictionary's number."""
     subset = [0] * len(sub.codes)
     for cp, code in sub.codes.items():
         subset[code] = cp
-    name = f"{prefix}+{face.name.decode('latin-1') if isinstance(face.name, bytes) else face.name}"
     # A shared (seeded) subset is compressed once, so as tightly as zlib can; an exact one per copy.
-    ff = update.add(_font_stream(face.filename, tuple(subset), 9 if sub.seeded else 1))
-    cmap = update.add_stream(makeToUnicodeCMap(name, subset).encode("latin-1"), "")
-    flags = (face.flags & ~32) | 4
-    desc = update.add(
-        (f"<< /Type /FontDescriptor /Ascent {face.ascent} /CapHeight {face.capHeight} "
-         f"/Descent {face.descent} "
-         f"/Flags {flags} /FontBBox [{' '.join(str(v) for v in face.bbox)}] /FontName /{name} "
-         f"/ItalicAngle {face.italicAngle} /StemV {face.stemV} /FontFile2 {ff} 0 R "
-         f"/MissingWidth {face.defaultWidth} >>").encode("latin-1"))
-    widths = " ".join(str(face.getCharWidth(cp)) for cp in subset)
-    return update.add(
-        (f"<< /Type /Font /Subtype /TrueType /BaseFont /{name} /FirstChar 0 /LastChar {len(subset) - 1} "
-         f"/Widths [{widths}] /FontDescriptor {desc} 0 R /ToUnicode {cmap} 0 R >>").encode("latin-1"))
+    font_stream, cmap, desc, font = _font_objects(sub.path, tuple(subset), n, 9 if sub.seeded else 1)
+    ff = update.add(font_stream)
+    cmap_num = update.add(cmap)
+    desc_num = update.add(desc.replace(_FF, b"%d" % ff))
+    return update.add(font.replace(_DESC, b"%d" % desc_num).replace(_CMAP, b"%d" % cmap_num))
 
 
 def _stream(data: bytes, extra: str, level: int = 1) -> bytes:

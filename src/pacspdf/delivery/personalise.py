@@ -24,11 +24,14 @@ from pacspdf.delivery.personal_text import can_show, footer_line, wrap
 from pacspdf.document.personal import BaseArtifact, ObjectsSpec
 
 ELLIPSIS = "\u2026"
-#: Characters every brand-font subset holds first, in this order: printable ASCII, and the
-#: middle dot and ellipsis the copy's lines use. A copy whose text needs more glyphs than
-#: ``MAX_OWN_GLYPHS`` besides these gets an exact subset instead (codes are one byte).
-COMMON = "".join(map(chr, range(32, 127))) + "\u00b7" + ELLIPSIS
-MAX_OWN_GLYPHS = 100
+#: Characters the text font's subset holds first, in this order, so that most copies share
+#: one subset (made and compressed once): the letters, digits and signs of names, emails,
+#: copy IDs and dates, and the middle dot and ellipsis of the copy's lines. Only a copy whose
+#: name and company use the brand fonts alone and need at most ``MAX_OWN_GLYPHS`` other
+#: glyphs gets it (about 4 KB more than an exact subset: a copy stays within 30 KB).
+COMMON = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 @.-_,'&"
+          "\u00b7" + ELLIPSIS)
+MAX_OWN_GLYPHS = 8
 
 
 class Person(Protocol):
@@ -241,9 +244,9 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
                             f"the copy is addressed to {email or 'its copy ID'} instead")
         who = email or f"Copy {copy_id}"
     detail = " · ".join(x for x in (email, f"Copy {copy_id}", date) if x)
-    if len(set(who + detail).difference(COMMON)) <= MAX_OWN_GLYPHS:
+    if not fallbacks and len(set(who + detail).difference(COMMON)) <= MAX_OWN_GLYPHS:
         # The common glyphs come first, in a fixed order: most copies then need no glyph of
-        # their own, share one subset, and that subset is made and compressed once (_font_stream).
+        # their own, share one subset, and its font objects are made once (_font_objects).
         regular.seed(COMMON)
 
     c = lay["cover"]

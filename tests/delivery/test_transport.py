@@ -261,3 +261,43 @@ def test_starttls_required_but_not_offered_is_fatal(server: Server) -> None:
     with pytest.raises(DeliveryError) as info:
         send(smtp(controller.port, security="starttls"))
     assert info.value.fatal and "STARTTLS" in info.value.reason
+
+
+class PipeliningHandler(ScriptedHandler):
+    """The scripted handler on a server that also offers PIPELINING (RFC 2920) in its EHLO reply."""
+
+    async def handle_EHLO(self, server: object, session: object, envelope: object, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname  # type: ignore[attr-defined]  # aiosmtpd: the hook sets it
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
+def test_pipelined_envelope_delivers_dot_stuffed_and_classifies_each_refusal() -> None:
+    """With PIPELINING offered, MAIL, RCPT and DATA go in one write: accepted messages arrive
+    whole (lines starting with a dot included), a refused recipient is permanent and a refused
+    sender fatal, each with the server's reply, and the session stays usable after a refusal."""
+    handler = PipeliningHandler()
+    controller = LoopbackController(handler)
+    controller.start()
+    try:
+        handler.rcpt_replies["gone@example.com"] = "550 5.1.1 <gone@example.com>: user unknown"
+        t = smtp(controller.port)
+        msg = message()
+        msg.set_content(".starts with a dot\n..two dots\n.\nend\n")
+        assert t.send(msg, sender=SENDER, recipient="ana@example.com").startswith("250")
+        assert t._conn is not None and t._conn.has_extn("pipelining")
+        with pytest.raises(DeliveryError) as info:
+            send(t, "gone@example.com")
+        assert (info.value.temporary, info.value.fatal) == (False, False)
+        assert info.value.reason == "RCPT TO: 550 5.1.1 <gone@example.com>: user unknown"
+        assert send(t, "bo@example.com").startswith("250")
+        handler.mail_reply = "553 5.7.1 sender not allowed"
+        with pytest.raises(DeliveryError) as info:
+            send(t, "cy@example.com")
+        assert info.value.fatal and info.value.reason == "MAIL FROM: 553 5.7.1 sender not allowed"
+        t.close()
+    finally:
+        controller.stop()
+    assert [r.rcpt_tos for r in handler.received] == [["ana@example.com"], ["bo@example.com"]]
+    body = handler.received[0].message.get_content().replace("\r\n", "\n")
+    assert body == ".starts with a dot\n..two dots\n.\nend\n"

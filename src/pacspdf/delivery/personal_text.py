@@ -37,6 +37,8 @@ def keeps_joiner(text: str, i: int) -> bool:
 
 
 def has_rtl(text: str) -> bool:
+    if text.isascii():
+        return False
     return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
 
 
@@ -56,6 +58,8 @@ def visual(text: str) -> str:
 def runs(text: str, fonts: Sequence[Font]) -> list[Run] | None:
     """``text`` split into runs, each in the first font that has all its characters (spaces
     and joiners stay with the run they are in); None when some character is in no font."""
+    if fonts and fonts[0].can_show(text):  # the common case: the first font has every character
+        return [(0, text)] if text else []
     out: list[Run] = []
     font_of = {ch: next((i for i, f in enumerate(fonts) if f.can_show(ch)), None) for ch in set(text)}
     for ch in text:

@@ -25,6 +25,14 @@ from pacspdf.delivery.shaped_font import ShapedSubset, actual_text, needs_shapin
 from pacspdf.document.personal import BaseArtifact, ObjectsSpec
 
 ELLIPSIS = "\u2026"
+#: Characters the text font's subset holds first, in this order, so that most copies share
+#: one subset (made and compressed once): the letters, digits and signs of names, emails,
+#: copy IDs and dates, and the middle dot and ellipsis of the copy's lines. Only a copy whose
+#: name and company use the brand fonts alone and need at most ``MAX_OWN_GLYPHS`` other
+#: glyphs gets it (about 4 KB more than an exact subset: a copy stays within 30 KB).
+COMMON = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 @.-_,'&"
+          "\u00b7" + ELLIPSIS)
+MAX_OWN_GLYPHS = 8
 
 
 class Person(Protocol):
@@ -63,15 +71,71 @@ def _face(path: str) -> Any:
     return TTFontFace(path)
 
 
+class _Metrics:
+    """What a face says about characters, memoised (shared by every copy in the process)."""
+
+    def __init__(self, face: Any) -> None:
+        self.face = face
+        self.shown: set[str] = set()       # characters the face has
+        self.widths: dict[str, float] = {}
+
+    def can_show(self, text: str) -> bool:
+        chars = set(text)
+        if chars <= self.shown:
+            return True
+        has = self.face.charToGlyph
+        for ch in chars - self.shown:
+            if ord(ch) not in has:
+                return False
+            self.shown.add(ch)
+        return True
+
+    def width(self, text: str) -> float:
+        """Sum of the advance widths, in thousandths of the size (in text order, as ReportLab adds)."""
+        widths = self.widths
+        try:
+            return sum(map(widths.__getitem__, text))
+        except KeyError:
+            for ch in text:
+                if ch not in widths:
+                    widths[ch] = float(self.face.getCharWidth(ord(ch)))
+            return sum(map(widths.__getitem__, text))
+
+
+@lru_cache(maxsize=8)
+def _metrics(path: str) -> _Metrics:
+    return _Metrics(_face(path))
+
+
+@lru_cache(maxsize=8)
+def _seed_codes(path: str, chars: str) -> dict[int, int]:
+    """Codes 0, 1, ... for the characters of ``chars`` the face has, in that order."""
+    metrics = _metrics(path)
+    codes: dict[int, int] = {}
+    for ch in chars:
+        if metrics.can_show(ch):
+            codes.setdefault(ord(ch), len(codes))
+    return codes
+
+
 class _Subset:
     """One font's glyphs for this copy: unicode code point -> one-byte code."""
 
     def __init__(self, path: str) -> None:
-        self.face = _face(path)
+        self.path = path
+        self.metrics = _metrics(path)
+        self.face = self.metrics.face
         self.codes: dict[int, int] = {}
+        self.seeded = False
 
     def can_show(self, text: str) -> bool:
-        return all(ord(ch) in self.face.charToGlyph for ch in text)
+        return self.metrics.can_show(text)
+
+    def seed(self, chars: str) -> None:
+        """Give ``chars`` (those the face has) the first codes, in this order, before any text."""
+        assert not self.codes
+        self.seeded = True
+        self.codes = dict(_seed_codes(self.path, chars))
 
     def encode(self, text: str) -> bytes:
         out = bytearray()
@@ -83,15 +147,10 @@ class _Subset:
         return bytes(out)
 
     def width(self, text: str, size: float) -> float:
-        return float(sum(self.face.getCharWidth(ord(ch)) for ch in text)) * size / 1000.0
+        return self.metrics.width(text) * size / 1000.0
 
     def show(self, text: str, size: float) -> str:
         return f"<{self.encode(text).hex()}> Tj"
-
-    def to_unicode(self, name: str, subset: list[int]) -> str:
-        from reportlab.pdfbase.ttfonts import makeToUnicodeCMap
-
-        return str(makeToUnicodeCMap(name, subset))
 
 
 _Font = _Subset | ShapedSubset
@@ -199,6 +258,10 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
                             f"the copy is addressed to {email or 'its copy ID'} instead")
         who = email or f"Copy {copy_id}"
     detail = " · ".join(x for x in (email, f"Copy {copy_id}", date) if x)
+    if not fallbacks and len(set(who + detail).difference(COMMON)) <= MAX_OWN_GLYPHS:
+        # The common glyphs come first, in a fixed order: most copies then need no glyph of
+        # their own, share one subset, and its font objects are made once (_font_objects).
+        regular.seed(COMMON)
 
     c = lay["cover"]
     names = ["PP1"] + [f"PP{3 + i}" for i in range(len(fallbacks))]
@@ -222,12 +285,11 @@ def make_copy(base: BaseArtifact, recipient: Person, copy_id: str, date: str) ->
     if email:
         info_extra["PreparedForEmail"] = email
     update = _Update(base.pdf, base.objects)
-    tag = hashlib.sha256(copy_id.encode()).digest()
     font_refs = {}
     for n, (res_name, sub) in enumerate((("PP1", bold), ("PP2", regular),
                                          *((f"PP{3 + i}", fb) for i, fb in enumerate(fallbacks)))):
         if sub.codes:
-            font_refs[res_name] = _add_font(update, sub, _subset_tag(tag, n))
+            font_refs[res_name] = _add_font(update, sub, n)
     resources = "<< /Font << " + " ".join(f"/{k} {v} 0 R" for k, v in font_refs.items()) + " >> >>"
     objs = base.objects
     width = lay["page"][0]
@@ -269,30 +331,80 @@ def _form_dict(width: float, height: float, resources: str) -> str:
             f"/Matrix [1 0 0 1 0 0] /Resources {resources}")
 
 
-def _subset_tag(tag: bytes, n: int) -> str:
-    return "".join(chr(65 + b % 26) for b in tag[n * 6:(n + 1) * 6])
+# Stand-ins for object numbers in the cached font objects, replaced when a copy adds them.
+_FF, _DESC, _CMAP = b"\x00ff\x00", b"\x00desc\x00", b"\x00cmap\x00"
 
 
-def _add_font(update: _Update, sub: _Font, prefix: str) -> int:
-    face = sub.face
+@lru_cache(maxsize=64)
+def _font_objects(path: str, subset: tuple[int, ...], n: int,
+                  level: int) -> tuple[bytes, bytes, bytes, bytes]:
+    """The bodies of the font file, ToUnicode CMap, descriptor and font dictionary of a subset
+    holding ``subset``'s code points in that order, as font number ``n`` of a copy.
+
+    They depend on nothing else: the subset's tag is derived from the same inputs, so every
+    copy with this subset (most copies, for the seeded text font) shares them, made once.
+    """
+    from reportlab.pdfbase.ttfonts import makeToUnicodeCMap
+
+    face = _face(path)
+    name = _subset_name(face, f"{n}/{subset}")
+    return _font_bodies(face, list(subset), name, makeToUnicodeCMap(name, list(subset)), level)
+
+
+def _shaped_font_objects(sub: ShapedSubset, subset: list[int], n: int) -> tuple[bytes, bytes, bytes, bytes]:
+    """As :func:`_font_objects`, for a shaped subset: its code points stand for (glyph, text)
+    pairs numbered per process, so the tag derives from those pairs, not from the numbers."""
+    name = _subset_name(sub.face, f"{n}/{sub.glyphs(subset)}")
+    return _font_bodies(sub.face, subset, name, sub.to_unicode(name, subset), 1)
+
+
+def _subset_name(face: Any, what: str) -> str:
+    """The subset's PDF font name: a six-letter tag derived from ``what``, then the face's name."""
+    face_name = face.name.decode("latin-1") if isinstance(face.name, bytes) else face.name
+    digest = hashlib.sha256(f"{face_name}/{what}".encode()).digest()
+    return f"{''.join(chr(65 + b % 26) for b in digest[:6])}+{face_name}"
+
+
+def _font_bodies(face: Any, subset: list[int], name: str, to_unicode: str,
+                 level: int) -> tuple[bytes, bytes, bytes, bytes]:
+    """The four objects' bodies, with stand-ins where the other objects' numbers go."""
+    font_file = face.makeSubset(subset)
+    font_stream = _stream(font_file, f"/Length1 {len(font_file)}", level)
+    cmap = _stream(to_unicode.encode("latin-1"), "", level)
+    flags = (face.flags & ~32) | 4
+    desc = (f"<< /Type /FontDescriptor /Ascent {face.ascent} /CapHeight {face.capHeight} "
+            f"/Descent {face.descent} "
+            f"/Flags {flags} /FontBBox [{' '.join(str(v) for v in face.bbox)}] /FontName /{name} "
+            f"/ItalicAngle {face.italicAngle} /StemV {face.stemV} /FontFile2 ").encode("latin-1") + _FF + (
+            f" 0 R /MissingWidth {face.defaultWidth} >>").encode("latin-1")
+    widths = " ".join(str(face.getCharWidth(cp)) for cp in subset)
+    font = (f"<< /Type /Font /Subtype /TrueType /BaseFont /{name} /FirstChar 0 /LastChar {len(subset) - 1} "
+            f"/Widths [{widths}] /FontDescriptor ").encode("latin-1") + _DESC + b" 0 R /ToUnicode " \
+        + _CMAP + b" 0 R >>"
+    return font_stream, cmap, desc, font
+
+
+def _add_font(update: _Update, sub: _Font, n: int) -> int:
+    """Add the subset ``sub`` as font number ``n`` of the copy; the font dictionary's number."""
     subset = [0] * len(sub.codes)
     for cp, code in sub.codes.items():
         subset[code] = cp
-    name = f"{prefix}+{face.name.decode('latin-1') if isinstance(face.name, bytes) else face.name}"
-    font_file = face.makeSubset(subset)
-    ff = update.add_stream(font_file, f"/Length1 {len(font_file)}")
-    cmap = update.add_stream(sub.to_unicode(name, subset).encode("latin-1"), "")
-    flags = (face.flags & ~32) | 4
-    desc = update.add(
-        (f"<< /Type /FontDescriptor /Ascent {face.ascent} /CapHeight {face.capHeight} "
-         f"/Descent {face.descent} "
-         f"/Flags {flags} /FontBBox [{' '.join(str(v) for v in face.bbox)}] /FontName /{name} "
-         f"/ItalicAngle {face.italicAngle} /StemV {face.stemV} /FontFile2 {ff} 0 R "
-         f"/MissingWidth {face.defaultWidth} >>").encode("latin-1"))
-    widths = " ".join(str(face.getCharWidth(cp)) for cp in subset)
-    return update.add(
-        (f"<< /Type /Font /Subtype /TrueType /BaseFont /{name} /FirstChar 0 /LastChar {len(subset) - 1} "
-         f"/Widths [{widths}] /FontDescriptor {desc} 0 R /ToUnicode {cmap} 0 R >>").encode("latin-1"))
+    if isinstance(sub, ShapedSubset):
+        font_stream, cmap, desc, font = _shaped_font_objects(sub, subset, n)
+    else:
+        # A shared (seeded) subset is compressed once, so as tightly as zlib can; an exact one per copy.
+        font_stream, cmap, desc, font = _font_objects(sub.path, tuple(subset), n, 9 if sub.seeded else 1)
+    ff = update.add(font_stream)
+    cmap_num = update.add(cmap)
+    desc_num = update.add(desc.replace(_FF, b"%d" % ff))
+    return update.add(font.replace(_DESC, b"%d" % desc_num).replace(_CMAP, b"%d" % cmap_num))
+
+
+def _stream(data: bytes, extra: str, level: int = 1) -> bytes:
+    """A stream object's body: ``data`` deflated, with ``extra`` entries in its dictionary."""
+    packed = zlib.compress(data, level)  # 1 by default: half the time of 6 for about 0.5 KB more per copy
+    head = f"<< {extra} /Filter /FlateDecode /Length {len(packed)} >>\nstream\n".encode("latin-1")
+    return head + packed + b"\nendstream"
 
 
 class _Update:
@@ -313,26 +425,20 @@ class _Update:
     def replace(self, num: int, body: bytes) -> None:
         self.bodies[num] = body
 
-    def _stream(self, data: bytes, extra: str) -> bytes:
-        packed = zlib.compress(data, 1)  # level 1: half the time of 6 for about 0.5 KB more per copy
-        head = f"<< {extra} /Filter /FlateDecode /Length {len(packed)} >>\nstream\n".encode("latin-1")
-        return head + packed + b"\nendstream"
-
     def add_stream(self, data: bytes, extra: str) -> int:
-        return self.add(self._stream(data, extra))
+        return self.add(_stream(data, extra))
 
     def replace_stream(self, num: int, data: bytes, extra: str) -> None:
-        self.replace(num, self._stream(data, extra))
+        self.replace(num, _stream(data, extra))
 
     def finish(self, copy_id: str) -> bytes:
-        out = bytearray(self.base)
-        if not out.endswith(b"\n"):
-            out += b"\n"
+        out = bytearray() if self.base.endswith(b"\n") else bytearray(b"\n")
+        start = len(self.base)  # the update is written on its own, then joined to the base once
         offsets: dict[int, int] = {}
         for num in sorted(self.bodies):
-            offsets[num] = len(out)
+            offsets[num] = start + len(out)
             out += b"%d 0 obj\n" % num + self.bodies[num] + b"\nendobj\n"
-        xref = len(out)
+        xref = start + len(out)
         out += b"xref\n"
         for num in sorted(offsets):
             out += b"%d 1\n%010d 00000 n \n" % (num, offsets[num])
@@ -341,4 +447,4 @@ class _Update:
         out += (f"trailer\n<< /Size {self.next_num} /Root {o['root']} 0 R /Info {o['info']} 0 R "
                 f"/Prev {o['startxref']} /ID [{o['id']} <{second}>] >>\nstartxref\n{xref}\n%%EOF\n"
                 ).encode("latin-1")
-        return bytes(out)
+        return self.base + out

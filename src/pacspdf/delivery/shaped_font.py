@@ -183,6 +183,12 @@ class ShapedSubset:
             ops.append("0 Ts")
         return " ".join(ops)
 
+    def glyphs(self, subset: list[int]) -> list[tuple[int, str, int] | None]:
+        """What each pseudo code point of ``subset`` stands for: (glyph, text, advance). The
+        numbers are given per process in order of use; these are what the subset really holds."""
+        key_of = {cp: key for key, cp in self._face.pseudo.items()}
+        return [key_of.get(cp) for cp in subset]
+
     def to_unicode(self, name: str, subset: list[int]) -> str:
         """The ToUnicode CMap: each code reads as its glyph's share of the cluster's text
         (a glyph that stands for no character of its own, the second part of a vowel drawn

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import TypedDict, TypeGuard, Unpack
 
-from pacspdf.delivery.message import as_bytes
+from pacspdf.delivery.message import wire_chunks
 from pacspdf.delivery.settings import (
     DEFAULT_BREAKER,
     DEFAULT_PORTS,
@@ -260,29 +260,34 @@ class SmtpTransport:
         if self._conn is None:
             self._conn = self._open()
         conn = self._conn
-        data = as_bytes(msg)
+        chunks = wire_chunks(msg)
+        size = sum(map(len, chunks))
         try:
-            options: list[str] = []
+            options = ""
             if conn.does_esmtp and conn.has_extn("size"):
                 limit = int(conn.esmtp_features.get("size", "0") or 0)
-                if limit and len(data) > limit:
-                    raise DeliveryError(f"message is {len(data)} bytes, the server accepts at most {limit}",
+                if limit and size > limit:
+                    raise DeliveryError(f"message is {size} bytes, the server accepts at most {limit}",
                                         temporary=False)
-                options.append(f"SIZE={len(data)}")
-            code, resp = conn.mail(sender, options)
-            if code != 250:
-                self._reset(code)
-                error = classify_reply(code, resp, "MAIL FROM")
-                if code >= 500 and code != 552:  # the sender is refused: so is every message, stop
-                    error.fatal = True
-                raise error
-            code, resp = conn.rcpt(recipient)
-            if code not in (250, 251):
-                self._reset(code)
-                raise classify_reply(code, resp, "RCPT TO")
+                options = f" SIZE={size}"
+            envelope = [f"mail FROM:{smtplib.quoteaddr(sender)}{options}\r\n",
+                        f"rcpt TO:{smtplib.quoteaddr(recipient)}\r\n", "data\r\n"]
+            if conn.does_esmtp and conn.has_extn("pipelining"):
+                # RFC 2920: the three commands in one write, their replies read after.
+                conn.send("".join(envelope))
+                replies = [conn.getreply() for _ in envelope]
+            else:
+                replies = []
+                for command in envelope:
+                    conn.send(command)
+                    replies.append(conn.getreply())
+                    if replies[-1][0] not in (250, 251, 354):
+                        break
+            self._check_envelope(replies)
             # The window: once the server has answered 250 to the end of DATA, it owns the
             # message; the caller commits "sent" straight after this returns.
-            code, resp = conn.data(data)
+            _send_data(conn, chunks)
+            code, resp = conn.getreply()
             if code != 250:
                 self._reset(code)
                 raise classify_reply(code, resp, "DATA")
@@ -305,6 +310,38 @@ class SmtpTransport:
             raise DeliveryError(f"SMTP error: {exc}", temporary=True) from None
         return _reply(code, resp)
 
+    def _check_envelope(self, replies: list[tuple[int, bytes]]) -> None:
+        """Raise the DeliveryError the first refused step of MAIL, RCPT, DATA calls for."""
+        (code, resp), rest = replies[0], replies[1:]
+        if code != 250:
+            self._abort_data(rest)
+            self._reset(code)
+            error = classify_reply(code, resp, "MAIL FROM")
+            if code >= 500 and code != 552:  # the sender is refused: so is every message, stop
+                error.fatal = True
+            raise error
+        if rest:
+            (code, resp), rest = rest[0], rest[1:]
+            if code not in (250, 251):
+                self._abort_data(rest)
+                self._reset(code)
+                raise classify_reply(code, resp, "RCPT TO")
+        if rest:
+            code, resp = rest[0]
+            if code != 354:
+                self._drop()
+                raise classify_reply(code, resp, "DATA")
+
+    def _abort_data(self, rest: list[tuple[int, bytes]]) -> None:
+        """A pipelined DATA the server accepted although an earlier step failed: send an empty
+        message body's end and let the server refuse it (it has no valid recipient)."""
+        if rest and rest[-1][0] == 354 and self._conn is not None:
+            try:
+                self._conn.send(".\r\n")
+                self._conn.getreply()
+            except (smtplib.SMTPException, OSError):
+                self._drop()
+
     def _reset(self, code: int) -> None:
         """After a refusal, reset the transaction (or drop a session the server is closing)."""
         if code == 421:
@@ -316,6 +353,29 @@ class SmtpTransport:
             self._conn.rset()
         except (smtplib.SMTPException, OSError):
             self._drop()
+
+
+def _send_data(conn: smtplib.SMTP, chunks: list[bytes]) -> None:
+    """The message after DATA's 354, dot-stuffed (RFC 5321 4.5.2), then the ending ``.``.
+
+    Each piece goes to the socket as it is unless a line in it starts with a dot: the shared
+    base64 lines of the attachment never do, so they are not copied or scanned by a regex
+    (``smtplib.SMTP.data`` rewrites the whole 400 KB text twice per message).
+    """
+    sock = conn.sock
+    if sock is None:
+        raise smtplib.SMTPServerDisconnected("please run connect() first")
+    line_start = True
+    for chunk in chunks:
+        if not chunk:
+            continue
+        if b"\n." in chunk or (line_start and chunk.startswith(b".")):
+            chunk = chunk.replace(b"\n.", b"\n..")
+            if line_start and chunk.startswith(b"."):
+                chunk = b"." + chunk
+        sock.sendall(chunk)
+        line_start = chunk.endswith(b"\n")
+    sock.sendall(b".\r\n" if line_start else b"\r\n.\r\n")
 
 
 def _b64(data: bytes) -> str:

@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-from pacspdf.delivery.message import as_bytes
+from pacspdf.delivery.message import wire_chunks
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class FileTransport:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(as_bytes(msg))
+                    fh.writelines(wire_chunks(msg))  # the shared base64 piece as is, no join
                 os.replace(tmp, path)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):

@@ -134,8 +134,8 @@ def store_worker(url: str, smtp_port: int, lease: float, events: str) -> None:
     from email.message import EmailMessage
 
     from pacspdf.delivery.outbox import LeaseLost, Outbox, OutboxError
-    from pacspdf.delivery.store.postgres import PostgresOutbox
     from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
+    from pacspdf.delivery.store.postgres import PostgresOutbox
     from pacspdf.delivery.transport import DeliveryError
     from pacspdf.errors import UsageError
 

@@ -1,4 +1,4 @@
-"""Exactly once, tighter: one claim per row across senders, a 250 never forgotten, signals finish the message."""
+"""Exactly once, tighter: one claim per row across senders, a 250 never forgotten, signals finish it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Claims on both stores: each row is taken once; an expired lease frees a row; the old holder writes nothing."""
+"""Claims on both stores: each row taken once; an expired lease frees a row; the old holder writes nothing."""
 
 from __future__ import annotations
 

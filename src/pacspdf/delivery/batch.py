@@ -178,7 +178,8 @@ def send_file(enquiries: Path, *, label: str, report_dir: Path, db: Path | str |
     return BatchRun(report, total, chosen.describe())
 
 
-def retry_queued(db: Path | str | Target, *, transport: str | None = None, make_binding: BindingFactory = default_binding,
+def retry_queued(db: Path | str | Target, *, transport: str | None = None,
+                 make_binding: BindingFactory = default_binding,
                  options: SendOptions | None = None, listener: Listener | None = None,
                  environ: Mapping[str, str] | None = None) -> BatchRun | None:
     """Send what is queued in ``db``, each on the transport it was queued for (or ``transport``).

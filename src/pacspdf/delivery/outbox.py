@@ -29,9 +29,10 @@ from pacspdf.delivery.store.sqlite import SCHEMA_VERSION, SqliteOutbox
 from pacspdf.delivery.store.sqlite import is_writable as _file_is_writable
 from pacspdf.delivery.store.target import PostgresTarget, SqliteTarget, Target, parse_target
 
-__all__ = ["DATABASE_URL_ENV", "DEFAULT_LEASE", "LEASE_ENV", "PENDING", "SCHEMA_VERSION", "Entry", "LeaseLost",
-           "NewEntry", "Outbox", "OutboxError", "PostgresTarget", "SqliteOutbox", "SqliteTarget", "State",
-           "Target", "files_dir", "is_database_url", "is_writable", "message_id_for", "new_copy_id", "now_utc", "parse_target"]
+__all__ = ["DATABASE_URL_ENV", "DEFAULT_LEASE", "LEASE_ENV", "PENDING", "SCHEMA_VERSION", "Entry",
+           "LeaseLost", "NewEntry", "Outbox", "OutboxError", "PostgresTarget", "SqliteOutbox",
+           "SqliteTarget", "State", "Target", "files_dir", "is_database_url", "is_writable",
+           "message_id_for", "new_copy_id", "now_utc", "parse_target"]
 
 
 def is_writable(target: Path | str | Target) -> bool:
@@ -43,7 +44,7 @@ def is_writable(target: Path | str | Target) -> bool:
 
 
 def files_dir(target: Path | str | Target) -> Path:
-    """Where the file transport writes beside this outbox: ``outbox/`` next to a SQLite file, else under out/."""
+    """Where the file transport writes: ``outbox/`` beside a SQLite file, else ``out/outbox/``."""
     parsed = parse_target(target)
     base = parsed.path.parent if isinstance(parsed, SqliteTarget) else DEFAULT_DB.parent
     return base / "outbox"

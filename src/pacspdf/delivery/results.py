@@ -1,4 +1,4 @@
-"""Turn what happened to each row of a batch into a :class:`RowResult`, and the batch into a :class:`BatchReport`."""
+"""Turn what happened to each row of a batch into a :class:`RowResult`, and the batch into a report."""
 
 from __future__ import annotations
 

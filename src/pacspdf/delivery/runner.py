@@ -232,7 +232,8 @@ class Runner:
         entry = claimed
         if resumed:
             log.warning("%s: a previous run stopped while this message was claimed (perhaps sent); "
-                        "sending it again with the same Message-ID %s", visible(entry.where), entry.message_id)
+                        "sending it again with the same Message-ID %s", visible(entry.where),
+                        entry.message_id)
         binding = self.bindings(entry)
         ctx = binding.context
         transport = self.transports(entry.transport)

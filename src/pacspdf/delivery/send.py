@@ -1,4 +1,4 @@
-"""Turn a batch (CSV rows, or the outbox's pending entries) into deliveries: record every row, then deliver each.
+"""Turn a batch (CSV rows, or the outbox's pending entries) into deliveries: record all, then deliver each.
 
 1. every row of the batch is recorded (``queued`` or ``rejected``) in one committed
    transaction, ``CHUNK`` rows at a time, before any of them is sent;

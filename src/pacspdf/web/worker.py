@@ -84,21 +84,32 @@ class Worker:
         return self._thread
 
     def run(self) -> None:
+        """Drain until stopped. After a failure of the database (a PostgreSQL restart ends every
+        connection) the outbox and the store are opened anew: rows this worker held are then
+        claimable again at once, by it or by any worker on this machine."""
         store = WebStore(self.db)
+        outbox: core.Outbox | None = None
         try:
-            with core.Outbox(self.db) as outbox:
-                while not self._stop.is_set():
-                    try:
-                        done = self.run_once(store, outbox)
-                    except _Stopping:
-                        break
-                    except core.PacspdfError as exc:
-                        log.error("worker: %s", exc)
-                        done = 0
-                    if not done:
-                        self._wake.wait(self.poll)
-                        self._wake.clear()
+            while not self._stop.is_set():
+                try:
+                    outbox = outbox or core.Outbox(self.db)
+                    done = self.run_once(store, outbox)
+                except _Stopping:
+                    break
+                except core.PacspdfError as exc:
+                    log.error("worker: %s", exc)
+                    done = 0
+                    if outbox is not None:
+                        with contextlib.suppress(Exception):
+                            outbox.close()
+                    outbox = None
+                    store.close()   # its connection in this thread opens again when next used
+                if not done:
+                    self._wake.wait(self.poll)
+                    self._wake.clear()
         finally:
+            if outbox is not None:
+                outbox.close()
             for transport in self._transports.values():
                 with contextlib.suppress(Exception):
                     transport.close()

@@ -135,7 +135,8 @@ def connect(target: Path | str | Target, *, connect_timeout: float = 10.0) -> ps
     try:
         return psycopg.connect(pg.url, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
     except (psycopg.Error, ValueError) as exc:  # ValueError: psycopg's own URL parsing
-        raise UsageError(f"{pg.display}: cannot connect to the outbox database ({first_line(exc, pg)})") from None
+        reason = first_line(exc, pg)
+        raise UsageError(f"{pg.display}: cannot connect to the outbox database ({reason})") from None
 
 
 class PostgresOutbox(Outbox):
@@ -167,7 +168,8 @@ class PostgresOutbox(Outbox):
                 self._db.execute("SET default_transaction_read_only = on")
         except psycopg.Error as exc:
             self._db.close()
-            raise UsageError(f"{self.where}: cannot use it as the outbox: {first_line(exc, self.target)}") from None
+            reason = first_line(exc, self.target)
+            raise UsageError(f"{self.where}: cannot use it as the outbox: {reason}") from None
         except UsageError:
             self._db.close()
             raise
@@ -229,7 +231,8 @@ class PostgresOutbox(Outbox):
         return ("(state = 'sending' AND (lease_until IS NULL OR lease_until < now() OR claim_token = %s"
                 " OR claimed_by = ANY(%s)))", [token, dead])
 
-    def _take(self, chosen: str, params: list[object], prepared_at: str, lease_seconds: float) -> Entry | None:
+    def _take(self, chosen: str, params: list[object], prepared_at: str,
+              lease_seconds: float) -> Entry | None:
         """Claim the row the ``chosen`` query picks (``FOR UPDATE SKIP LOCKED``), in one statement."""
         token = claims.new_token()
         row = self._db.execute(
@@ -246,10 +249,12 @@ class PostgresOutbox(Outbox):
         return entry
 
     @_guarded
-    def claim(self, key: str, prepared_at: str, *, lease_seconds: float = claims.DEFAULT_LEASE) -> Entry | None:
-        """Claim the entry (see :meth:`Outbox.claim`): ``FOR UPDATE SKIP LOCKED`` and a lease, one statement."""
+    def claim(self, key: str, prepared_at: str, *,
+              lease_seconds: float = claims.DEFAULT_LEASE) -> Entry | None:
+        """Claim the entry (see :meth:`Outbox.claim`): ``FOR UPDATE SKIP LOCKED``, a lease, one statement."""
         held, params = self._claimable(key)
-        entry = self._take(f"SELECT id FROM outbox WHERE key = %s AND (state IN ('queued', 'rejected') OR {held})",
+        entry = self._take("SELECT id FROM outbox WHERE key = %s"
+                           f" AND (state IN ('queued', 'rejected') OR {held})",
                            [key, *params], prepared_at, lease_seconds)
         if entry is None:
             if self._get(key) is None:
@@ -391,4 +396,5 @@ class PostgresOutbox(Outbox):
         entry = self._get(key)
         if entry is None:
             raise OutboxError(f"{self.where}: outbox entry {key!r} has gone (changed by another process)")
-        raise claims.LeaseLost(key, self.holder(key) or f"no one: this sender does not hold it ({entry.state})")
+        nobody = f"no one: this sender does not hold it ({entry.state})"
+        raise claims.LeaseLost(key, self.holder(key) or nobody)

@@ -1,4 +1,4 @@
-"""Turn the one description of pacspdf's tables into each database's DDL: SQLite and PostgreSQL differ in a few named words.
+"""Turn the one description of pacspdf's tables into each database's DDL (the dialects differ in named words).
 
 Every table is written here once, with ``{serial}``, ``{instant}`` and ``{if_not_exists}``
 where the two dialects differ (:class:`Dialect`). A new database gets the current tables

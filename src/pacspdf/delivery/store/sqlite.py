@@ -162,7 +162,8 @@ class SqliteOutbox(Outbox):
         return [owner for (owner,) in rows if claims.is_dead(owner)]
 
     @_guarded
-    def claim(self, key: str, prepared_at: str, *, lease_seconds: float = claims.DEFAULT_LEASE) -> Entry | None:
+    def claim(self, key: str, prepared_at: str, *,
+              lease_seconds: float = claims.DEFAULT_LEASE) -> Entry | None:
         """Claim the entry (see :meth:`Outbox.claim`): one conditional UPDATE.
 
         Not fsynced: if power fails and this commit is lost, the row is still ``queued``,
@@ -173,7 +174,8 @@ class SqliteOutbox(Outbox):
         token = claims.new_token()
         held, params = self._claimable(now, self._claims.get(key, _NOT_A_TOKEN), self._dead_owners(now, key))
         cur = self._db.execute(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, prepared_at = COALESCE(prepared_at, ?),"
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
+            " prepared_at = COALESCE(prepared_at, ?),"
             " lease_until = ?, claimed_by = ?, claim_token = ?, updated_at = ?"
             f" WHERE key = ? AND (state IN ('queued', 'rejected') OR {held})",
             (prepared_at, _in(lease_seconds), self.owner, token, now, key, *params))
@@ -188,7 +190,7 @@ class SqliteOutbox(Outbox):
     @_guarded
     def claim_next(self, prepared_at: str, *, lease_seconds: float = claims.DEFAULT_LEASE,
                    after_id: int = 0) -> Entry | None:
-        """Claim the oldest claimable row above ``after_id``: a SELECT and an UPDATE in one write transaction."""
+        """Claim the oldest claimable row above ``after_id``: SELECT and UPDATE in one write transaction."""
         token = claims.new_token()
         with self._transaction():
             now = now_utc()
@@ -207,8 +209,8 @@ class SqliteOutbox(Outbox):
 
     @_guarded
     def holder(self, key: str) -> str:
-        row = self._db.execute("SELECT claimed_by, lease_until FROM outbox WHERE key = ? AND state = 'sending'",
-                               (key,)).fetchone()
+        row = self._db.execute("SELECT claimed_by, lease_until FROM outbox"
+                               " WHERE key = ? AND state = 'sending'", (key,)).fetchone()
         if row is None or not row[0]:
             return ""
         until = f" (lease until {str(row[1])[:19].replace('T', ' ')} UTC)" if row[1] else ""
@@ -320,7 +322,8 @@ class SqliteOutbox(Outbox):
 
     @_guarded
     def pending(self) -> list[Entry]:
-        rows = self._db.execute(f"SELECT {_SELECT} FROM outbox WHERE state IN ('queued', 'sending') ORDER BY id")
+        rows = self._db.execute(f"SELECT {_SELECT} FROM outbox"
+                                " WHERE state IN ('queued', 'sending') ORDER BY id")
         return [Entry.from_row(r) for r in rows]
 
     @_guarded
@@ -383,7 +386,8 @@ class SqliteOutbox(Outbox):
             raise OutboxError(f"{self.path}: outbox entry {key!r} has gone (changed by another process)")
         if cur.rowcount != 1:
             self._claims.pop(key, None)
-            raise claims.LeaseLost(key, self.holder(key) or f"no one: this sender does not hold it ({entry.state})")
+            nobody = f"no one: this sender does not hold it ({entry.state})"
+            raise claims.LeaseLost(key, self.holder(key) or nobody)
         if release:
             self._claims.pop(key, None)
         return entry

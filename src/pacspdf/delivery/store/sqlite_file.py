@@ -146,7 +146,7 @@ def _upgrade(db: sqlite3.Connection, path: Path) -> None:
         return
     db.execute("BEGIN IMMEDIATE")
     try:
-        if version < 2:  # the state CHECK gains the web states: SQLite rebuilds the table (and adds 3's columns)
+        if version < 2:  # the state CHECK gains the web states: a rebuild (which adds 3's columns too)
             old = OUTBOX_COLUMNS[: -3]
             db.execute("ALTER TABLE outbox RENAME TO outbox_v1")
             db.execute("DROP INDEX IF EXISTS outbox_state")

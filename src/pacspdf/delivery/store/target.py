@@ -1,4 +1,4 @@
-"""Turn a ``--db`` value into a typed outbox target: a SQLite file's path, or a PostgreSQL URL that prints without its password.
+"""Turn a ``--db`` value into a typed target: a SQLite path, or a PostgreSQL URL printed without its password.
 
 The value is parsed once, where it enters (the CLI, ``PACSPDF_DATABASE_URL``, the web
 worker), and carried as a :class:`SqliteTarget` or a :class:`PostgresTarget` from there on. A

@@ -226,6 +226,9 @@ class Runner:
     def _deliver(self, entry: Entry, result: Result) -> RowResult:
         key = entry.key
         resumed = entry.state is State.SENDING
+        binding = self.bindings(entry)   # a report or transport that cannot be used fails before the claim
+        ctx = binding.context
+        transport = self.transports(entry.transport)
         claimed = self._claim(entry, now_utc(), result)
         if isinstance(claimed, RowResult):
             return claimed
@@ -234,9 +237,6 @@ class Runner:
             log.warning("%s: a previous run stopped while this message was claimed (perhaps sent); "
                         "sending it again with the same Message-ID %s", visible(entry.where),
                         entry.message_id)
-        binding = self.bindings(entry)
-        ctx = binding.context
-        transport = self.transports(entry.transport)
         enquiry = enquiry_of(entry)
         prepared = entry.prepared_at or now_utc()
         try:

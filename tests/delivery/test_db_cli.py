@@ -90,9 +90,10 @@ def test_a_postgresql_outbox_of_schema_3_gains_claim_tokens(postgres: PgServer,
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_an_older_sqlite_outbox_is_migrated_on_open_keeping_its_rows(tmp_path: Path, version: int) -> None:
-    """Schema 1 (before the web states) and 2 (before claims) open as 3 with every row kept; a row an
-    old run left `sending` (no lease) is claimable at once."""
+def test_an_older_sqlite_outbox_is_migrated_keeping_its_rows(tmp_path: Path, version: int,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Schema 1 (before the web states) and 2 (before claims) become 3 (`db upgrade`, as any open does)
+    with every row kept; a row an old run left `sending` (no lease) is claimable at once."""
     db = tmp_path / "old.db"
     lines = [line for line in render(OUTBOX, SQLITE).split(";")[0].splitlines()
              if not line.strip().startswith(CLAIM_COLUMNS)]       # the table as it was before claims
@@ -106,6 +107,9 @@ def test_an_older_sqlite_outbox_is_migrated_on_open_keeping_its_rows(tmp_path: P
     con.execute(f"PRAGMA user_version={version}")
     con.commit()
     con.close()
+    assert main(["db", "upgrade", "--db", str(db)]) == 0
+    applied = ", ".join(str(v) for v in range(version + 1, SQLITE_VERSION + 1))
+    assert capsys.readouterr().out == f"{db}: schema {version} -> {SQLITE_VERSION} (applied {applied})\n"
     with Outbox(db) as ob:
         [row] = ob.all()
         assert (row.key, row.state, row.email) == ("k", State.SENDING, "a@example.com")

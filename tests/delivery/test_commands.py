@@ -148,7 +148,7 @@ def test_outbox_shows_counts_and_latest_problems(tmp_path: Path, server: Server,
     controller, handler = server
     handler.rcpt_replies["bo@example.com"] = "550 5.1.1 No such user"
     path = write_csv(tmp_path / "e.csv", [*PEOPLE, ("X", "x(at)example.com", "", "", "")])
-    db = Path(outbox_target)
+    db = outbox_target   # as typed: a URL keeps its `//`
     commands.run_send(args("send", str(path), "--db", str(db), "--transport", "smtp"),
                       lambda _p: fake_binding, options=FAST, out=io.StringIO(),
                       environ=smtp_env(controller.port))

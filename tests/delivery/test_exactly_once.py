@@ -1,4 +1,4 @@
-"""Exactly once, tighter: one sender per database file, a 250 never forgotten, signals finish the message."""
+"""Exactly once, tighter: one claim per row across senders, a 250 never forgotten, signals finish it."""
 
 from __future__ import annotations
 
@@ -19,10 +19,9 @@ import pytest
 from pacspdf.content.load import load
 from pacspdf.delivery.enquiries import read_enquiries
 from pacspdf.delivery.message import MailTemplates, context_from_content
-from pacspdf.delivery.outbox import Outbox
+from pacspdf.delivery.outbox import LeaseLost, NewEntry, Outbox
 from pacspdf.delivery.send import Outcome, ReportBinding, RetryPolicy, SendOptions, send_rows
 from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
-from pacspdf.errors import UsageError
 from smtp_server import HOST, Server, fake_personaliser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,14 +50,16 @@ def states(db: Path) -> dict[str, str]:
         con.close()
 
 
-# ---------------------------------------------------------------------------- one sender per file
+# ---------------------------------------------------------------------------- many senders, one claim per row
 
 
 @pytest.mark.parametrize("second_path", ["symlink", "folder-symlink", "dotdot"])
-def test_the_lock_is_on_the_file_not_the_path(tmp_path: Path, second_path: str) -> None:
-    """The same database through a symlink, a linked folder or another spelling cannot be locked twice."""
+def test_a_claim_is_on_the_row_whatever_path_names_the_file(tmp_path: Path, second_path: str) -> None:
+    """The same database through a symlink, a linked folder or another spelling: a row claimed through
+    one path cannot be claimed through the other (SQLite's own lock is on the file, not the name)."""
     db = tmp_path / "a" / "o.db"
-    Outbox(db).close()
+    with Outbox(db) as ob:
+        ob.record([NewEntry(key="k", report_slug="pacs", report_dir="/r", transport="file")])
     other = tmp_path / "b" / "o.db"
     if second_path == "symlink":
         other.parent.mkdir()
@@ -68,44 +69,61 @@ def test_the_lock_is_on_the_file_not_the_path(tmp_path: Path, second_path: str) 
     else:
         (tmp_path / "b").mkdir()
         other = tmp_path / "b" / ".." / "a" / "o.db"
-    with Outbox(db) as first, first.locked(), Outbox(other) as second, \
-            pytest.raises(UsageError, match="another pacspdf send"):
-        second.lock()
-    with Outbox(other) as second, second.locked():  # released: the second path may lock now
-        pass
+    with Outbox(db) as first, Outbox(other) as second:
+        assert first.claim("k", "t") is not None
+        assert second.claim("k", "t") is None and second.claim_next("t") is None
+        with pytest.raises(LeaseLost):
+            second.mark_sent("k", "250 OK")
+        assert first.mark_sent("k", "250 OK").state.value == "sent"
 
 
-def test_two_senders_through_a_symlink_never_both_send(tmp_path: Path, server: Server,
-                                                        binding: ReportBinding) -> None:
-    """Two batches at once on one file (one via a symlink): one runs, the other exits 2; no duplicate."""
+@pytest.mark.parametrize("store", ["sqlite-symlink", "postgresql"])
+def test_three_senders_at_once_deliver_each_row_exactly_once(tmp_path: Path, server: Server,
+                                                             binding: ReportBinding, store: str,
+                                                             request: pytest.FixtureRequest) -> None:
+    """Three batches of the same CSV at once (on SQLite one of them through a symlink): all run to the
+    end, every enquirer gets exactly one message, and each row is sent by one batch and reported by the
+    others as claimed elsewhere or already sent."""
     controller, handler = server
-    handler.on_data = lambda _rcpt, _kept: time.sleep(0.05)  # keep the first batch busy
-    db = tmp_path / "o.db"
-    link = tmp_path / "link.db"
-    link.symlink_to(db)
+    handler.on_data = lambda _rcpt, _kept: time.sleep(0.03)  # keep the batches overlapping
+    people = [(f"Person {n}", f"p{n}@example.com", f"Company {n}", "Analyst", "UK") for n in range(1, 16)]
+    if store == "postgresql":
+        db: str | Path = request.getfixturevalue("postgres").new_database()
+        paths: list[str | Path] = [db, db, db]
+    else:
+        db = tmp_path / "o.db"
+        (tmp_path / "link.db").symlink_to(db)
+        paths = [db, tmp_path / "link.db", db]
     Outbox(db).close()
-    rows = read_enquiries(write_csv(tmp_path / "e.csv")).rows
+    rows = read_enquiries(write_csv(tmp_path / "e.csv", people)).rows
     errors: list[BaseException] = []
     reports: list[Any] = []
+    start = threading.Barrier(len(paths))
 
-    def batch(path: Path) -> None:
+    def batch(path: str | Path) -> None:
         transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
         try:
             with Outbox(path) as outbox:
+                start.wait()
                 reports.append(send_rows(rows, binding=binding, outbox=outbox, transport=transport))
-        except Exception as exc:  # any failure of either batch is reported below
+        except Exception as exc:  # any failure of any batch is reported below
             errors.append(exc)
         finally:
             transport.close()
 
-    threads = [threading.Thread(target=batch, args=(p,)) for p in (db, link)]
+    threads = [threading.Thread(target=batch, args=(p,)) for p in paths]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(60)
-    assert len(errors) == 1 and "another pacspdf send" in str(errors[0]), errors
-    assert sorted(a for r in handler.received for a in r.rcpt_tos) == sorted(p[1] for p in PEOPLE), \
-        [r.results for r in reports]
+        t.join(120)
+    assert not errors, errors
+    assert sorted(a for r in handler.received for a in r.rcpt_tos) == sorted(p[1] for p in people)
+    sent = [r.email for rep in reports for r in rep.results if r.outcome is Outcome.SENT]
+    assert sorted(sent) == sorted(p[1] for p in people)                 # each sent by exactly one batch
+    others = {r.outcome for rep in reports for r in rep.results if r.outcome is not Outcome.SENT}
+    assert others <= {Outcome.ELSEWHERE, Outcome.ALREADY_SENT}
+    with Outbox(db) as ob:
+        assert {e.state.value for e in ob.all()} == {"sent"} and {e.attempts for e in ob.all()} == {1}
 
 
 def test_outbox_files_are_private(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The outbox: one record per idempotency key, committed state changes, the sender's lock."""
+"""The outbox: one record per idempotency key, committed state changes, claims that one sender holds."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from pacspdf.delivery.outbox import NewEntry, Outbox, OutboxError, State, message_id_for, new_copy_id
+from pacspdf.delivery.outbox import (
+    LeaseLost,
+    NewEntry,
+    Outbox,
+    State,
+    message_id_for,
+    new_copy_id,
+)
 from pacspdf.errors import UsageError
 
 
@@ -55,8 +62,9 @@ def test_states_move_through_sending_to_sent_with_attempts_counted(outbox_target
         assert (done.state, done.attempts, done.server_reply, done.reason) == (State.SENT, 2, "250 OK", "")
         assert done.prepared_at == "2026-01-02T03:04:05Z"  # the first attempt's date is kept
         assert done.sent_at is not None
-        with pytest.raises(OutboxError, match="sent"):
-            ob.claim("k", "2026-01-02T03:04:05Z")
+        assert ob.claim("k", "2026-01-02T03:04:05Z") is None   # a sent row is never claimed again
+        with pytest.raises(LeaseLost):
+            ob.mark_sent("k", "250 again")                        # nor recorded without a claim
 
 
 def test_counts_and_recent_problems(outbox_target: str) -> None:
@@ -91,22 +99,33 @@ def test_database_is_in_wal_mode_and_commits_reach_the_wal_at_once(tmp_path: Pat
         ob.sync()
 
 
-def test_a_second_sender_on_the_same_outbox_is_refused(outbox_target: str) -> None:
-    """While one process holds the sender's lock, another gets a one-line usage error, not a race."""
+def test_a_row_held_by_a_live_sender_is_left_to_it_and_freed_when_that_process_dies(
+        outbox_target: str) -> None:
+    """Another process claims a row: this one cannot claim it (nor write it) while that process lives;
+    once it is SIGKILLed, the row is claimable at once from this machine, with the attempt counted."""
     db = outbox_target
-    Outbox(db).close()
+    with Outbox(db) as ob:
+        ob.record([entry("k"), entry("other")])
     script = ("import sys\nfrom pacspdf.delivery.outbox import Outbox\n"
-              f"ob = Outbox({db!r}); ob.lock(); print('locked', flush=True); sys.stdin.read()")
+              f"ob = Outbox({db!r}); assert ob.claim('k', 't') is not None\n"
+              "print('claimed', flush=True); sys.stdin.read()")
     with subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           text=True) as holder:
         try:
-            assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-            with Outbox(db) as ob, pytest.raises(UsageError, match="another pacspdf send"):
-                ob.lock()
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "claimed"
+            with Outbox(db) as ob:
+                assert ob.claim("k", "t") is None
+                assert f":{holder.pid} (lease until " in ob.holder("k")
+                with pytest.raises(LeaseLost):
+                    ob.mark_failed("k", "not mine to fail")
+                nxt = ob.claim_next("t")
+                assert nxt is not None and nxt.key == "other"     # the held row is skipped
         finally:
             holder.kill()
-    with Outbox(db) as ob, ob.locked():  # the kernel (or the server, for its session) released it
-        pass
+    with Outbox(db) as ob:
+        taken = ob.claim("k", "t")
+        assert taken is not None and taken.attempts == 2
+        assert ob.mark_sent("k", "250 OK").state is State.SENT
 
 
 def test_missing_outbox_is_a_usage_error_when_not_creating(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Claims across hosts on PostgreSQL: SKIP LOCKED takes each row once; an expired lease frees a row."""
+"""Claims on both stores: each row taken once; an expired lease frees a row; the old holder writes nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from pacspdf.delivery.outbox import NewEntry, Outbox, State, message_id_for
+import pytest
+
+from pacspdf.delivery.outbox import LeaseLost, NewEntry, Outbox, State, message_id_for
 from pacspdf.delivery.store.postgres import PostgresOutbox
 from pg_server import PgServer
 
@@ -31,9 +33,9 @@ def _entries(n: int) -> list[NewEntry]:
             for i in range(n)]
 
 
-def test_two_worker_processes_never_hold_the_same_row(postgres: PgServer) -> None:
+def test_two_worker_processes_never_hold_the_same_row(outbox_target: str) -> None:
     """Two processes claim 400 rows at once: every row is taken exactly once, by one of them."""
-    url = postgres.new_database()
+    url = outbox_target
     with Outbox(url) as ob:
         ob.record(_entries(400))
     procs = [subprocess.Popen([sys.executable, "-c", _WORKER, url], stdin=subprocess.PIPE,
@@ -60,25 +62,59 @@ def test_two_worker_processes_never_hold_the_same_row(postgres: PgServer) -> Non
         assert ob.counts()[State.SENT] == 400
 
 
-def test_an_expired_lease_makes_the_row_claimable_again(postgres: PgServer) -> None:
-    """A worker that dies holding a row: nobody else takes it until its lease runs out, then one does,
-    with the same Message-ID (so the resend is recognisable) and the attempt counted."""
-    url = postgres.new_database()
+def test_an_expired_lease_passes_the_row_on_and_the_old_holder_records_nothing(outbox_target: str) -> None:
+    """A sender still alive but past its lease (stuck mid-send): nobody takes its row until the lease
+    runs out, then one does, with the same Message-ID and the attempt counted; the first sender's
+    late "sent" or "failed" is refused (LeaseLost) and changes nothing of the new holder's row."""
+    url = outbox_target
     with Outbox(url) as ob:
         ob.record(_entries(1))
-    crashed = PostgresOutbox(url)
-    held = crashed.claim_next("t", lease_seconds=0.5)
-    assert held is not None and held.state is State.SENDING
-    crashed.close()                                  # as a SIGKILL would: the row stays `sending`
+    slow = Outbox(url)
+    try:
+        held = slow.claim_next("t", lease_seconds=0.5)
+        assert held is not None and held.state is State.SENDING
+        with Outbox(url) as ob:
+            assert ob.claim_next("t", lease_seconds=60) is None     # the lease still holds
+            assert ob.claim(held.key, "t") is None
+            time.sleep(0.7)
+            again = ob.claim_next("t", lease_seconds=60)
+            assert again is not None and again.key == held.key
+            assert (again.attempts, again.message_id) == (2, held.message_id)
+            assert ob.claim_next("t", lease_seconds=60) is None     # now leased to us
+            with pytest.raises(LeaseLost, match="passed to"):
+                slow.mark_sent(held.key, "250 from the slow one")
+            with pytest.raises(LeaseLost):
+                slow.mark_failed(held.key, "550 from the slow one")
+            with pytest.raises(LeaseLost):
+                slow.note_failure(held.key, "451 from the slow one")
+            unchanged = ob.get(held.key)
+            assert unchanged is not None
+            assert (unchanged.state, unchanged.server_reply, unchanged.reason) == (State.SENDING, "", "")
+            done = ob.mark_sent(again.key, "250 OK")
+            assert (done.state, done.server_reply) == (State.SENT, "250 OK")
+            with pytest.raises(LeaseLost):
+                slow.mark_queued(held.key, "too late")
+            final = ob.get(held.key)
+            assert final is not None and (final.state, final.server_reply) == (State.SENT, "250 OK")
+    finally:
+        slow.close()
+
+
+def test_a_closed_outbox_frees_its_rows_at_once_in_the_same_process(outbox_target: str) -> None:
+    """A run that stopped with a row claimed (its outbox closed) leaves it claimable by the next one
+    at once, as a process that died does; an open one in the same process keeps it."""
+    url = outbox_target
     with Outbox(url) as ob:
-        assert isinstance(ob, PostgresOutbox)
-        assert ob.claim_next("t", lease_seconds=60) is None     # the lease still holds
-        time.sleep(0.7)
-        again = ob.claim_next("t", lease_seconds=60)
-        assert again is not None and again.key == held.key
-        assert (again.attempts, again.message_id) == (2, held.message_id)
-        assert ob.claim_next("t", lease_seconds=60) is None     # now leased to us
-        assert ob.mark_sent(again.key, "250 OK").state is State.SENT
+        ob.record(_entries(2))
+    first = Outbox(url)
+    held = first.claim_next("t")
+    assert held is not None
+    with Outbox(url) as other:
+        nxt = other.claim_next("t")
+        assert nxt is not None and nxt.key != held.key
+        first.close()
+        again = other.claim(held.key, "t")
+        assert again is not None and again.attempts == 2
 
 
 def test_postgres_is_chosen_from_a_url_that_went_through_path(postgres: PgServer) -> None:

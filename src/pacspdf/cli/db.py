@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
+from pacspdf.delivery.escape import visible
 from pacspdf.delivery.settings import DB_HELP, default_db
 
 
@@ -21,27 +23,42 @@ def add_parsers(subparsers: Any) -> None:
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    from pacspdf.delivery.store import interface
     from pacspdf.delivery.store.postgres import SCHEMA_VERSION as PG_VERSION
-    from pacspdf.delivery.store.postgres import connect, redacted, schema_version, upgrade
+    from pacspdf.delivery.store.postgres import connect, schema_version, upgrade
     from pacspdf.delivery.store.sqlite import SCHEMA_VERSION as SQLITE_VERSION
+    from pacspdf.delivery.store.sqlite import SqliteOutbox
+    from pacspdf.delivery.store.target import PostgresTarget, parse_target
 
-    target = args.db or default_db()
-    if interface.is_database_url(target):
-        url = interface.database_url(target)
-        with connect(url) as conn:
+    target = parse_target(args.db or default_db())
+    if isinstance(target, PostgresTarget):
+        with connect(target) as conn:
             before = schema_version(conn)
             applied = upgrade(conn)
-        where, now = redacted(url), PG_VERSION
+        now = PG_VERSION
     else:
-        from pacspdf.delivery.store.sqlite import SqliteOutbox
-
-        SqliteOutbox(target).close()  # opening it migrates it (schema 1 -> 2), as every command does
-        before = now = SQLITE_VERSION
-        applied = []
-        where = target
+        before = _file_version(target.path)
+        SqliteOutbox(target).close()  # opening it migrates it, as every command does
+        now = SQLITE_VERSION
+        applied = list(range(before + 1, now + 1)) if 0 < before < now else []
+    where = visible(target.display)  # never the password
     if applied:
         print(f"{where}: schema {before} -> {now} (applied {', '.join(map(str, applied))})")
     else:
         print(f"{where}: schema {now}, up to date")
     return 0
+
+
+def _file_version(path: Path) -> int:
+    """The schema version of an existing SQLite outbox (0 for none, or one that cannot be read)."""
+    import sqlite3
+
+    if not path.is_file():
+        return 0
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return int(db.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0  # opening it below says what is wrong

@@ -28,8 +28,9 @@ from pacspdf.delivery.batch import (
     view_outbox,
 )
 from pacspdf.delivery.escape import visible
-from pacspdf.delivery.outbox import Entry, State
-from pacspdf.delivery.send import BatchReport, Outcome, RowResult, SendOptions
+from pacspdf.delivery.outbox import Entry, State, Target, parse_target
+from pacspdf.delivery.results import RARE_OUTCOMES, BatchReport, Outcome, RowResult
+from pacspdf.delivery.runner import SendOptions
 
 PROGRESS_MIN_ROWS = 20  # a progress bar only for batches at least this long, on a terminal
 
@@ -114,7 +115,7 @@ def run_send(args: argparse.Namespace, make_binding: BindingFactory, *,
     out, err = out or sys.stdout, err or sys.stderr
     report_dir = choose_report(args.report)  # the only report, or exit 2 listing them: nothing made yet
     run = send_file(Path(args.enquiries), label=args.enquiries, report_dir=report_dir,
-                    db=Path(args.db), transport=args.transport, make_binding=make_binding,
+                    db=parse_target(args.db), transport=args.transport, make_binding=make_binding,
                     options=options, listener=Printer(out, err), environ=environ)
     _print_summary(run.report, f"{run.total} row{'s' * (run.total != 1)}", run.transport, out)
     return run.report.exit_code
@@ -122,21 +123,23 @@ def run_send(args: argparse.Namespace, make_binding: BindingFactory, *,
 
 @_pipe_safe
 def cmd_outbox(args: argparse.Namespace) -> int:
-    return show_outbox(Path(args.db), sys.stdout)
+    return show_outbox(parse_target(args.db), sys.stdout)
 
 
-def show_outbox(db: Path, out: TextIO, limit: int = 10) -> int:
+def show_outbox(db: Path | str | Target, out: TextIO, limit: int = 10) -> int:
     """``pacspdf outbox``: counts per state, then the latest failures, rejections and retries.
 
     Reads only: it works on a read-only or immutable database, and says so.
     """
-    print_outbox(db, view_outbox(db, limit), limit, out)
+    target = parse_target(db)
+    print_outbox(target, view_outbox(target, limit), limit, out)
     return 0
 
 
-def print_outbox(db: Path, view: OutboxView, limit: int, out: TextIO) -> None:
+def print_outbox(db: Path | str | Target, view: OutboxView, limit: int, out: TextIO) -> None:
+    """Print the view; the target's heading never shows a password (``Target.display``)."""
     note = "" if view.writable else " (read-only: `send` and `outbox retry` cannot record here)"
-    print(f"{visible(db)}: {view.total} enquiries{note}", file=out)
+    print(f"{visible(parse_target(db).display)}: {view.total} enquiries{note}", file=out)
     for state in State:
         print(f"  {state.value:<9} {view.counts[state]:>6}", file=out)
     if view.problems:
@@ -160,7 +163,7 @@ def run_retry(args: argparse.Namespace, make_binding: BindingFactory, *,
               err: TextIO | None = None, environ: Mapping[str, str] | None = None) -> int:
     """``pacspdf outbox retry``: send what is queued, each on the transport it was queued for."""
     out, err = out or sys.stdout, err or sys.stderr
-    run = retry_queued(Path(args.db), transport=args.transport, make_binding=make_binding,
+    run = retry_queued(parse_target(args.db), transport=args.transport, make_binding=make_binding,
                        options=options, listener=Printer(out, err), environ=environ)
     if run is None:
         print("nothing to retry: no queued messages", file=out)
@@ -186,9 +189,8 @@ def format_result(r: RowResult) -> str:
 
 
 def _print_summary(report: BatchReport, what: str, transport: str, out: TextIO) -> None:
-    rare = (Outcome.CONFLICT, Outcome.UNRECORDED)  # listed only when they happened
     counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome
-                       if o not in rare or report.count(o))
+                       if o not in RARE_OUTCOMES or report.count(o))
     via = f" ({visible(transport)})" if transport else ""
     print(f"{what}: {counts}{via}", file=out)
     if report.stopped:

@@ -125,7 +125,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     folders = report_folders(Path(args.content))
     if not folders:
         raise UsageError(f"{args.content}: no report folders (folders with a report.yaml)")
-    site_dir, db = Path(args.site_dir), Path(args.db)
+    site_dir, db = Path(args.site_dir), core.parse_target(args.db)
     # The static pages first: `site` and `serve` write the same files.
     reports = [prepare_report(f, site_dir, core.DEFAULT_OUT) for f in folders]
     write_site(reports, site_dir, settings.public_url)
@@ -162,10 +162,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     _logging()
     settings = load_settings(require_key=True)
-    worker = Worker(Path(args.db), settings)
+    db = core.parse_target(args.db)
+    worker = Worker(db, settings)
     if args.once:
-        store = WebStore(Path(args.db))
-        with core.Outbox(Path(args.db)) as outbox:
+        store = WebStore(db)
+        with core.Outbox(db) as outbox:
             done = worker.run_once(store, outbox)
         print(f"{done} message{'s' * (done != 1)} handled")
         return 0
@@ -176,7 +177,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from pacspdf.web.worker import run_forever
 
-    print(f"worker on {args.db}: sending until stopped (Ctrl-C or SIGTERM finish the message in flight)",
+    print(f"worker on {db.display}: sending until stopped (Ctrl-C or SIGTERM finish the message in flight)",
           flush=True)
     run_forever(worker, install)
     print(f"stopped after {worker.sent} message{'s' * (worker.sent != 1)}", flush=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,8 +18,18 @@ from typing import Protocol, Unpack
 
 from pacspdf.build import DEFAULT_OUT, ensure_base
 from pacspdf.delivery.enquiries import Enquiry, iter_enquiries, scan_enquiries
+from pacspdf.delivery.escape import visible
 from pacspdf.delivery.message import MailTemplates, context_from_content
-from pacspdf.delivery.outbox import Entry, Outbox, State, is_writable
+from pacspdf.delivery.outbox import (
+    LEASE_ENV,
+    Entry,
+    Outbox,
+    State,
+    Target,
+    files_dir,
+    is_writable,
+    parse_target,
+)
 from pacspdf.delivery.personalise import Recipient, make_copy
 from pacspdf.delivery.send import (
     BatchReport,
@@ -116,9 +127,24 @@ def _listening(listener: Listener, total: int) -> Iterator[None]:
 
 
 def with_env(options: SendOptions | None, environ: Mapping[str, str] | None = None) -> SendOptions:
-    """``options`` with the circuit breaker of ``PACSPDF_SMTP_BREAKER`` when it is set (exit 2 if wrong)."""
+    """``options`` with ``PACSPDF_SMTP_BREAKER`` and ``PACSPDF_CLAIM_LEASE`` when set (exit 2 if wrong)."""
     options = options or SendOptions()
-    return replace(options, breaker=breaker_from_env(environ, default=options.breaker))
+    return replace(options, breaker=breaker_from_env(environ, default=options.breaker),
+                   lease=lease_from_env(environ, default=options.lease))
+
+
+def lease_from_env(environ: Mapping[str, str] | None = None, *, default: float) -> float:
+    """Seconds a claim holds a row, from ``PACSPDF_CLAIM_LEASE`` (10 s to a day), else ``default``."""
+    text = (os.environ if environ is None else environ).get(LEASE_ENV, "").strip()
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 10 <= seconds <= 86_400:
+        raise UsageError(f"{LEASE_ENV}: expected seconds from 10 to 86400, got {visible(text)}")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -130,7 +156,7 @@ class BatchRun:
     transport: str = ""   # the transport's description, for the summary line
 
 
-def send_file(enquiries: Path, *, label: str, report_dir: Path, db: Path, transport: str,
+def send_file(enquiries: Path, *, label: str, report_dir: Path, db: Path | str | Target, transport: str,
               make_binding: BindingFactory = default_binding, options: SendOptions | None = None,
               listener: Listener | None = None, environ: Mapping[str, str] | None = None) -> BatchRun:
     """Send the enquiries in ``enquiries`` (named ``label`` in messages) for the report in ``report_dir``.
@@ -140,9 +166,10 @@ def send_file(enquiries: Path, *, label: str, report_dir: Path, db: Path, transp
     """
     listener = listener or Silent()
     options = with_env(options, environ)
+    target = parse_target(db)
     total = scan_enquiries(Path(enquiries), label)
-    chosen = make_transport(transport, outbox_dir=Path(db).parent / "outbox", environ=environ)
-    with Outbox(db) as outbox, contextlib.closing(chosen):
+    chosen = make_transport(transport, outbox_dir=files_dir(target), environ=environ)
+    with Outbox(target) as outbox, contextlib.closing(chosen):
         binding = make_binding(Path(report_dir))
         with _listening(listener, total):
             report = send_rows(iter_enquiries(Path(enquiries), label), binding=binding, outbox=outbox,
@@ -151,7 +178,8 @@ def send_file(enquiries: Path, *, label: str, report_dir: Path, db: Path, transp
     return BatchRun(report, total, chosen.describe())
 
 
-def retry_queued(db: Path, *, transport: str | None = None, make_binding: BindingFactory = default_binding,
+def retry_queued(db: Path | str | Target, *, transport: str | None = None,
+                 make_binding: BindingFactory = default_binding,
                  options: SendOptions | None = None, listener: Listener | None = None,
                  environ: Mapping[str, str] | None = None) -> BatchRun | None:
     """Send what is queued in ``db``, each on the transport it was queued for (or ``transport``).
@@ -160,6 +188,7 @@ def retry_queued(db: Path, *, transport: str | None = None, make_binding: Bindin
     """
     listener = listener or Silent()
     options = with_env(options, environ)
+    target = parse_target(db)
     bindings: dict[str, ReportBinding] = {}
     transports: dict[str, Transport] = {}
 
@@ -171,14 +200,14 @@ def retry_queued(db: Path, *, transport: str | None = None, make_binding: Bindin
     def transport_for(name: str) -> Transport:
         name = transport or name
         if name not in transports:
-            transports[name] = make_transport(name, outbox_dir=Path(db).parent / "outbox", environ=environ)
+            transports[name] = make_transport(name, outbox_dir=files_dir(target), environ=environ)
         return transports[name]
 
     def close_transports() -> None:
         for t in transports.values():
             t.close()
 
-    with Outbox(db, create=False) as outbox, contextlib.ExitStack() as stack:
+    with Outbox(target, create=False) as outbox, contextlib.ExitStack() as stack:
         stack.callback(close_transports)
         pending = outbox.count_pending()
         if not pending:
@@ -212,9 +241,10 @@ class OutboxView:
 PROBLEM_STATES = (State.FAILED, State.REJECTED, State.REFUSED, State.QUEUED, State.SENDING)
 
 
-def view_outbox(db: Path, limit: int = 10) -> OutboxView:
+def view_outbox(db: Path | str | Target, limit: int = 10) -> OutboxView:
     """Read the outbox only: works on a read-only or immutable database (and says so)."""
-    with Outbox(db, readonly=True) as outbox:
+    target = parse_target(db)
+    with Outbox(target, readonly=True) as outbox:
         counts = outbox.counts()
         problems = outbox.recent(PROBLEM_STATES, limit)
-    return OutboxView(counts, problems, is_writable(db))
+    return OutboxView(counts, problems, is_writable(target))

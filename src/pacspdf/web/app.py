@@ -77,10 +77,11 @@ def _nonce_hash(cookie: str) -> str:
 class Intake:
     """The service's state: the prepared report pages, the database and the worker to wake."""
 
-    def __init__(self, reports: list[SiteReport], *, db: Path, settings: Settings, site_dir: Path,
+    def __init__(self, reports: list[SiteReport], *, db: Path | core.Target, settings: Settings,
+                 site_dir: Path,
                  pdf_dir: Path, transport: str = "file", worker: Worker | None = None) -> None:
         self.reports = {r.slug: r for r in reports}
-        self.db = Path(db)
+        self.db = core.parse_target(db)
         self.settings = settings
         self.site_dir = Path(site_dir)
         self.pdf_dir = Path(pdf_dir)

@@ -21,7 +21,17 @@ from pacspdf.delivery.message import (
     as_bytes,
     context_from_content,
 )
-from pacspdf.delivery.outbox import Entry, NewEntry, Outbox, State, message_id_for, now_utc
+from pacspdf.delivery.outbox import (
+    Entry,
+    NewEntry,
+    Outbox,
+    State,
+    Target,
+    files_dir,
+    message_id_for,
+    now_utc,
+    parse_target,
+)
 from pacspdf.delivery.send import ReportBinding, RetryPolicy, SendOptions, enquiry_of, retry_pending
 from pacspdf.delivery.transport import DeliveryError, Transport
 from pacspdf.derive.frames import derive
@@ -58,6 +68,7 @@ __all__ = [
     "RetryPolicy",
     "SendOptions",
     "State",
+    "Target",
     "TemplateRenderer",
     "Theme",
     "Transport",
@@ -75,6 +86,7 @@ __all__ = [
     "derive",
     "enquiry_of",
     "ensure_base",
+    "files_dir",
     "fmt_pct",
     "key_figures",
     "load",
@@ -85,6 +97,7 @@ __all__ = [
     "message_id_for",
     "normalise_email",
     "now_utc",
+    "parse_target",
     "personaliser_for",
     "resolve_asset",
     "retry_pending",

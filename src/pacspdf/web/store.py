@@ -19,43 +19,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pacspdf.delivery.store.interface import database_url, is_database_url
+from pacspdf.delivery.store.schema import SQLITE, create_script
+from pacspdf.delivery.store.target import PostgresTarget, Target, parse_target
 from pacspdf.web.core import UsageError, now_utc
 
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS web_request (
-    id                TEXT PRIMARY KEY,
-    outbox_key        TEXT NOT NULL UNIQUE,
-    kind              TEXT NOT NULL CHECK (kind IN ('sample', 'question')),
-    report_slug       TEXT NOT NULL,
-    marketing_consent INTEGER NOT NULL DEFAULT 0,
-    created_at        TEXT NOT NULL,
-    confirmed_at      TEXT
-);
-CREATE TABLE IF NOT EXISTS web_mail (
-    id          INTEGER PRIMARY KEY,
-    request_id  TEXT NOT NULL REFERENCES web_request (id),
-    purpose     TEXT NOT NULL CHECK (purpose IN ('confirm', 'sales')),
-    state       TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
-    transport   TEXT NOT NULL,
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    reason      TEXT NOT NULL DEFAULT '',
-    next_at     TEXT NOT NULL,
-    created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL,
-    UNIQUE (request_id, purpose)
-);
-CREATE INDEX IF NOT EXISTS web_mail_due ON web_mail (state, next_at);
-CREATE TABLE IF NOT EXISTS web_counter (
-    bucket TEXT NOT NULL,
-    day    TEXT NOT NULL,
-    n      INTEGER NOT NULL,
-    PRIMARY KEY (bucket, day)
-);
-"""
+SCHEMA = create_script(SQLITE, "web")  # on PostgreSQL the outbox's migrations create these tables
 
 
 @dataclass(frozen=True)
@@ -92,10 +63,10 @@ def later(seconds: float) -> str:
 class _Postgres:
     """A psycopg connection that takes this module's SQLite-style ``?`` placeholders."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, target: PostgresTarget) -> None:
         from pacspdf.delivery.store.postgres import connect
 
-        self.conn = connect(url)
+        self.conn = connect(target)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         return self.conn.execute(sql.replace("?", "%s").encode(), params)
@@ -115,19 +86,20 @@ _Db = sqlite3.Connection | _Postgres
 class WebStore:
     """The web tables of one database file, or of a PostgreSQL database; one connection per thread."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.url = database_url(path) if is_database_url(path) else ""
-        self.path = Path(path)
+    def __init__(self, path: Path | str | Target) -> None:
+        self.target = parse_target(path)
+        self.pg = self.target if isinstance(self.target, PostgresTarget) else None
+        self.path = Path(self.target.display)   # the SQLite file (for a URL: only for messages)
         self._local = threading.local()
         self._conn()  # create the tables now, and fail early on an unusable file
 
     def _conn(self) -> _Db:
         conn: _Db | None = getattr(self._local, "conn", None)
-        if conn is None and self.url:
+        if conn is None and self.pg:
             from pacspdf.delivery.store.postgres import PostgresOutbox
 
-            PostgresOutbox(self.url).close()  # opening it applies the migrations, web tables included
-            conn = self._local.conn = _Postgres(self.url)
+            PostgresOutbox(self.pg).close()  # opening it applies the migrations, web tables included
+            conn = self._local.conn = _Postgres(self.pg)
         if conn is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,10 @@
 """Drain the store: send due confirmation and sales mails, then the outbox's queued copies, one at a time.
 
-The queued copies go through the delivery pipeline (``retry_pending``: the same
-personalisation, message and transport code as ``pacspdf send``). A stop request is
-honoured between two messages: the one in flight is always finished and recorded.
+The queued copies go through the delivery pipeline (``retry_pending``: the same claims,
+personalisation, message and transport code as ``pacspdf send``), so any number of workers,
+``send`` and ``outbox retry`` runs on any hosts may drain one outbox at once: each copy is
+claimed by one of them. A stop request is honoured between two messages: the one in flight
+is always finished and recorded.
 """
 
 from __future__ import annotations
@@ -37,14 +39,14 @@ COPIES_PER_TURN = 10
 class Worker:
     """Sends what the intake and ``pacspdf send`` left to send; safe to run beside other workers."""
 
-    def __init__(self, db: Path, settings: Settings, *, pdf_dir: Path = core.DEFAULT_OUT,
+    def __init__(self, db: Path | str | core.Target, settings: Settings, *, pdf_dir: Path = core.DEFAULT_OUT,
                  outbox_dir: Path | None = None,
                  environ: Mapping[str, str] | None = None, poll: float = 1.0,
                  retry: core.RetryPolicy | None = None) -> None:
-        self.db = Path(db)
+        self.db = core.parse_target(db)
         self.settings = settings
         self.pdf_dir = Path(pdf_dir)
-        self.outbox_dir = outbox_dir or self.db.parent / "outbox"
+        self.outbox_dir = outbox_dir or core.files_dir(self.db)
         self.environ = environ
         self.poll = poll
         self.retry = retry or core.RetryPolicy(attempts=3, first_delay=1.0, max_delay=10.0)
@@ -82,21 +84,32 @@ class Worker:
         return self._thread
 
     def run(self) -> None:
+        """Drain until stopped. After a failure of the database (a PostgreSQL restart ends every
+        connection) the outbox and the store are opened anew: rows this worker held are then
+        claimable again at once, by it or by any worker on this machine."""
         store = WebStore(self.db)
+        outbox: core.Outbox | None = None
         try:
-            with core.Outbox(self.db) as outbox:
-                while not self._stop.is_set():
-                    try:
-                        done = self.run_once(store, outbox)
-                    except _Stopping:
-                        break
-                    except core.PacspdfError as exc:
-                        log.error("worker: %s", exc)
-                        done = 0
-                    if not done:
-                        self._wake.wait(self.poll)
-                        self._wake.clear()
+            while not self._stop.is_set():
+                try:
+                    outbox = outbox or core.Outbox(self.db)
+                    done = self.run_once(store, outbox)
+                except _Stopping:
+                    break
+                except core.PacspdfError as exc:
+                    log.error("worker: %s", exc)
+                    done = 0
+                    if outbox is not None:
+                        with contextlib.suppress(Exception):
+                            outbox.close()
+                    outbox = None
+                    store.close()   # its connection in this thread opens again when next used
+                if not done:
+                    self._wake.wait(self.poll)
+                    self._wake.clear()
         finally:
+            if outbox is not None:
+                outbox.close()
             for transport in self._transports.values():
                 with contextlib.suppress(Exception):
                     transport.close()
@@ -198,13 +211,9 @@ class Worker:
                 raise _Turn
 
         options = core.SendOptions(retry=self.retry, sleep=self._sleep)
-        try:
+        with contextlib.suppress(_Turn):
             core.retry_pending(outbox=outbox, bindings=self._binding, transports=self._transport,
                                options=options, progress=progress)
-        except _Turn:
-            pass
-        except core.UsageError as exc:  # another sender holds the outbox: its turn
-            log.info("outbox busy: %s", exc)
         self.sent += sent
         return sent
 

@@ -2,21 +2,20 @@
 
 The rows, states and keys every store shares live here, with :class:`Outbox`, the abstract
 outbox that ``send``, ``outbox retry``, the web intake and its worker use. ``Outbox(target)``
-opens the store the target names, like :class:`pathlib.Path` picks its flavour: a
-``postgresql://`` (or ``postgres://``) URL opens :class:`~pacspdf.delivery.store.postgres.PostgresOutbox`,
-anything else the SQLite file :class:`~pacspdf.delivery.store.sqlite.SqliteOutbox`.
+opens the store the target names (:func:`~pacspdf.delivery.store.target.parse_target`), like
+:class:`pathlib.Path` picks its flavour: a ``postgresql://`` (or ``postgres://``) URL opens
+:class:`~pacspdf.delivery.store.postgres.PostgresOutbox`, anything else the SQLite file
+:class:`~pacspdf.delivery.store.sqlite.SqliteOutbox`.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import importlib
-import re
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -24,6 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from pacspdf.delivery.settings import DATABASE_URL_ENV as DATABASE_URL_ENV  # re-exported by the store
+from pacspdf.delivery.store.claims import DEFAULT_LEASE
+from pacspdf.delivery.store.claims import LeaseLost as LeaseLost  # re-exported by the store
+from pacspdf.delivery.store.target import PostgresTarget, SqliteTarget, Target, parse_target
+from pacspdf.delivery.store.target import is_database_url as is_database_url  # re-exported
 from pacspdf.errors import PacspdfError
 
 
@@ -70,27 +73,13 @@ def state_of(value: str) -> State:
         raise sqlite3.DatabaseError(f"a row has the unknown state {value!r}") from None
 
 
-_URL = re.compile(r"^postgres(?:ql)?:/+", re.IGNORECASE)
-
-
-def is_database_url(target: object) -> bool:
-    """Whether ``target`` names a PostgreSQL server rather than a SQLite file."""
-    return bool(_URL.match(str(target)))
-
-
 def database_url(target: object) -> str:
-    """The URL in ``target``, also after ``Path()`` folded its ``//`` into one slash.
-
-    ``Path("postgresql://host/db")`` reads ``postgresql:/host/db``; the two slashes come
-    back. (A URL without a host, ``postgresql:///db``, cannot be told apart once folded:
-    name the host, ``postgresql://localhost/db?host=/run/postgresql`` for a socket.)
-    """
-    text = str(target)
-    match = _URL.match(text)
-    if not match:
-        raise ValueError(f"not a postgresql:// URL: {text!r}")
-    scheme = text[: match.end()].rstrip("/")
-    return f"{scheme}//{text[match.end():]}"
+    """The URL in ``target`` (a :class:`PostgresTarget`, a URL string, or one folded by ``Path()``)."""
+    parsed = parse_target(target if isinstance(target, str | Path | PostgresTarget | SqliteTarget)
+                          else str(target))
+    if not isinstance(parsed, PostgresTarget):
+        raise ValueError("not a postgresql:// URL")
+    return parsed.url
 
 
 @dataclass(frozen=True)
@@ -173,21 +162,38 @@ class Outbox:
     ``target`` names (see the module docstring); both stores take the same arguments and
     implement every method below (a method a store lacks raises :class:`NotImplementedError`
     naming it). Not an ``abc.ABC``: ``Outbox(...)`` itself must stay callable.
+
+    **Claims.** Any number of senders, in any processes on any hosts, may work on one outbox
+    at once. A sender *claims* a row before it sends it (:meth:`claim`, :meth:`claim_next`):
+    the row becomes ``sending`` with a lease (``lease_until``), the sender's name
+    (``claimed_by``) and a fresh claim token, in one atomic statement, so no two senders ever
+    hold one row. Every outcome (:meth:`mark_sent`, :meth:`mark_queued`, :meth:`mark_failed`,
+    :meth:`mark_rejected`, :meth:`note_failure`, :meth:`set_warnings`) is written only while
+    this outbox still holds that token; once another sender took the row over (the lease ran
+    out), they raise :class:`LeaseLost` and write nothing. A row held by a sender that is
+    provably gone (its process ended on this machine, its outbox closed) is claimable at once;
+    any other holder's row when its lease runs out.
     """
 
+    target: Target
     path: Path
     readonly: bool
 
-    def __new__(cls, target: Path | str, *args: Any, **kwargs: Any) -> Outbox:
+    def __new__(cls, target: Path | str | Target, *args: Any, **kwargs: Any) -> Outbox:
         if cls is Outbox:  # by name: the stores import this module, not the other way round
-            module, name = _STORES[is_database_url(target)]
+            module, name = _STORES[isinstance(parse_target(target), PostgresTarget)]
             store: type[Outbox] = getattr(importlib.import_module(module), name)
             return super().__new__(store)
         return super().__new__(cls)
 
-    def __init__(self, target: Path | str, *, create: bool = True, readonly: bool = False,
+    def __init__(self, target: Path | str | Target, *, create: bool = True, readonly: bool = False,
                  busy_timeout: float = 10.0) -> None:
         """Each store opens its own kind of target; this signature is what callers may pass."""
+
+    @property
+    def where(self) -> str:
+        """The target as it may be printed (a URL without its password)."""
+        return self.target.display
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -205,33 +211,33 @@ class Outbox:
         """Whether sends could record anything here."""
         raise NotImplementedError(f"{type(self).__name__}.writable")
 
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[Outbox]:
-        """Hold the sender's lock: one ``send`` or ``retry`` per outbox at a time."""
-        self.lock()
-        try:
-            yield self
-        finally:
-            self.unlock()
-
-    def lock(self) -> None:
-        raise NotImplementedError(f"{type(self).__name__}.lock")
-
-    def unlock(self) -> None:
-        raise NotImplementedError(f"{type(self).__name__}.unlock")
-
     # ------------------------------------------------------------------ writing
 
     def record(self, entries: Iterable[NewEntry]) -> list[tuple[Entry, bool]]:
         """Insert each entry unless its key is already there; return (entry, newly recorded)."""
         raise NotImplementedError(f"{type(self).__name__}.record")
 
-    def claim(self, key: str, prepared_at: str) -> Entry:
-        """Mark the entry ``sending`` (one more attempt) just before it goes to the transport."""
+    def claim(self, key: str, prepared_at: str, *, lease_seconds: float = DEFAULT_LEASE) -> Entry | None:
+        """Claim the entry for this sender (``sending``, one more attempt, a fresh lease); None if it
+        cannot be claimed: sent, failed, or held by a sender that is alive and within its lease.
+
+        A row this outbox already holds is claimed again (the next try): its lease is renewed.
+        ``prepared_at`` is kept from the first claim on (the copy's date, the Date header).
+        """
         raise NotImplementedError(f"{type(self).__name__}.claim")
 
+    def claim_next(self, prepared_at: str, *, lease_seconds: float = DEFAULT_LEASE,
+                   after_id: int = 0) -> Entry | None:
+        """Claim the oldest claimable row above ``after_id`` (``queued``, or ``sending`` whose holder
+        is gone or out of lease), or None; two senders never get the same row."""
+        raise NotImplementedError(f"{type(self).__name__}.claim_next")
+
+    def holder(self, key: str) -> str:
+        """Who holds the entry's claim and until when, for messages ('' when no one does)."""
+        raise NotImplementedError(f"{type(self).__name__}.holder")
+
     def mark_sent(self, key: str, server_reply: str, *, durable: bool = True) -> Entry:
-        """Record the server's acceptance (committed before this returns)."""
+        """Record the server's acceptance (committed before this returns), if the claim is still ours."""
         raise NotImplementedError(f"{type(self).__name__}.mark_sent")
 
     def sync(self) -> None:
@@ -247,8 +253,12 @@ class Outbox:
         raise NotImplementedError(f"{type(self).__name__}.expire_unconfirmed")
 
     def mark_queued(self, key: str, reason: str) -> Entry:
-        """A temporary failure: back to ``queued`` with the reason, for a later retry."""
+        """A temporary failure: back to ``queued`` with the reason (the claim ends), for a later retry."""
         raise NotImplementedError(f"{type(self).__name__}.mark_queued")
+
+    def note_failure(self, key: str, reason: str) -> Entry:
+        """A try failed and another follows in this run: keep the claim, record the reason."""
+        raise NotImplementedError(f"{type(self).__name__}.note_failure")
 
     def mark_failed(self, key: str, reason: str) -> Entry:
         raise NotImplementedError(f"{type(self).__name__}.mark_failed")
@@ -269,7 +279,7 @@ class Outbox:
         raise NotImplementedError(f"{type(self).__name__}.get")
 
     def pending(self) -> list[Entry]:
-        """Entries still to send (``queued``, or ``sending`` left by a run that stopped)."""
+        """Entries still to send (``queued``, or ``sending``: claimed now, or left by a run that stopped)."""
         raise NotImplementedError(f"{type(self).__name__}.pending")
 
     def pending_page(self, after_id: int = 0, limit: int = 500) -> list[Entry]:

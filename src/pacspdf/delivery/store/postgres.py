@@ -2,11 +2,14 @@
 
 The same rows, states and idempotency key (UNIQUE) as the SQLite store; each state change is
 its own committed transaction (``synchronous_commit`` as the server has it, ``on`` by
-default, so a returned commit survives a crash of the server too). Workers on any host claim
+default, so a returned commit survives a crash of the server too). Senders on any host claim
 rows with ``SELECT … FOR UPDATE SKIP LOCKED`` and a lease (``lease_until``, on the server's
-clock): a row whose worker died is claimable again once its lease has run out. The schema is
-versioned in ``pacspdf_schema`` and migrated on open (or by ``pacspdf db upgrade``) under an
-advisory lock, so many processes starting at once migrate it once.
+clock) and a claim token: a row whose sender died is claimable again once its lease has run
+out (at once from the same machine, where the sender's process can be seen to be gone), and
+a sender whose row was taken over writes nothing more to it. The tables come from
+``store/schema.py``; the schema is versioned in ``pacspdf_schema`` and migrated on open (or
+by ``pacspdf db upgrade``) under an advisory lock, so many processes starting at once
+migrate it once.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import re
 import socket
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 
+from pacspdf.delivery.store import claims
 from pacspdf.delivery.store.interface import (
     COLUMNS,
     Entry,
@@ -29,105 +32,26 @@ from pacspdf.delivery.store.interface import (
     Outbox,
     OutboxError,
     State,
-    database_url,
     new_copy_id,
     now_utc,
 )
+from pacspdf.delivery.store.schema import POSTGRES, create_script, render
+from pacspdf.delivery.store.schema import TABLES as _TABLES
+from pacspdf.delivery.store.target import PostgresTarget, Target, parse_target
 from pacspdf.errors import UsageError
 
-_STATES = ", ".join(repr(s.value) for s in State)
 _SELECT = ", ".join(COLUMNS)
 _MIGRATION_LOCK = 0x7061637370646601   # pg_advisory_xact_lock key while migrating ("pacspdf" 1)
-_SENDER_LOCK = 0x7061637370646602      # pg_try_advisory_lock key: the one `send`/`retry` at a time
+_NOT_A_TOKEN = "!"  # never a stored token (those are hex): a claim this outbox does not hold
 
-# (version, statements): applied in order, each in one transaction with its version row.
+#: a new database gets every table at once (the current schema, from store/schema.py) ...
+CREATE = create_script(POSTGRES, "outbox", "web", "build_job")
+#: ... and an older one the deltas above its version, each in one transaction with its version row
+#: (version 1 was the first outbox table: a database has it from its first open)
 MIGRATIONS: tuple[tuple[int, str], ...] = (
-    (1, f"""
-CREATE TABLE outbox (
-    id            BIGSERIAL PRIMARY KEY,
-    key           TEXT    NOT NULL UNIQUE,
-    state         TEXT    NOT NULL CHECK (state IN ({_STATES})),
-    reason        TEXT    NOT NULL DEFAULT '',
-    attempts      INTEGER NOT NULL DEFAULT 0,
-    report_slug   TEXT    NOT NULL,
-    report_dir    TEXT    NOT NULL,
-    transport     TEXT    NOT NULL,
-    source        TEXT    NOT NULL DEFAULT '',
-    row           INTEGER NOT NULL DEFAULT 0,
-    enquiry_id    TEXT    NOT NULL DEFAULT '',
-    email         TEXT    NOT NULL DEFAULT '',
-    name          TEXT    NOT NULL DEFAULT '',
-    company       TEXT    NOT NULL DEFAULT '',
-    job_title     TEXT    NOT NULL DEFAULT '',
-    country       TEXT    NOT NULL DEFAULT '',
-    message       TEXT    NOT NULL DEFAULT '',
-    message_id    TEXT    NOT NULL DEFAULT '',
-    copy_id       TEXT    NOT NULL DEFAULT '',
-    prepared_at   TEXT,
-    warnings      TEXT    NOT NULL DEFAULT '',
-    server_reply  TEXT    NOT NULL DEFAULT '',
-    created_at    TEXT    NOT NULL,
-    updated_at    TEXT    NOT NULL,
-    sent_at       TEXT,
-    lease_until   TIMESTAMPTZ,
-    claimed_by    TEXT    NOT NULL DEFAULT ''
-);
-CREATE INDEX outbox_state ON outbox (state, updated_at);
-"""),
-    # 2: the web intake's requests, mails and daily counters (pacspdf.web.store), beside the outbox
-    (2, """
-CREATE TABLE web_request (
-    id                TEXT PRIMARY KEY,
-    outbox_key        TEXT NOT NULL UNIQUE,
-    kind              TEXT NOT NULL CHECK (kind IN ('sample', 'question')),
-    report_slug       TEXT NOT NULL,
-    marketing_consent INTEGER NOT NULL DEFAULT 0,
-    created_at        TEXT NOT NULL,
-    confirmed_at      TEXT
-);
-CREATE TABLE web_mail (
-    id          BIGSERIAL PRIMARY KEY,
-    request_id  TEXT NOT NULL REFERENCES web_request (id),
-    purpose     TEXT NOT NULL CHECK (purpose IN ('confirm', 'sales')),
-    state       TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
-    transport   TEXT NOT NULL,
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    reason      TEXT NOT NULL DEFAULT '',
-    next_at     TEXT NOT NULL,
-    created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL,
-    UNIQUE (request_id, purpose)
-);
-CREATE INDEX web_mail_due ON web_mail (state, next_at);
-CREATE TABLE web_counter (
-    bucket TEXT NOT NULL,
-    day    TEXT NOT NULL,
-    n      INTEGER NOT NULL,
-    PRIMARY KEY (bucket, day)
-);
-"""),
-    # 3: catalogue builds as jobs (pacspdf.buildqueue), keyed by content hash and output
-    (3, """
-CREATE TABLE build_job (
-    id            BIGSERIAL PRIMARY KEY,
-    content_hash  TEXT NOT NULL,
-    output        TEXT NOT NULL DEFAULT '',
-    folder        TEXT NOT NULL,
-    label         TEXT NOT NULL,
-    state         TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'building', 'built', 'failed')),
-    attempts      INTEGER NOT NULL DEFAULT 0,
-    lease_until   TIMESTAMPTZ,
-    claimed_by    TEXT NOT NULL DEFAULT '',
-    result_path   TEXT NOT NULL DEFAULT '',
-    error         TEXT NOT NULL DEFAULT '',
-    pages         INTEGER NOT NULL DEFAULT 0,
-    seconds       DOUBLE PRECISION NOT NULL DEFAULT 0,
-    created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
-    finished_at   TIMESTAMPTZ,
-    UNIQUE (content_hash, output)
-);
-CREATE INDEX build_job_state ON build_job (state, id);
-"""),
+    (2, render(_TABLES["web"], POSTGRES)),           # the web intake's requests, mails and counters
+    (3, render(_TABLES["build_job"], POSTGRES)),     # catalogue builds as jobs (pacspdf.buildqueue)
+    (4, "ALTER TABLE outbox ADD COLUMN claim_token TEXT NOT NULL DEFAULT ''"),  # claims carry a token
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -137,7 +61,7 @@ _R = TypeVar("_R")
 
 def redacted(url: str) -> str:
     """``url`` with any password replaced by ``***`` (safe for messages and logs)."""
-    return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)
+    return PostgresTarget(url).display
 
 
 def _guarded(method: Callable[Concatenate[PostgresOutbox, _P], _R]
@@ -149,7 +73,7 @@ def _guarded(method: Callable[Concatenate[PostgresOutbox, _P], _R]
         try:
             return method(self, *args, **kwargs)
         except psycopg.Error as exc:
-            raise OutboxError(f"{self.where}: {str(exc).strip().splitlines()[0]}") from None
+            raise OutboxError(f"{self.where}: {first_line(exc, self.target)}") from None
 
     return run  # type: ignore[return-value]  # wraps() returns _Wrapped, called just like `method`
 
@@ -170,11 +94,16 @@ def upgrade(conn: psycopg.Connection[Any]) -> list[int]:
         current = int(row[0]) if row else 0
         if current > SCHEMA_VERSION:
             raise UsageError(f"outbox written by a newer pacspdf (schema {current})")
-        for version, sql in MIGRATIONS:
-            if version > current:
-                conn.execute(sql.encode())  # our own constant text, no parameters
-                conn.execute("INSERT INTO pacspdf_schema (version) VALUES (%s)", (version,))
-                applied.append(version)
+        if current == 0:
+            conn.execute(CREATE.encode())  # our own constant text, no parameters
+            applied = list(range(1, SCHEMA_VERSION + 1))
+        else:
+            for version, sql in MIGRATIONS:
+                if version > current:
+                    conn.execute(sql.encode())
+                    applied.append(version)
+        for version in applied:
+            conn.execute("INSERT INTO pacspdf_schema (version) VALUES (%s)", (version,))
     return applied
 
 
@@ -187,27 +116,42 @@ def schema_version(conn: psycopg.Connection[Any]) -> int:
     return int(row[0]) if row else 0
 
 
-def connect(target: Path | str, *, connect_timeout: float = 10.0) -> psycopg.Connection[Any]:
+def first_line(exc: BaseException, target: PostgresTarget) -> str:
+    """A driver error as one line, with any spelling of the password taken out."""
+    text = str(exc).strip()
+    return target.redact(text.splitlines()[0] if text else type(exc).__name__)
+
+
+def postgres_target(target: Path | str | Target) -> PostgresTarget:
+    parsed = parse_target(target)
+    if not isinstance(parsed, PostgresTarget):
+        raise UsageError(f"{parsed}: not a postgresql:// URL")
+    return parsed
+
+
+def connect(target: Path | str | Target, *, connect_timeout: float = 10.0) -> psycopg.Connection[Any]:
     """An autocommit connection to the server ``target`` names; a one-line usage error if it cannot."""
-    url = database_url(target)
+    pg = postgres_target(target)
     try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
-    except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"{redacted(url)}: cannot connect to the outbox database ({reason})") from None
+        return psycopg.connect(pg.url, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
+    except (psycopg.Error, ValueError) as exc:  # ValueError: psycopg's own URL parsing
+        reason = first_line(exc, pg)
+        raise UsageError(f"{pg.display}: cannot connect to the outbox database ({reason})") from None
 
 
 class PostgresOutbox(Outbox):
     """The delivery record in a PostgreSQL database (``postgresql://`` URL), shared across hosts."""
 
-    def __init__(self, path: Path | str, *, create: bool = True, readonly: bool = False,
+    target: PostgresTarget
+
+    def __init__(self, path: Path | str | Target, *, create: bool = True, readonly: bool = False,
                  busy_timeout: float = 10.0) -> None:
-        self.url = database_url(path)
-        self.where = redacted(self.url)
-        self.path = Path(self.where)
+        self.target = postgres_target(path)
+        self.url = self.target.url
+        self.path = Path(self.where)   # for messages only: a URL is not a file
         self.readonly = readonly
-        self._locked = False
-        self._db = connect(self.url, connect_timeout=busy_timeout)
+        self._claims: dict[str, str] = {}   # key -> token of each row this outbox holds
+        self._db = connect(self.target, connect_timeout=busy_timeout)
         try:
             version = schema_version(self._db)
             if version > SCHEMA_VERSION:
@@ -224,11 +168,12 @@ class PostgresOutbox(Outbox):
                 self._db.execute("SET default_transaction_read_only = on")
         except psycopg.Error as exc:
             self._db.close()
-            raise UsageError(f"{self.where}: cannot use it as the outbox: "
-                             f"{str(exc).strip().splitlines()[0]}") from None
+            reason = first_line(exc, self.target)
+            raise UsageError(f"{self.where}: cannot use it as the outbox: {reason}") from None
         except UsageError:
             self._db.close()
             raise
+        self.owner = claims.new_owner()
 
     @property
     def writable(self) -> bool:
@@ -237,32 +182,18 @@ class PostgresOutbox(Outbox):
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        self._db.close()  # ends the session: its advisory locks go with it
+        if hasattr(self, "owner"):
+            claims.end_owner(self.owner)  # rows still held are claimable at once from this machine
+        self._db.close()
 
     def __del__(self) -> None:
         """Dropped unclosed (a thread's outbox in the web app), like a SQLite connection: close quietly."""
+        if hasattr(self, "owner"):
+            claims.end_owner(self.owner)
         db = getattr(self, "_db", None)
         if db is not None and not db.closed:
             with contextlib.suppress(Exception):
                 db.close()
-
-    def lock(self) -> None:
-        """The sender's lock as a session advisory lock: released when the connection ends (crash too)."""
-        if self._locked:
-            return
-        if self.readonly:
-            raise OutboxError(f"{self.where}: opened read-only, cannot send from it")
-        row = self._db.execute("SELECT pg_try_advisory_lock(%s)", (_SENDER_LOCK,)).fetchone()
-        if not row or not row[0]:
-            raise UsageError(f"{self.where}: another pacspdf send is using this outbox "
-                             "(its advisory lock is held); wait for it to finish")
-        self._locked = True
-
-    def unlock(self) -> None:
-        if self._locked:
-            if not self._db.closed:
-                self._db.execute("SELECT pg_advisory_unlock(%s)", (_SENDER_LOCK,))
-            self._locked = False
 
     # ------------------------------------------------------------------ writing
 
@@ -288,36 +219,74 @@ class PostgresOutbox(Outbox):
                 out.append((entry, created))
         return out
 
-    @_guarded
-    def claim(self, key: str, prepared_at: str, *, lease_seconds: float = 600.0) -> Entry:
-        """Mark the entry ``sending`` (one more attempt) with a lease, just before it goes out."""
-        return self._update(key, "state = 'sending', attempts = attempts + 1,"
-                                 " prepared_at = COALESCE(prepared_at, %s),"
-                                 " lease_until = now() + make_interval(secs => %s), claimed_by = %s",
-                            prepared_at, lease_seconds, worker_name(),
-                            allowed=(State.QUEUED, State.SENDING, State.REJECTED))
+    def _claimable(self, key: str | None) -> tuple[str, list[object]]:
+        """The WHERE clause of a claim: ``sending`` rows qualify when their holder is gone or out of lease."""
+        rows = self._db.execute("SELECT DISTINCT claimed_by FROM outbox WHERE state = 'sending'"
+                                " AND lease_until >= now() AND claimed_by LIKE %s"
+                                + (" AND key = %s" if key else ""),
+                                (claims.machine().replace("%", r"\%").replace("_", r"\_") + "|%",
+                                 *([key] if key else [])))
+        dead = [owner for (owner,) in rows if claims.is_dead(owner)]
+        token = self._claims.get(key, _NOT_A_TOKEN) if key else _NOT_A_TOKEN
+        return ("(state = 'sending' AND (lease_until IS NULL OR lease_until < now() OR claim_token = %s"
+                " OR claimed_by = ANY(%s)))", [token, dead])
 
-    @_guarded
-    def claim_next(self, prepared_at: str, *, lease_seconds: float = 60.0) -> Entry | None:
-        """Take the oldest claimable row for this worker, or None: ``queued``, or ``sending`` with an
-        expired lease (its worker died). ``FOR UPDATE SKIP LOCKED`` lets any number of workers on
-        any hosts claim at once without two taking the same row or waiting on each other."""
+    def _take(self, chosen: str, params: list[object], prepared_at: str,
+              lease_seconds: float) -> Entry | None:
+        """Claim the row the ``chosen`` query picks (``FOR UPDATE SKIP LOCKED``), in one statement."""
+        token = claims.new_token()
         row = self._db.execute(
-            "WITH c AS (SELECT id FROM outbox WHERE state = 'queued'"
-            "           OR (state = 'sending' AND lease_until < now())"
-            "           ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+            f"WITH c AS ({chosen} FOR UPDATE SKIP LOCKED)"
             " UPDATE outbox o SET state = 'sending', attempts = o.attempts + 1,"
             " prepared_at = COALESCE(o.prepared_at, %s), lease_until = now() + make_interval(secs => %s),"
-            " claimed_by = %s, updated_at = %s FROM c WHERE o.id = c.id"
+            " claimed_by = %s, claim_token = %s, updated_at = %s FROM c WHERE o.id = c.id"
             f" RETURNING {', '.join('o.' + c for c in COLUMNS)}",
-            (prepared_at, lease_seconds, worker_name(), now_utc())).fetchone()
-        return Entry.from_row(row) if row else None
+            (*params, prepared_at, lease_seconds, self.owner, token, now_utc())).fetchone()
+        if row is None:
+            return None
+        entry = Entry.from_row(row)
+        self._claims[entry.key] = token
+        return entry
+
+    @_guarded
+    def claim(self, key: str, prepared_at: str, *,
+              lease_seconds: float = claims.DEFAULT_LEASE) -> Entry | None:
+        """Claim the entry (see :meth:`Outbox.claim`): ``FOR UPDATE SKIP LOCKED``, a lease, one statement."""
+        held, params = self._claimable(key)
+        entry = self._take("SELECT id FROM outbox WHERE key = %s"
+                           f" AND (state IN ('queued', 'rejected') OR {held})",
+                           [key, *params], prepared_at, lease_seconds)
+        if entry is None:
+            if self._get(key) is None:
+                raise OutboxError(f"{self.where}: outbox entry {key!r} has gone (changed by another process)")
+            self._claims.pop(key, None)
+        return entry
+
+    @_guarded
+    def claim_next(self, prepared_at: str, *, lease_seconds: float = claims.DEFAULT_LEASE,
+                   after_id: int = 0) -> Entry | None:
+        """Take the oldest claimable row above ``after_id``, or None: ``queued``, or ``sending`` whose
+        holder is gone or out of lease. ``FOR UPDATE SKIP LOCKED`` lets any number of workers on
+        any hosts claim at once without two taking the same row or waiting on each other."""
+        held, params = self._claimable(None)
+        return self._take(f"SELECT id FROM outbox WHERE id > %s AND (state = 'queued' OR {held})"
+                          " ORDER BY id LIMIT 1", [after_id, *params], prepared_at, lease_seconds)
+
+    @_guarded
+    def holder(self, key: str) -> str:
+        row = self._db.execute("SELECT claimed_by, to_char(lease_until AT TIME ZONE 'UTC',"
+                               " 'YYYY-MM-DD HH24:MI:SS') FROM outbox WHERE key = %s AND state = 'sending'",
+                               (key,)).fetchone()
+        if row is None or not row[0]:
+            return ""
+        until = f" (lease until {row[1]} UTC)" if row[1] else ""
+        return f"{claims.describe(row[0])}{until}"
 
     @_guarded
     def mark_sent(self, key: str, server_reply: str, *, durable: bool = True) -> Entry:
         """Record the server's acceptance; committed (and so durable) when this returns."""
-        return self._update(key, "state = 'sent', reason = '', server_reply = %s, sent_at = %s,"
-                                 " lease_until = NULL", server_reply, now_utc())
+        return self._owned(key, "state = 'sent', reason = '', server_reply = %s, sent_at = %s",
+                           server_reply, now_utc())
 
     def sync(self) -> None:
         """Nothing to do: every commit above is durable when it returns."""
@@ -339,15 +308,19 @@ class PostgresOutbox(Outbox):
 
     @_guarded
     def mark_queued(self, key: str, reason: str) -> Entry:
-        return self._update(key, "state = 'queued', reason = %s, lease_until = NULL", reason)
+        return self._owned(key, "state = 'queued', reason = %s", reason)
+
+    @_guarded
+    def note_failure(self, key: str, reason: str) -> Entry:
+        return self._owned(key, "reason = %s", reason, release=False)
 
     @_guarded
     def mark_failed(self, key: str, reason: str) -> Entry:
-        return self._update(key, "state = 'failed', reason = %s, lease_until = NULL", reason)
+        return self._owned(key, "state = 'failed', reason = %s", reason)
 
     @_guarded
     def mark_rejected(self, key: str, reason: str) -> Entry:
-        return self._update(key, "state = 'rejected', reason = %s, lease_until = NULL", reason)
+        return self._owned(key, "state = 'rejected', reason = %s", reason)
 
     @_guarded
     def note_queued(self, reasons: Iterable[tuple[str, str]]) -> None:
@@ -359,7 +332,7 @@ class PostgresOutbox(Outbox):
 
     @_guarded
     def set_warnings(self, key: str, warnings: Iterable[str]) -> None:
-        self._update(key, "warnings = %s", "\n".join(warnings))
+        self._owned(key, "warnings = %s", "\n".join(warnings), release=False)
 
     # ------------------------------------------------------------------ reading
 
@@ -408,17 +381,20 @@ class PostgresOutbox(Outbox):
         row = self._db.execute(f"SELECT {_SELECT} FROM outbox WHERE key = %s", (key,)).fetchone()
         return Entry.from_row(row) if row else None
 
-    def _update(self, key: str, assignments: str, *params: object,
-                allowed: tuple[State, ...] | None = None) -> Entry:
-        where = "key = %s"
-        if allowed:
-            where += f" AND state IN ({', '.join(repr(s.value) for s in allowed)})"
-        row = self._db.execute(f"UPDATE outbox SET {assignments}, updated_at = %s WHERE {where}"
-                               f" RETURNING {_SELECT}", (*params, now_utc(), key)).fetchone()
+    def _owned(self, key: str, assignments: str, *params: object, release: bool = True) -> Entry:
+        """Write ``assignments`` if this outbox still holds the row's claim; ``release`` ends the claim."""
+        token = self._claims.get(key, _NOT_A_TOKEN)
+        ends = ", lease_until = NULL, claim_token = ''" if release else ""
+        row = self._db.execute(f"UPDATE outbox SET {assignments}{ends}, updated_at = %s"
+                               " WHERE key = %s AND state = 'sending' AND claim_token = %s"
+                               f" RETURNING {_SELECT}", (*params, now_utc(), key, token)).fetchone()
         if row is not None:
+            if release:
+                self._claims.pop(key, None)
             return Entry.from_row(row)
+        self._claims.pop(key, None)
         entry = self._get(key)
         if entry is None:
             raise OutboxError(f"{self.where}: outbox entry {key!r} has gone (changed by another process)")
-        raise OutboxError(f"{self.where}: outbox entry {key!r} is {entry.state}, cannot change it "
-                          "(changed by another process?)")
+        nobody = f"no one: this sender does not hold it ({entry.state})"
+        raise claims.LeaseLost(key, self.holder(key) or nobody)

@@ -1,28 +1,34 @@
-"""Record every enquiry and its delivery state in one SQLite file, before and after each send.
+"""Record every enquiry, its claim and its delivery state in one SQLite file, before and after each send.
 
 One row per idempotency key (UNIQUE): the enquiry's ``enquiry_id``, else its email and the
 report. A row moves ``queued -> sending -> sent``; a temporary failure puts it back to
 ``queued`` with the reason; a permanent one ends it as ``failed``; a row that cannot be
 sent at all is ``rejected``. A request from the web intake starts ``unconfirmed`` and
 becomes ``queued`` only when its confirmation link is followed; one turned away is
-``refused``. Each state change is its own committed transaction in WAL
-mode, written at once (``synchronous=NORMAL``: a crash or SIGKILL cannot lose it) and, but
-for ``sending``, fsynced straight after (:meth:`Outbox.sync`: a power cut cannot either), so
-after any failure the file says what was done.
+``refused``. Each state change is its own committed transaction in WAL mode, written at
+once (``synchronous=NORMAL``: a crash or SIGKILL cannot lose it) and, but for ``sending``,
+fsynced straight after (:meth:`SqliteOutbox.sync`: a power cut cannot either), so after any
+failure the file says what was done.
+
+Senders claim rows (see :class:`~pacspdf.delivery.store.interface.Outbox`): each claim and
+each outcome is one UPDATE, conditional on the row's state and claim token, under SQLite's
+own write lock on the file, so any number of senders in processes on this machine (through
+any path, symlink or ``..`` spelling of the file) may run at once; leases are on this
+machine's clock. Opening, checking and migrating the file is :mod:`.sqlite_file`'s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 import os
 import sqlite3
-import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
+from pacspdf.delivery.store import claims
 from pacspdf.delivery.store.interface import (
     COLUMNS,
     Entry,
@@ -34,69 +40,24 @@ from pacspdf.delivery.store.interface import (
     now_utc,
 )
 from pacspdf.delivery.store.interface import state_of as _state
+from pacspdf.delivery.store.sqlite_file import (
+    SCHEMA_VERSION,
+    explain,
+    is_writable,
+    open_readonly,
+    open_writable,
+)
+from pacspdf.delivery.store.target import SqliteTarget, Target, parse_target
 from pacspdf.errors import UsageError
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None  # type: ignore[assignment]  # no locking off POSIX
+__all__ = ["SCHEMA_VERSION", "SqliteOutbox", "is_writable"]
 
-log = logging.getLogger(__name__)
-
-
-SCHEMA_VERSION = 2  # 2: the web intake's states, unconfirmed and refused
 _CHECKPOINT_BYTES = 4 * 1024 * 1024  # fold the WAL into the database once it is this large
-
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS outbox (
-    id            INTEGER PRIMARY KEY,
-    key           TEXT    NOT NULL UNIQUE,
-    state         TEXT    NOT NULL CHECK (state IN ({", ".join(repr(s.value) for s in State)})),
-    reason        TEXT    NOT NULL DEFAULT '',
-    attempts      INTEGER NOT NULL DEFAULT 0,
-    report_slug   TEXT    NOT NULL,
-    report_dir    TEXT    NOT NULL,
-    transport     TEXT    NOT NULL,
-    source        TEXT    NOT NULL DEFAULT '',
-    row           INTEGER NOT NULL DEFAULT 0,
-    enquiry_id    TEXT    NOT NULL DEFAULT '',
-    email         TEXT    NOT NULL DEFAULT '',
-    name          TEXT    NOT NULL DEFAULT '',
-    company       TEXT    NOT NULL DEFAULT '',
-    job_title     TEXT    NOT NULL DEFAULT '',
-    country       TEXT    NOT NULL DEFAULT '',
-    message       TEXT    NOT NULL DEFAULT '',
-    message_id    TEXT    NOT NULL DEFAULT '',
-    copy_id       TEXT    NOT NULL DEFAULT '',
-    prepared_at   TEXT,
-    warnings      TEXT    NOT NULL DEFAULT '',
-    server_reply  TEXT    NOT NULL DEFAULT '',
-    created_at    TEXT    NOT NULL,
-    updated_at    TEXT    NOT NULL,
-    sent_at       TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, updated_at);
-"""
-
-_COLUMNS = COLUMNS
-
+_SELECT = ", ".join(COLUMNS)
+_NOT_A_TOKEN = "!"  # never a stored token (those are hex): a claim this outbox does not hold
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-
-
-def _explain(exc: sqlite3.Error) -> str:
-    text = str(exc)
-    if "malformed" in text or "not a database" in text or "corrupt" in text:
-        return f"the database is damaged ({text}); move it aside and restore a backup"
-    if "readonly" in text or "read-only" in text:
-        return f"the database is read-only ({text})"
-    if "locked" in text or "busy" in text:
-        return f"the database is busy, another process holds it ({text})"
-    if "disk" in text and "full" in text:
-        return f"the disk is full ({text})"
-    return text
 
 
 def _guarded(method: Callable[Concatenate[SqliteOutbox, _P], _R]
@@ -108,34 +69,15 @@ def _guarded(method: Callable[Concatenate[SqliteOutbox, _P], _R]
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            raise OutboxError(f"{self.path}: {_explain(exc)}") from None
+            raise OutboxError(f"{self.path}: {explain(exc)}") from None
 
     return run  # type: ignore[return-value]  # wraps() returns _Wrapped, called just like `method`
 
 
-def _private_file(path: Path) -> None:
-    """Create ``path`` 0600 if missing; take group and other bits off one we own (names, emails)."""
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        os.close(fd)
-    real = Path(os.path.realpath(path))  # SQLite names its side files after the resolved path
-    for p in (real, *(real.with_name(real.name + s) for s in ("-wal", "-shm", "-journal"))):
-        with contextlib.suppress(OSError):
-            st = p.stat()
-            if st.st_mode & 0o077 and st.st_uid == os.geteuid():
-                p.chmod(0o600)
-
-
-def is_writable(path: Path) -> bool:
-    """Whether this process may write the file (root included: an immutable file says no)."""
-    try:
-        os.close(os.open(path, os.O_WRONLY))
-    except OSError:
-        return False
-    return True
+def _in(seconds: float) -> str:
+    """The time ``seconds`` from now, as :func:`now_utc` writes it (so the two compare as text)."""
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="microseconds").replace(
+        "+00:00", "Z")
 
 
 class SqliteOutbox(Outbox):
@@ -145,95 +87,22 @@ class SqliteOutbox(Outbox):
     folder or the whole file system is read-only or the file is immutable (``pacspdf outbox``).
     """
 
-    def __init__(self, path: Path | str, *, create: bool = True, readonly: bool = False,
+    def __init__(self, path: Path | str | Target, *, create: bool = True, readonly: bool = False,
                  busy_timeout: float = 10.0) -> None:
-        self.path = Path(path)
+        target = parse_target(path)
+        if not isinstance(target, SqliteTarget):
+            raise UsageError(f"{target}: a PostgreSQL URL is not a SQLite file")
+        self.target = target
+        self.path = target.path
         self.readonly = readonly
-        self._lock_fd: int | None = None
         self._wal_fd: int | None = None
+        self._claims: dict[str, str] = {}   # key -> token of each row this outbox holds
         if (readonly or not create) and not self.path.exists():
             raise UsageError(f"{self.path}: no outbox here yet (run `pacspdf send` first)")
         if self.path.exists() and not self.path.is_file():
             raise UsageError(f"{self.path}: not a file (the outbox database is a file)")
-        if readonly:
-            self._db = self._open_readonly()
-            return
-        if self.path.exists() and not is_writable(self.path):
-            raise UsageError(f"{self.path}: the outbox database is read-only, so nothing sent could be "
-                             "recorded (`pacspdf outbox` can still show it)")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            _private_file(self.path)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout,
-                                       check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise UsageError(f"{self.path}: cannot open the outbox database ({reason})") from None
-        try:
-            self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}").fetchall()
-            self._db.execute("PRAGMA journal_mode=WAL").fetchall()
-            # Commits reach the WAL at once; sync() makes them durable against power loss.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA wal_autocheckpoint=0").fetchall()  # checkpoints only in sync()
-            version = self._check_version()
-            exists = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                                      " AND name = 'outbox'").fetchall()
-            if exists:
-                self._check_columns()  # before writing anything into a file that is not ours
-            if version == 1 and exists:  # schema 1 -> 2: the web states join the state CHECK
-                _migrate_v1(self._db)
-                version = SCHEMA_VERSION
-            if version < SCHEMA_VERSION:  # a new file; an existing outbox is opened without a write
-                self._db.executescript(_SCHEMA)
-                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                self._check_columns()
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise UsageError(f"{self.path}: cannot use it as the outbox: {_explain(exc)}") from None
-        except UsageError:
-            self._db.close()
-            raise
-        _private_file(self.path)  # -wal and -shm now exist; SQLite gives them the file's mode
-
-    def _open_readonly(self) -> sqlite3.Connection:
-        uri = "file:" + urllib.parse.quote(str(self.path.resolve()))
-        last: sqlite3.Error | None = None
-        # mode=ro reads the WAL too; immutable=1 is for a file nobody may write (no -shm possible)
-        for suffix in ("?mode=ro", "?mode=ro&immutable=1"):
-            try:
-                db = sqlite3.connect(uri + suffix, uri=True, isolation_level=None,
-                                     check_same_thread=False)
-            except sqlite3.Error as exc:
-                last = exc
-                continue
-            try:
-                self._db = db
-                self._check_version()
-                self._check_columns()
-                return db
-            except sqlite3.Error as exc:
-                db.close()
-                last = exc
-            except UsageError:
-                db.close()
-                raise
-        raise UsageError(f"{self.path}: cannot read the outbox database: "
-                         f"{_explain(last) if last else 'unknown error'}")
-
-    def _check_version(self) -> int:
-        version = int(self._db.execute("PRAGMA user_version").fetchall()[0][0])
-        if version > SCHEMA_VERSION:
-            raise UsageError(f"{self.path}: outbox written by a newer pacspdf (schema {version})")
-        return version
-
-    def _check_columns(self) -> None:
-        found = tuple(r[1] for r in self._db.execute("PRAGMA table_info(outbox)"))
-        if found != _COLUMNS:
-            raise UsageError(f"{self.path}: not a pacspdf outbox (its outbox table has other columns)")
-        known = ", ".join(repr(s.value) for s in State)
-        odd = self._db.execute(f"SELECT state FROM outbox WHERE state NOT IN ({known}) LIMIT 1").fetchone()
-        if odd is not None:
-            raise UsageError(f"{self.path}: damaged outbox: a row has the unknown state {odd[0]!r}")
+        self._db = open_readonly(self.path) if readonly else open_writable(self.path, busy_timeout)
+        self.owner = claims.new_owner()
 
     @property
     def writable(self) -> bool:
@@ -243,7 +112,7 @@ class SqliteOutbox(Outbox):
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        self.unlock()
+        claims.end_owner(self.owner)  # rows still held are claimable at once by the next sender
         if self._wal_fd is not None:
             os.close(self._wal_fd)  # (SQLite keeps no lock on the WAL file itself)
             self._wal_fd = None
@@ -251,51 +120,6 @@ class SqliteOutbox(Outbox):
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         self._db.close()
-
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[Outbox]:
-        """Hold the sender's lock: one ``send`` or ``retry`` per outbox file at a time.
-
-        An ``flock`` on ``<db>.lock`` beside the database *file*: the path is resolved first,
-        so a symlink to the database, a linked folder or a path through ``..`` all find the
-        same lock file (the same name in the same folder), and two senders can never both
-        hold it. (A hard link to a SQLite file is refused by SQLite itself.) The kernel
-        releases the lock when the process dies, so a ``sending`` row found while holding
-        it belongs to a run that stopped. The lock is a separate file on purpose: closing a
-        descriptor of the database file itself would drop SQLite's own POSIX locks.
-        """
-        self.lock()
-        try:
-            yield self
-        finally:
-            self.unlock()
-
-    @property
-    def lock_path(self) -> Path:
-        real = Path(os.path.realpath(self.path))
-        return real.with_name(real.name + ".lock")
-
-    def lock(self) -> None:
-        if self._lock_fd is not None or fcntl is None:
-            return
-        if self.readonly:
-            raise OutboxError(f"{self.path}: opened read-only, cannot send from it")
-        try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise UsageError(f"{self.lock_path}: cannot create the sender's lock ({exc.strerror})") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise UsageError(f"{self.path}: another pacspdf send is using this outbox "
-                             f"(lock held on {self.lock_path}); wait for it to finish") from None
-        self._lock_fd = fd
-
-    def unlock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # closing the descriptor releases the flock
-            self._lock_fd = None
 
     # ------------------------------------------------------------------ writing
 
@@ -325,17 +149,72 @@ class SqliteOutbox(Outbox):
         self.sync()
         return out
 
+    def _claimable(self, now: str, token: str, dead: list[str]) -> tuple[str, list[object]]:
+        """The WHERE clause of a claim: ``sending`` rows qualify when their holder is gone or out of lease."""
+        gone = f" OR claimed_by IN ({', '.join('?' * len(dead))})" if dead else ""
+        return (f"(state = 'sending' AND (lease_until IS NULL OR lease_until < ? OR claim_token = ?{gone}))",
+                [now, token, *dead])
+
+    def _dead_owners(self, now: str, key: str | None = None) -> list[str]:
+        """Holders of rows in lease that are provably gone (ended on this machine, or closed here)."""
+        sql = "SELECT DISTINCT claimed_by FROM outbox WHERE state = 'sending' AND lease_until >= ?"
+        rows = self._db.execute(sql + " AND key = ?", (now, key)) if key else self._db.execute(sql, (now,))
+        return [owner for (owner,) in rows if claims.is_dead(owner)]
+
     @_guarded
-    def claim(self, key: str, prepared_at: str) -> Entry:
-        """Mark the entry ``sending`` (one more attempt) just before it goes to the transport.
+    def claim(self, key: str, prepared_at: str, *,
+              lease_seconds: float = claims.DEFAULT_LEASE) -> Entry | None:
+        """Claim the entry (see :meth:`Outbox.claim`): one conditional UPDATE.
 
         Not fsynced: if power fails and this commit is lost, the row is still ``queued``,
         which leads to the same resend as a ``sending`` row would. ``sent`` is the state
         that must be durable, and is.
         """
-        return self._update(key, "state = 'sending', attempts = attempts + 1,"
-                                 " prepared_at = COALESCE(prepared_at, ?)", prepared_at,
-                            allowed=(State.QUEUED, State.SENDING, State.REJECTED))
+        now = now_utc()
+        token = claims.new_token()
+        held, params = self._claimable(now, self._claims.get(key, _NOT_A_TOKEN), self._dead_owners(now, key))
+        cur = self._db.execute(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
+            " prepared_at = COALESCE(prepared_at, ?),"
+            " lease_until = ?, claimed_by = ?, claim_token = ?, updated_at = ?"
+            f" WHERE key = ? AND (state IN ('queued', 'rejected') OR {held})",
+            (prepared_at, _in(lease_seconds), self.owner, token, now, key, *params))
+        if cur.rowcount != 1:
+            if self._get(key) is None:
+                raise OutboxError(f"{self.path}: outbox entry {key!r} has gone (changed by another process)")
+            self._claims.pop(key, None)
+            return None
+        self._claims[key] = token
+        return self._get(key)
+
+    @_guarded
+    def claim_next(self, prepared_at: str, *, lease_seconds: float = claims.DEFAULT_LEASE,
+                   after_id: int = 0) -> Entry | None:
+        """Claim the oldest claimable row above ``after_id``: SELECT and UPDATE in one write transaction."""
+        token = claims.new_token()
+        with self._transaction():
+            now = now_utc()
+            held, params = self._claimable(now, _NOT_A_TOKEN, self._dead_owners(now))
+            row = self._db.execute(f"SELECT id, key FROM outbox WHERE id > ? AND (state = 'queued' OR {held})"
+                                   " ORDER BY id LIMIT 1", (after_id, *params)).fetchone()
+            if row is None:
+                return None
+            self._db.execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
+                " prepared_at = COALESCE(prepared_at, ?), lease_until = ?, claimed_by = ?, claim_token = ?,"
+                " updated_at = ? WHERE id = ?",
+                (prepared_at, _in(lease_seconds), self.owner, token, now, row[0]))
+        self._claims[row[1]] = token
+        return self._get(row[1])
+
+    @_guarded
+    def holder(self, key: str) -> str:
+        row = self._db.execute("SELECT claimed_by, lease_until FROM outbox"
+                               " WHERE key = ? AND state = 'sending'", (key,)).fetchone()
+        if row is None or not row[0]:
+            return ""
+        until = f" (lease until {str(row[1])[:19].replace('T', ' ')} UTC)" if row[1] else ""
+        return f"{claims.describe(row[0])}{until}"
 
     @_guarded
     def mark_sent(self, key: str, server_reply: str, *, durable: bool = True) -> Entry:
@@ -347,8 +226,8 @@ class SqliteOutbox(Outbox):
         cut cannot lose it either. ``durable=False`` leaves that to a later :meth:`sync` (the
         file transport syncs its files and the outbox together, every few dozen messages).
         """
-        entry = self._update(key, "state = 'sent', reason = '', server_reply = ?, sent_at = ?",
-                             server_reply, now_utc())
+        entry = self._owned(key, "state = 'sent', reason = '', server_reply = ?, sent_at = ?",
+                            server_reply, now_utc())
         if durable:
             self.sync()
         return entry
@@ -375,7 +254,7 @@ class SqliteOutbox(Outbox):
             try:
                 self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             except sqlite3.Error as exc:
-                raise OutboxError(f"{self.path}: {_explain(exc)}") from None
+                raise OutboxError(f"{self.path}: {explain(exc)}") from None
 
     @_guarded
     def confirm(self, key: str) -> Entry | None:
@@ -402,19 +281,23 @@ class SqliteOutbox(Outbox):
     @_guarded
     def mark_queued(self, key: str, reason: str) -> Entry:
         """A temporary failure: back to ``queued`` with the reason, for a later retry."""
-        entry = self._update(key, "state = 'queued', reason = ?", reason)
+        entry = self._owned(key, "state = 'queued', reason = ?", reason)
         self.sync()
         return entry
 
     @_guarded
+    def note_failure(self, key: str, reason: str) -> Entry:
+        return self._owned(key, "reason = ?", reason, release=False)
+
+    @_guarded
     def mark_failed(self, key: str, reason: str) -> Entry:
-        entry = self._update(key, "state = 'failed', reason = ?", reason)
+        entry = self._owned(key, "state = 'failed', reason = ?", reason)
         self.sync()
         return entry
 
     @_guarded
     def mark_rejected(self, key: str, reason: str) -> Entry:
-        entry = self._update(key, "state = 'rejected', reason = ?", reason)
+        entry = self._owned(key, "state = 'rejected', reason = ?", reason)
         self.sync()
         return entry
 
@@ -429,7 +312,7 @@ class SqliteOutbox(Outbox):
 
     @_guarded
     def set_warnings(self, key: str, warnings: Iterable[str]) -> None:
-        self._update(key, "warnings = ?", "\n".join(warnings))
+        self._owned(key, "warnings = ?", "\n".join(warnings), release=False)
 
     # ------------------------------------------------------------------ reading
 
@@ -439,15 +322,14 @@ class SqliteOutbox(Outbox):
 
     @_guarded
     def pending(self) -> list[Entry]:
-        """Entries still to send (``queued``, or ``sending`` left by a run that stopped)."""
-        rows = self._db.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM outbox WHERE state IN ('queued', 'sending') ORDER BY id")
+        rows = self._db.execute(f"SELECT {_SELECT} FROM outbox"
+                                " WHERE state IN ('queued', 'sending') ORDER BY id")
         return [Entry.from_row(r) for r in rows]
 
     @_guarded
     def pending_page(self, after_id: int = 0, limit: int = 500) -> list[Entry]:
         rows = self._db.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM outbox WHERE state IN ('queued', 'sending') AND id > ? "
+            f"SELECT {_SELECT} FROM outbox WHERE state IN ('queued', 'sending') AND id > ? "
             "ORDER BY id LIMIT ?", (after_id, limit))
         return [Entry.from_row(r) for r in rows]
 
@@ -468,14 +350,13 @@ class SqliteOutbox(Outbox):
         """The last ``limit`` entries in ``states``, newest first."""
         names = [State(s).value for s in states]
         rows = self._db.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM outbox WHERE state IN ({', '.join('?' * len(names))})"
+            f"SELECT {_SELECT} FROM outbox WHERE state IN ({', '.join('?' * len(names))})"
             " ORDER BY updated_at DESC, id DESC LIMIT ?", (*names, limit))
         return [Entry.from_row(r) for r in rows]
 
     @_guarded
     def all(self) -> list[Entry]:
-        rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM outbox ORDER BY id")
-        return [Entry.from_row(r) for r in rows]
+        return [Entry.from_row(r) for r in self._db.execute(f"SELECT {_SELECT} FROM outbox ORDER BY id")]
 
     # ------------------------------------------------------------------ internals
 
@@ -490,37 +371,23 @@ class SqliteOutbox(Outbox):
         self._db.execute("COMMIT")
 
     def _get(self, key: str) -> Entry | None:
-        row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM outbox WHERE key = ?", (key,)).fetchone()
+        row = self._db.execute(f"SELECT {_SELECT} FROM outbox WHERE key = ?", (key,)).fetchone()
         return Entry.from_row(row) if row else None
 
-    def _update(self, key: str, assignments: str, *params: object,
-                allowed: tuple[State, ...] | None = None) -> Entry:
-        where = "key = ?"
-        if allowed:
-            where += f" AND state IN ({', '.join(repr(s.value) for s in allowed)})"
-        cur = self._db.execute(f"UPDATE outbox SET {assignments}, updated_at = ? WHERE {where}",
-                               (*params, now_utc(), key))
+    def _owned(self, key: str, assignments: str, *params: object, release: bool = True) -> Entry:
+        """Write ``assignments`` if this outbox still holds the row's claim; ``release`` ends the claim."""
+        token = self._claims.get(key, _NOT_A_TOKEN)
+        ends = ", lease_until = NULL, claim_token = ''" if release else ""
+        cur = self._db.execute(f"UPDATE outbox SET {assignments}{ends}, updated_at = ?"
+                               " WHERE key = ? AND state = 'sending' AND claim_token = ?",
+                               (*params, now_utc(), key, token))
         entry = self._get(key)
         if entry is None:
             raise OutboxError(f"{self.path}: outbox entry {key!r} has gone (changed by another process)")
         if cur.rowcount != 1:
-            raise OutboxError(f"{self.path}: outbox entry {key!r} is {entry.state}, cannot change it "
-                              "(changed by another process?)")
+            self._claims.pop(key, None)
+            nobody = f"no one: this sender does not hold it ({entry.state})"
+            raise claims.LeaseLost(key, self.holder(key) or nobody)
+        if release:
+            self._claims.pop(key, None)
         return entry
-
-
-def _migrate_v1(db: sqlite3.Connection) -> None:
-    """Schema 1 -> 2: the state CHECK gains the web states (SQLite rebuilds the table for that)."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        db.execute("ALTER TABLE outbox RENAME TO outbox_v1")
-        db.execute("DROP INDEX IF EXISTS outbox_state")
-        db.execute(_SCHEMA.split(";")[0])  # CREATE TABLE outbox (executescript would commit)
-        db.execute(f"INSERT INTO outbox ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM outbox_v1")
-        db.execute("DROP TABLE outbox_v1")
-        db.execute(_SCHEMA.split(";")[1])  # CREATE INDEX outbox_state
-        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")

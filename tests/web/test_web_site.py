@@ -18,6 +18,7 @@ from conftest import copy_content
 from pacspdf.cli import main
 from pacspdf.web.colours import AA, contrast, palette_for
 from pacspdf.web.site import build_site, digest
+from selection import examples
 
 BASE = "https://reports.example.com"
 
@@ -215,7 +216,7 @@ def test_deterministic(site: Path, tmp_path: Path) -> None:
 colour = st.integers(0, 0xFFFFFF).map(lambda n: f"#{n:06X}")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(primary=colour, accent=colour, text=colour, muted=colour, tint=colour, rule=colour)
 def test_palette_reaches_aa_for_any_brand(primary: str, accent: str, text: str, muted: str, tint: str,
                                           rule: str) -> None:

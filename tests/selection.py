@@ -39,8 +39,10 @@ def examples(full: int) -> int:
     return full if scaled >= full else max(MIN_EXAMPLES, scaled)
 
 
-def slow_except(values: Iterable[Any], keep: Iterable[Any]) -> list[Any]:
+def slow_except(values: Iterable[Any], keep: Iterable[Any], *, several: bool = False) -> list[Any]:
     """Parameters for ``parametrize``: those in ``keep`` run by default, the others are ``slow``.
+
+    ``several``: each value is a tuple holding the values of several argument names.
 
     For cases that each start a process: the kept ones stand for their class in the quick run,
     CI runs every one.
@@ -48,4 +50,5 @@ def slow_except(values: Iterable[Any], keep: Iterable[Any]) -> list[Any]:
     every, kept = list(values), list(keep)
     missing = [k for k in kept if k not in every]
     assert not missing, f"kept values that are not parameters: {missing}"
-    return [v if v in kept else pytest.param(v, marks=pytest.mark.slow) for v in every]
+    return [v if v in kept else pytest.param(*(v if several else (v,)), marks=pytest.mark.slow)
+            for v in every]

@@ -49,6 +49,7 @@ def test_stale_layout_hints_cost_passes_not_correctness(content_copy: Callable[.
     assert plain.pages == hinted.pages
 
 
+@pytest.mark.slow  # two builds; the key itself: tests/write/test_cache_keys.py, in the quick run
 def test_derived_cache_is_keyed_by_the_numbers(content_copy: Callable[..., Path], tmp_path: Path,
                                                sample_pdf: Any) -> None:
     """Changing a CSV value gives a new derived result (a new cache entry), not the stale one."""

@@ -56,6 +56,7 @@ def test_no_body_page_is_less_than_60_percent_full_but_the_notice_and_the_last(p
     assert not low, f"pages under 60 % full: {low}"
 
 
+@pytest.mark.slow  # a build to show the measure can fail; the measure runs by default (test above)
 def test_page_fill_measure_sees_a_half_empty_page(tmp_path: Path, content_copy: Any, sample_pdf: Any) -> None:
     """The fill measure is not blind: a chapter forced onto its own page leaves one short."""
     from pacspdf.build import build

@@ -25,9 +25,15 @@ def run_everything() -> bool:
 
 
 def load_profile() -> str:
-    """Register the ``ci`` and ``dev`` hypothesis profiles and load the one this run asks for."""
-    settings.register_profile("ci", max_examples=CI_EXAMPLES)
-    settings.register_profile("dev", max_examples=DEV_EXAMPLES)
+    """Register the ``ci`` and ``dev`` hypothesis profiles and load the one this run asks for.
+
+    Both start from what Hypothesis itself chose: its own ``ci`` settings (derandomised, no
+    deadline, no example database) where it detects CI, else its defaults. Only the number of
+    examples differs.
+    """
+    chosen = settings()
+    settings.register_profile("ci", parent=chosen, max_examples=CI_EXAMPLES)
+    settings.register_profile("dev", parent=chosen, max_examples=DEV_EXAMPLES)
     name = "ci" if run_everything() else "dev"
     settings.load_profile(name)
     return name

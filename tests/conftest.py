@@ -2,7 +2,8 @@
 
 Also the test selection: tests marked ``slow`` are deselected in the default run (the
 developer's ``pytest -q``) unless ``PACSPDF_ALL_TESTS=1`` is set (CI) or a ``-m`` expression is
-given; and a run that collects or selects no test fails (exit 1) instead of exit code 5.
+given; hypothesis properties get a tenth of their examples unless ``PACSPDF_ALL_TESTS=1``
+(tests/selection.py); and a run that collects or selects no test fails (exit 1) instead of exit code 5.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import pytest
 import pg_server
 from pacspdf.build import BuildResult, build
 from pdf_reading import Doc, close_doc, open_doc
+from selection import load_profile, run_everything
 from smtp_server import LoopbackController, ScriptedHandler, Server
+
+load_profile()  # hypothesis: "ci" (full example counts) with PACSPDF_ALL_TESTS=1, else "dev"
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_CONTENT = REPO / "content" / "pacs"
@@ -95,10 +99,6 @@ def doc(sample_pdf: BuiltSample) -> Iterator[Doc]:
     opened = open_doc(sample_pdf.path, sample_pdf.reader)
     yield opened
     close_doc(opened)
-
-
-def run_everything() -> bool:
-    return os.environ.get("PACSPDF_ALL_TESTS", "") not in ("", "0")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

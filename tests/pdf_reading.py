@@ -626,7 +626,9 @@ def text_contrasts(path: Path, scale: float = 2.0,
     r, g, b, a = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
     for index in range(len(pdf)):
         page = pdf[index]
-        image = page.render(scale=scale, rev_byteorder=True).to_numpy()[:, :, :3].astype(float)
+        image = page.render(scale=scale, rev_byteorder=True).to_numpy()[:, :, :3].astype(np.int32)
+        # each pixel's colour as one integer (0xRRGGBB): counting colours is then a 1-D np.unique
+        packed = (image[:, :, 0] << 16) | (image[:, :, 1] << 8) | image[:, :, 2]
         height = page.get_height()
         tp = page.get_textpage()
         for i in range(tp.count_chars()):
@@ -638,13 +640,15 @@ def text_contrasts(path: Path, scale: float = 2.0,
                                            ctypes.byref(a))
             fg = (float(r.value), float(g.value), float(b.value))
             x0, y0, x1, y1 = tp.get_charbox(i, loose=True)
-            box = image[int((height - y1) * scale):int((height - y0) * scale) + 1,
-                        int(x0 * scale):int(x1 * scale) + 1].reshape(-1, 3)
-            far = box[np.abs(box - np.array(fg)).max(axis=1) > 60]
+            rows = slice(int((height - y1) * scale), int((height - y0) * scale) + 1)
+            cols = slice(int(x0 * scale), int(x1 * scale) + 1)
+            box = image[rows, cols].reshape(-1, 3)
+            far = packed[rows, cols].reshape(-1)[np.abs(box - np.array(fg, dtype=np.int32)).max(axis=1) > 60]
             if len(far) < 4:
                 continue
-            colours, counts = np.unique(far, axis=0, return_counts=True)
-            bg = tuple(float(v) for v in colours[counts.argmax()])
+            colours, counts = np.unique(far, return_counts=True)  # ascending 0xRRGGBB: as by (r, g, b)
+            most = int(colours[counts.argmax()])
+            bg = (float(most >> 16), float((most >> 8) & 0xFF), float(most & 0xFF))
             lf, lb = _luminance(fg), _luminance(bg)  # type: ignore[arg-type]
             out.append((index + 1, ch, size, (max(lf, lb) + 0.05) / (min(lf, lb) + 0.05)))
         tp.close()

@@ -49,10 +49,13 @@ def test_stale_layout_hints_cost_passes_not_correctness(content_copy: Callable[.
     assert plain.pages == hinted.pages
 
 
-def test_derived_cache_is_keyed_by_the_numbers(content_copy: Callable[..., Path], tmp_path: Path) -> None:
+@pytest.mark.slow  # two builds; the key itself: tests/write/test_cache_keys.py, in the quick run
+def test_derived_cache_is_keyed_by_the_numbers(content_copy: Callable[..., Path], tmp_path: Path,
+                                               sample_pdf: Any) -> None:
     """Changing a CSV value gives a new derived result (a new cache entry), not the stale one."""
     folder = content_copy()
     cache = tmp_path / "cache"
+    shutil.copytree(sample_pdf.cache_dir / "charts", cache / "charts")  # the charts are not what is tested
     build(folder, tmp_path / "a.pdf", cache_dir=cache)
     csv = folder / "tables" / "market_size.csv"
     csv.write_text(csv.read_text(encoding="utf-8").replace("2032,6672.0", "2032,6700.0"), encoding="utf-8")

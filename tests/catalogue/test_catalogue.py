@@ -30,9 +30,11 @@ def _copy(dest: Path, name: str, slug: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """Three good copies and one whose report.yaml has a type error, built on 2 workers."""
+def catalogue(tmp_path_factory: pytest.TempPathFactory, sample_pdf: Any) -> Built:
+    """Three good copies and one whose report.yaml has a type error, built on 2 workers (their
+    charts read from a copy of the session build's cache: the workers, not drawing, are tested)."""
     tmp = tmp_path_factory.mktemp("catalogue")
+    shutil.copytree(sample_pdf.cache_dir / "charts", tmp / "chart-cache" / "charts")
     for i in range(3):
         _copy(tmp, f"report-{i}", f"report-{i}")
     broken = _copy(tmp, "broken", "broken")

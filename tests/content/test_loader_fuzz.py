@@ -24,9 +24,10 @@ from pacspdf.content.model import Report
 from pacspdf.content.schema import field_names
 from pacspdf.errors import ContentError, Problem
 from pacspdf.validate import validate
+from selection import examples
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("PACSPDF_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("PACSPDF_FUZZ_EXAMPLES", examples(40)))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 TABLES = ("market_size.csv", "by_type.csv", "by_application.csv", "by_region.csv", "countries.csv",

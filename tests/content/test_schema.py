@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pacspdf.content._yaml import load_located
 from pacspdf.content.model import Brand, Report
 from pacspdf.content.schema import MinLen, Pattern, Range, Record, Strip, field, field_names, fields_of, parse
+from selection import examples
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -201,7 +202,7 @@ def _replace(data: Any, path: tuple[Any, ...], value: Any) -> Any:
     return out
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(path=st.sampled_from([p for p in _paths(REPORT_DATA) if p]), value=ODD)
 def test_a_record_is_built_only_from_data_of_the_declared_types(path: tuple[Any, ...], value: Any) -> None:
     """Any one field of the real report replaced by an odd value gives either problems or a

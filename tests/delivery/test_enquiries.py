@@ -19,6 +19,7 @@ from pacspdf.delivery.enquiries import (
     unsafe_char,
 )
 from pacspdf.errors import UsageError
+from selection import examples
 
 HEADER = "name,email,company,job_title,country"
 
@@ -188,7 +189,8 @@ def test_rejected_row_key_is_stable() -> None:
 field_text = st.text(st.characters(codec="utf-8"), max_size=40)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(field_text, field_text, field_text, field_text, field_text), max_size=5))
 def test_any_csv_content_is_either_accepted_clean_or_rejected(tmp_path: Path,
                                                               rows: list[tuple[str, ...]]) -> None:

@@ -22,6 +22,7 @@ from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.outbox import LeaseLost, NewEntry, Outbox
 from pacspdf.delivery.send import Outcome, ReportBinding, RetryPolicy, SendOptions, send_rows
 from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
+from selection import slow_except
 from smtp_server import HOST, Server, fake_personaliser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -242,7 +243,7 @@ def start_send(workdir: Path, port: int) -> subprocess.Popen[str]:
                             cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", slow_except([signal.SIGINT, signal.SIGTERM], keep=[signal.SIGTERM]))
 def test_a_signal_lets_the_message_in_flight_finish_and_be_recorded(workdir: Path, server: Server,
                                                                      sig: signal.Signals) -> None:
     """The signal arrives while message 3 is in DATA: it is sent and recorded, 4-6 stay queued, no dupes."""

@@ -27,6 +27,7 @@ from pacspdf.delivery.outbox import Outbox
 from pacspdf.delivery.send import ReportBinding, SendOptions, send_rows
 from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
 from pacspdf.errors import UsageError
+from selection import examples
 from smtp_server import HOST, Server, fake_personaliser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -85,7 +86,8 @@ def check_message(raw: bytes, enquiry: Enquiry, subject: str, text: str, html: s
     assert rich.get_content().replace("\r\n", "\n") == html
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=names, company=names)
 @example(name="=?utf-8?q?X=0D=0AReply-To=3A_attacker=40evil.example?=", company="Acme")
 @example(name="=?utf-8?b?PGV2aWxAZXZpbC5leGFtcGxlPg==?=", company="=?utf-8?q?=0ABcc=3A_a=40b.example?=")

@@ -25,6 +25,7 @@ from pacspdf.delivery.message import (
     context_from_content,
 )
 from pacspdf.errors import UsageError
+from selection import examples
 from smtp_server import attachment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -170,7 +171,7 @@ safe_text = st.text(st.characters(codec="utf-8"), min_size=1, max_size=18).filte
     lambda s: unsafe_char(s) is None and s.strip() == s and len(s.encode()) <= 24)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(name=safe_text, company=safe_text)
 def test_any_accepted_name_round_trips_through_the_headers(ctx: MailContext, templates: MailTemplates,
                                                            name: str, company: str) -> None:
@@ -190,7 +191,7 @@ def _reference_base64(pdf: bytes) -> bytes:
 
 
 @given(st.binary(min_size=0, max_size=3000), st.lists(st.binary(max_size=400), min_size=1, max_size=4))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 def test_reused_base64_lines_give_the_same_attachment_as_encoding_it_whole(
         ctx: MailContext, templates: MailTemplates, base: bytes, updates: list[bytes]) -> None:
     """Copies of one base (and unrelated PDFs between them) encode exactly as if encoded whole."""

@@ -63,6 +63,7 @@ def test_named_copy_passes_every_gate(base: BaseArtifact) -> None:
     assert pdfua_findings(copy) == []
 
 
+@pytest.mark.slow  # every gate again; that a Latin name gets no /Lang is test_span_lang's, in the quick run
 def test_latin_name_keeps_the_document_language(base: BaseArtifact) -> None:
     """A Latin-script name gets no /Lang of its own (nothing in it says which language)."""
     copy = make_copy(base, Recipient("Jane Smith", "Acme", "jane@acme.example"), "X1", "1 May 2026").pdf

@@ -18,6 +18,7 @@ from pacspdf.content.load import load
 from pacspdf.delivery.escape import visible
 from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.send import ReportBinding, RetryPolicy, SendOptions
+from selection import examples
 from smtp_server import fake_personaliser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,7 +61,7 @@ def test_visible_escapes_every_control_and_keeps_ordinary_text() -> None:
     assert visible("a\x1b[31mb\r\nc\u202ed\u200be") == "a\\x1b[31mb\\r\\nc\\u202ed\\u200be"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text())
 def test_visible_is_always_one_line_without_controls(text: str) -> None:
     """Any text at all comes out as one line with no control, format or separator character."""

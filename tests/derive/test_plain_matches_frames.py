@@ -13,6 +13,7 @@ from pacspdf.content.load import Content, Player, load
 from pacspdf.derive.frames import derive
 from pacspdf.derive.model import Derived
 from pacspdf.derive.plain import derive_plain
+from selection import examples
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -64,7 +65,7 @@ def _same(a: Derived, b: Derived) -> None:
     assert vars(a.leader) == vars(b.leader)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(contents())
 def test_plain_and_pandas_derivations_agree(content: Content) -> None:
     _same(derive_plain(content), derive(content))

@@ -7,6 +7,7 @@ is measured from what pdfium and pypdf read back, never from the code that drew 
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,8 @@ def test_no_body_page_is_less_than_60_percent_full_but_the_notice_and_the_last(p
     assert not low, f"pages under 60 % full: {low}"
 
 
-def test_page_fill_measure_sees_a_half_empty_page(tmp_path: Path, content_copy: Any) -> None:
+@pytest.mark.slow  # a build to show the measure can fail; the measure runs by default (test above)
+def test_page_fill_measure_sees_a_half_empty_page(tmp_path: Path, content_copy: Any, sample_pdf: Any) -> None:
     """The fill measure is not blind: a chapter forced onto its own page leaves one short."""
     from pacspdf.build import build
 
@@ -64,6 +66,7 @@ def test_page_fill_measure_sees_a_half_empty_page(tmp_path: Path, content_copy: 
     report.write_text(report.read_text(encoding="utf-8").replace("chapter_start: run_on",
                                                                  "chapter_start: new_page"),
                       encoding="utf-8")
+    shutil.copytree(sample_pdf.cache_dir / "charts", tmp_path / "cache" / "charts")  # same charts: read
     out = build(folder, tmp_path / "s.pdf", cache_dir=tmp_path / "cache").path
     fills = [p.fill for p in body_pages(lm.read(out))]
     assert min(fills) < 0.6
@@ -411,7 +414,8 @@ def test_check_names_sales_blocks_without_their_data(content_copy: Any, old: str
     assert any(expected in m for m in errors), errors
 
 
-def test_a_report_without_the_sales_extras_still_builds(tmp_path: Path, content_copy: Any) -> None:
+def test_a_report_without_the_sales_extras_still_builds(tmp_path: Path, content_copy: Any,
+                                                         sample_pdf: Any) -> None:
     """Analyst, outline, methodology, deals and the complete profile are optional."""
     from pacspdf.build import build
 
@@ -425,7 +429,8 @@ def test_a_report_without_the_sales_extras_still_builds(tmp_path: Path, content_
                   "          - profile: GE HealthCare\n"):
         text = text.replace(block, "")
     report.write_text(text, encoding="utf-8")
-    result = build(folder, tmp_path / "plain.pdf", cache_dir=None)
+    shutil.copytree(sample_pdf.cache_dir / "charts", tmp_path / "cache" / "charts")  # same charts: read
+    result = build(folder, tmp_path / "plain.pdf", cache_dir=tmp_path / "cache")
     pages = lm.read(result.path)
     assert "Contents of the Full Report" not in " ".join(p.text for p in pages)
     assert "Buy the full report" in norm(pages[-1].text)

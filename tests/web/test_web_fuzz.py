@@ -17,6 +17,7 @@ from pacspdf.delivery.message import as_bytes, context_from_content
 from pacspdf.delivery.outbox import Entry, Outbox, State
 from pacspdf.web.core import load
 from pacspdf.web.mails import confirmation_message, sales_message
+from selection import examples
 from web_server import FIELDS, Served, serve
 
 NASTY = ["\r\nBcc: victim@example.org", "\nX-Injected: 1", "<script>alert(1)</script>", "\"><img src=x>",
@@ -45,7 +46,8 @@ def _entry(e: Enquiry) -> Entry:
                  server_reply="", created_at="", updated_at="", sent_at=None)
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(250), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=field_text, company=field_text, job=field_text, country=field_text, address=emails,
        question=field_text)
 def test_mails_keep_typed_text_out_of_headers(ctx: object, name: str, company: str, job: str, country: str,
@@ -96,7 +98,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 MARK = "<x-injected a='1'>"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(target=st.sampled_from(["name", "email", "company", "job_title", "country", "question", "website",
                                "marketing_consent", "form_token", "extra"]),
        payload=field_text, kind=st.sampled_from(["sample", "enquiry"]))

@@ -7,6 +7,7 @@ import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -18,6 +19,8 @@ from conftest import copy_content
 from pacspdf.cli import main
 from pacspdf.web.colours import AA, contrast, palette_for
 from pacspdf.web.site import build_site, digest
+from pdf_reading import warm_cache
+from selection import examples
 
 BASE = "https://reports.example.com"
 
@@ -215,7 +218,7 @@ def test_deterministic(site: Path, tmp_path: Path) -> None:
 colour = st.integers(0, 0xFFFFFF).map(lambda n: f"#{n:06X}")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(primary=colour, accent=colour, text=colour, muted=colour, tint=colour, rule=colour)
 def test_palette_reaches_aa_for_any_brand(primary: str, accent: str, text: str, muted: str, tint: str,
                                           rule: str) -> None:
@@ -232,7 +235,7 @@ def test_palette_reaches_aa_for_any_brand(primary: str, accent: str, text: str, 
 
 
 def test_site_cli_catalogue_and_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+                                       capsys: pytest.CaptureFixture[str], sample_pdf: Any) -> None:
     """Two reports: without REPORT the command exits 2 listing them; --all writes both and an index
     linking each; a report removed from the catalogue loses its page."""
     first = copy_content(tmp_path, "pacs")
@@ -243,6 +246,7 @@ def test_site_cli_catalogue_and_choice(tmp_path: Path, monkeypatch: pytest.Monke
         "title: Healthcare Picture Archiving and Communication System (PACS) Market",
         "title: Veterinary <Imaging> & Archiving Market")
     (second / "report.yaml").write_text(data, encoding="utf-8")
+    warm_cache(tmp_path, sample_pdf)  # the two samples' charts are the session build's: read, not drawn
     monkeypatch.chdir(tmp_path)
     assert main(["site"]) == 2
     err = capsys.readouterr().err

@@ -20,7 +20,8 @@ from urllib.parse import urlencode, urlsplit
 
 import uvicorn
 
-from pacspdf.web.app import Intake, make_app, server_config
+from pacspdf.web.app import make_app, server_config
+from pacspdf.web.intake import Intake
 from pacspdf.web.settings import load_settings
 from pacspdf.web.site import prepare_report, write_site
 from pacspdf.web.worker import Worker

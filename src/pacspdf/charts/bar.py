@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pacspdf.charts.context import Ctx, decimals_for, fmt, forecast_index, text_on, tinted, value_matrix
 from pacspdf.charts.furniture import (
-    Ctx,
     arrow_connector,
     axis_limits,
     bar_label,
@@ -13,18 +13,12 @@ from pacspdf.charts.furniture import (
     bracket_depth,
     callout_span,
     category_labels,
-    decimals_for,
     draw_gridlines,
     draw_header,
     draw_value_axis,
-    fmt,
     forecast_bracket,
-    forecast_index,
     plan_categories,
-    text_on,
-    tinted,
     value_axis,
-    value_matrix,
 )
 from pacspdf.charts.hbar import draw_hbar
 

@@ -7,16 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.patches import Wedge
 
-from pacspdf.charts.furniture import (
-    LINE,
-    RING,
-    Ctx,
-    decimals_for,
-    fmt,
-    text_on,
-    value_matrix,
-    wrap_text,
-)
+from pacspdf.charts.context import LINE, RING, Ctx, decimals_for, fmt, text_on, value_matrix, wrap_text
 
 
 def _ring(ctx: Ctx, x0: float, cy: float, d: float, raw: np.ndarray) -> None:

@@ -11,8 +11,8 @@ from matplotlib import style as mpl_style
 from matplotlib.figure import Figure
 
 from pacspdf.charts.bar import draw_bars
+from pacspdf.charts.context import Ctx
 from pacspdf.charts.donut import draw_donut
-from pacspdf.charts.furniture import Ctx
 from pacspdf.charts.hbar import draw_hbar
 from pacspdf.charts.line import draw_line
 from pacspdf.charts.spec import ChartData, ChartSpec, ChartStyle

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pacspdf.charts.furniture import (
-    LINE,
-    Ctx,
-    bars_at,
-    decimals_for,
-    draw_header,
-    fmt,
-    value_axis,
-    value_matrix,
-    wrap_text,
-)
+from pacspdf.charts.context import LINE, Ctx, decimals_for, fmt, value_matrix, wrap_text
+from pacspdf.charts.furniture import bars_at, draw_header, value_axis
 
 
 def draw_hbar(ctx: Ctx) -> None:

@@ -6,23 +6,17 @@ import itertools
 
 import numpy as np
 
+from pacspdf.charts.context import Ctx, decimals_for, fmt, forecast_index, ink, tinted, value_matrix
 from pacspdf.charts.furniture import (
-    Ctx,
     axis_limits,
     bracket_depth,
     category_labels,
-    decimals_for,
     draw_gridlines,
     draw_header,
     draw_value_axis,
-    fmt,
     forecast_bracket,
-    forecast_index,
-    ink,
     plan_categories,
-    tinted,
     value_axis,
-    value_matrix,
 )
 
 

@@ -115,7 +115,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from pacspdf.web import core
-    from pacspdf.web.app import Intake, make_app, server_config
+    from pacspdf.web.app import make_app, server_config
+    from pacspdf.web.intake import Intake
     from pacspdf.web.settings import load_settings
     from pacspdf.web.site import prepare_report, report_folders, write_site
     from pacspdf.web.worker import Worker

@@ -51,17 +51,9 @@ def send_rows(rows: Iterable[Row], *, binding: ReportBinding, outbox: Outbox, tr
     if total is None:
         total = len(rows) if isinstance(rows, Sized) else 0
     runner = Runner(outbox, options, lambda _entry: binding, lambda _name: transport)
-    report = BatchReport(keep=keep_results)
-    try:
-        for i, (row, entry) in enumerate(_recorded(rows, outbox, binding.context, transport.name), 1):
-            result = _row_result(row, entry, runner, outbox, slug)
-            report.add(result)
-            if progress:
-                progress(i, max(total, i), result)
-    finally:
-        runner.finish()
-    report.stopped = runner.stopped_reason
-    return report
+    results = (_row_result(row, entry, runner, outbox, slug)
+               for row, entry in _recorded(rows, outbox, binding.context, transport.name))
+    return _collect(runner, results, total, progress, keep_results)
 
 
 def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
@@ -75,10 +67,17 @@ def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
     options = options or SendOptions()
     total = outbox.count_pending()
     runner = Runner(outbox, options, bindings, transports)
+    results = (runner.process(entry, where=entry.where, slug=entry.report_slug) for entry in _pending(outbox))
+    return _collect(runner, results, total, progress, keep_results)
+
+
+def _collect(runner: Runner, results: Iterator[RowResult], total: int, progress: Progress | None,
+             keep_results: bool) -> BatchReport:
+    """Drive ``results`` (each made as it is drawn) into the batch's report, telling ``progress``;
+    the runner is finished however the loop ends."""
     report = BatchReport(keep=keep_results)
     try:
-        for i, entry in enumerate(_pending(outbox), 1):
-            result = runner.process(entry, where=entry.where, slug=entry.report_slug)
+        for i, result in enumerate(results, 1):
             report.add(result)
             if progress:
                 progress(i, max(total, i), result)

@@ -183,6 +183,7 @@ def test_a_failing_report_is_recorded_with_its_one_line_error_and_the_others_bui
     assert capsys.readouterr().out == "0 build jobs queued, 3 unchanged (already queued or built)\n"
 
 
+@pytest.mark.slow  # starts worker processes: CI runs it; the quick run keeps the in-process queue tests
 def test_two_worker_processes_share_the_queue_each_job_built_once(outbox_target: str, tmp_path: Path) -> None:
     names = [f"r{i}" for i in range(6)]
     content = make_catalogue(tmp_path, names)
@@ -201,6 +202,7 @@ def test_two_worker_processes_share_the_queue_each_job_built_once(outbox_target:
     assert all(readable_pdf(out / f"{n}.pdf") == 5 for n in names)
 
 
+@pytest.mark.slow  # starts worker processes: CI runs it; the quick run keeps the in-process queue tests
 def test_a_killed_workers_job_is_built_after_its_lease_runs_out(outbox_target: str, tmp_path: Path) -> None:
     names = ["k1", "k2", "k3"]
     content = make_catalogue(tmp_path, names)
@@ -244,6 +246,7 @@ def test_a_job_whose_workers_keep_dying_is_failed_not_claimed_forever(outbox_tar
         store.close()
 
 
+@pytest.mark.slow  # starts worker processes: CI runs it; the quick run keeps the in-process queue tests
 def test_sigterm_finishes_the_build_in_flight_and_exits_cleanly(outbox_target: str, tmp_path: Path) -> None:
     names = ["s1", "s2", "s3", "s4"]
     content = make_catalogue(tmp_path, names)
@@ -262,6 +265,7 @@ def test_sigterm_finishes_the_build_in_flight_and_exits_cleanly(outbox_target: s
     assert states.count("built") == done and states.count("queued") == len(names) - done
 
 
+@pytest.mark.slow  # starts worker processes: CI runs it; the quick run keeps the in-process queue tests
 def test_a_second_signal_stops_at_once_and_gives_the_job_back(outbox_target: str, tmp_path: Path) -> None:
     content = make_catalogue(tmp_path, ["t1"])
     out = tmp_path / "shared"
@@ -316,6 +320,7 @@ def _no_database_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PACSPDF_DATABASE_URL", raising=False)
 
 
+@pytest.mark.slow  # starts worker processes: CI runs it; the quick run keeps the in-process queue tests
 def test_a_waiting_worker_rides_out_a_database_restart(tmp_path: Path,
                                                       postgres: pg_server.PgServer) -> None:
     """A worker whose connection dies with the server (``pg_ctl restart -m immediate``) connects again."""

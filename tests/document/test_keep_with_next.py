@@ -20,8 +20,8 @@ def test_pacs_keeps_floats_with_their_text(sample_pdf: Any) -> None:
     assert lm.headings_at_foot(pages) == []
 
 
-def test_the_awkward_lengths_stress_report_is_there() -> None:
-    assert "awkward-lengths" in SLUGS
+def test_the_awkward_lengths_stress_reports_are_there() -> None:
+    assert {"awkward-lengths", "greenhouse-runs-mx"} <= set(SLUGS)
 
 
 @pytest.mark.slow
@@ -34,6 +34,25 @@ def test_stress_reports_keep_floats_with_their_text(slug: str, tmp_path: Path) -
     assert lm.lonely_floats(path, pages) == []
     assert lm.headings_at_foot(pages) == []
     assert lm.widows_orphans(pages) == []
+
+
+@pytest.mark.slow
+def test_runs_of_floats_at_chapter_ends_leave_no_page_under_60_percent(tmp_path: Path) -> None:
+    """greenhouse-runs-mx ends its chapters with a paragraph and a figure, a table and a callout
+    (or two figures and a table) that do not fit on one page with its last lines: every page
+    between the front matter (notice, contents) and the last body page is 60 % full or more."""
+    import re
+
+    from pacspdf.build import build
+
+    path = build(REPORTS / "greenhouse-runs-mx", tmp_path / "g.pdf", cache_dir=tmp_path / "cache").path
+    pages = lm.read(path)
+    body = [p for p in pages if re.search(rf"Page {p.number} of {len(pages)}\b", p.text)]
+    first = next(i for i, p in enumerate(body) if "CHAPTER 1" in p.text.upper())
+    checked = body[first:-1]
+    assert len(checked) >= 5
+    low = [(p.number, round(p.fill, 2)) for p in checked if p.fill < 0.60]
+    assert not low, f"pages under 60 % full: {low}"
 
 
 def _synthetic(path: Path) -> None:

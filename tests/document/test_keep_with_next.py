@@ -55,6 +55,34 @@ def test_runs_of_floats_at_chapter_ends_leave_no_page_under_60_percent(tmp_path:
     assert not low, f"pages under 60 % full: {low}"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("sentences", [(8, 6, 10), (14, 16, 30), (5, 18, 22), (24, 30, 14), (3, 3, 3)])
+def test_runs_of_floats_at_other_lengths_keep_their_text(sentences: tuple[int, ...], tmp_path: Path) -> None:
+    """The greenhouse report with the paragraph before each chapter's closing run of floats
+    cut or lengthened: the run lands at other places on the page, and still no float is left
+    alone on a page or away from its text."""
+    import shutil
+
+    import yaml
+
+    from pacspdf.build import build
+
+    shutil.copytree(REPORTS.parents[1] / "assets", tmp_path / "assets")
+    folder = tmp_path / "reports" / "greenhouse"
+    shutil.copytree(REPORTS / "greenhouse-runs-mx", folder)
+    report = yaml.safe_load((folder / "report.yaml").read_text(encoding="utf-8"))
+    for section, n in zip(report["sections"], sentences, strict=True):
+        last = max(i for i, b in enumerate(section["blocks"]) if "text" in b)
+        said = [x.strip() + "." for x in " ".join(section["blocks"][last]["text"].split()).split(". ")]
+        section["blocks"][last]["text"] = " ".join(said[k % len(said)].rstrip(".") + "." for k in range(n))
+    (folder / "report.yaml").write_text(yaml.safe_dump(report, allow_unicode=True, sort_keys=False),
+                                        encoding="utf-8")
+    path = build(folder, tmp_path / "g.pdf", cache_dir=tmp_path / "cache").path
+    pages = lm.read(path)
+    assert lm.lonely_floats(path, pages) == []
+    assert lm.headings_at_foot(pages) == []
+
+
 def _synthetic(path: Path) -> None:
     """Three body pages drawn directly: text; a callout opening page 2 above the next
     section's heading, and a heading at the foot of page 2; a figure alone on page 3."""

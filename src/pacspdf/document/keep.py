@@ -134,9 +134,9 @@ class KeepTail(Flowable):
         return content
 
     def _gap_allowed(self) -> float:
-            """The most of the page left empty above a page break to keep the floats with text."""
-            panel_first = isinstance(next(f for f in self.floats if _is_float(f)), Table)
-            return (MAX_GAP if panel_first else MAX_GAP_FIGURE) * self.frame_height
+        """The most of the page left empty above a page break to keep the floats with text."""
+        panel_first = isinstance(next(f for f in self.floats if _is_float(f)), Table)
+        return (MAX_GAP if panel_first else MAX_GAP_FIGURE) * self.frame_height
 
     def _plan(self, aw: float, ah: float, room: float, leading: float) -> list[Flowable] | None:
         """Where the paragraph breaks and which floats stay on this page, inside it, so that the

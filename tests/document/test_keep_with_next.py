@@ -56,7 +56,8 @@ def test_runs_of_floats_at_chapter_ends_leave_no_page_under_60_percent(tmp_path:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sentences", [(8, 6, 10), (14, 16, 30), (5, 18, 22), (24, 30, 14), (3, 3, 3)])
+@pytest.mark.parametrize("sentences", [(8, 6, 10), (14, 16, 30), (5, 18, 22), (24, 30, 14), (12, 14, 4),
+                                       (10, 40, 7)])
 def test_runs_of_floats_at_other_lengths_keep_their_text(sentences: tuple[int, ...], tmp_path: Path) -> None:
     """The greenhouse report with the paragraph before each chapter's closing run of floats
     cut or lengthened: the run lands at other places on the page, and still no float is left

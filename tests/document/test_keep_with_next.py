@@ -20,8 +20,8 @@ def test_pacs_keeps_floats_with_their_text(sample_pdf: Any) -> None:
     assert lm.headings_at_foot(pages) == []
 
 
-def test_the_awkward_lengths_stress_report_is_there() -> None:
-    assert "awkward-lengths" in SLUGS
+def test_the_awkward_lengths_stress_reports_are_there() -> None:
+    assert {"awkward-lengths", "greenhouse-runs-mx"} <= set(SLUGS)
 
 
 @pytest.mark.slow
@@ -34,6 +34,54 @@ def test_stress_reports_keep_floats_with_their_text(slug: str, tmp_path: Path) -
     assert lm.lonely_floats(path, pages) == []
     assert lm.headings_at_foot(pages) == []
     assert lm.widows_orphans(pages) == []
+
+
+@pytest.mark.slow
+def test_runs_of_floats_at_chapter_ends_leave_no_page_under_60_percent(tmp_path: Path) -> None:
+    """greenhouse-runs-mx ends its chapters with a paragraph and a figure, a table and a callout
+    (or two figures and a table) that do not fit on one page with its last lines: every page
+    between the front matter (notice, contents) and the last body page is 60 % full or more."""
+    import re
+
+    from pacspdf.build import build
+
+    path = build(REPORTS / "greenhouse-runs-mx", tmp_path / "g.pdf", cache_dir=tmp_path / "cache").path
+    pages = lm.read(path)
+    body = [p for p in pages if re.search(rf"Page {p.number} of {len(pages)}\b", p.text)]
+    first = next(i for i, p in enumerate(body) if "CHAPTER 1" in p.text.upper())
+    checked = body[first:-1]
+    assert len(checked) >= 5
+    low = [(p.number, round(p.fill, 2)) for p in checked if p.fill < 0.60]
+    assert not low, f"pages under 60 % full: {low}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sentences", [(8, 6, 10), (14, 16, 30), (5, 18, 22), (24, 30, 14), (12, 14, 4),
+                                       (10, 40, 7)])
+def test_runs_of_floats_at_other_lengths_keep_their_text(sentences: tuple[int, ...], tmp_path: Path) -> None:
+    """The greenhouse report with the paragraph before each chapter's closing run of floats
+    cut or lengthened: the run lands at other places on the page, and still no float is left
+    alone on a page or away from its text."""
+    import shutil
+
+    import yaml
+
+    from pacspdf.build import build
+
+    shutil.copytree(REPORTS.parents[1] / "assets", tmp_path / "assets")
+    folder = tmp_path / "reports" / "greenhouse"
+    shutil.copytree(REPORTS / "greenhouse-runs-mx", folder)
+    report = yaml.safe_load((folder / "report.yaml").read_text(encoding="utf-8"))
+    for section, n in zip(report["sections"], sentences, strict=True):
+        last = max(i for i, b in enumerate(section["blocks"]) if "text" in b)
+        said = [x.strip() + "." for x in " ".join(section["blocks"][last]["text"].split()).split(". ")]
+        section["blocks"][last]["text"] = " ".join(said[k % len(said)].rstrip(".") + "." for k in range(n))
+    (folder / "report.yaml").write_text(yaml.safe_dump(report, allow_unicode=True, sort_keys=False),
+                                        encoding="utf-8")
+    path = build(folder, tmp_path / "g.pdf", cache_dir=tmp_path / "cache").path
+    pages = lm.read(path)
+    assert lm.lonely_floats(path, pages) == []
+    assert lm.headings_at_foot(pages) == []
 
 
 def _synthetic(path: Path) -> None:

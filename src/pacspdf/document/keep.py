@@ -7,13 +7,20 @@ the paragraph and the floats after it do not fit, the paragraph is split so that
 lines (at least :data:`TAIL_LINES`) go over with the floats, and the float opens the next page
 beside its text. When that would leave more than :data:`MAX_GAP` of the page empty, the floats
 open the next page after all, right after the text that ends this one (a deferred float).
+
+A run of several floats (a figure, a table and a callout at a chapter's end) that cannot all
+follow the paragraph's last lines on one page is split as a typesetter splits it: the first
+floats stay on this page inside the paragraph (the text above them fills the page, its last
+lines continue on the next page), and the last floats go over with those lines, so that no
+float opens a page alone. A float is deferred to the next page only when text of its section
+follows it there; at a section's end the paragraph's last lines go over with it instead.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from reportlab.platypus import Flowable, KeepTogether, Spacer, Table
+from reportlab.platypus import Flowable, Indenter, KeepTogether, ListFlowable, Spacer, Table
 from reportlab.platypus.doctemplate import FrameBreak
 from reportlab.platypus.paragraph import Paragraph as _Paragraph
 
@@ -38,12 +45,15 @@ class KeepTail(Flowable):
     lines above them, and the headings never end a page."""
 
     def __init__(self, text: Flowable, floats: list[Flowable], frame_height: float,
-                 lead: list[Flowable] | None = None) -> None:
+                 lead: list[Flowable] | None = None, text_follows: bool = True,
+                 opens_page: bool = False) -> None:
         super().__init__()
         self.text = text
         self.floats = floats
         self.frame_height = frame_height
         self.lead = lead or []
+        self.text_follows = text_follows  # body text of the section comes after the floats
+        self.opens_page = opens_page  # the last lines planned for the next page go there
 
     def _h(self, f: Flowable, aw: float, ah: float) -> float:
         canv: Any = getattr(self, "canv", None)
@@ -63,7 +73,7 @@ class KeepTail(Flowable):
         return float((self.lead or [self.text])[0].getSpaceBefore())
 
     def _again(self, text: Flowable, floats: list[Flowable], lead: list[Flowable]) -> KeepTail:
-        k = KeepTail(text, floats, self.frame_height, lead)
+        k = KeepTail(text, floats, self.frame_height, lead, self.text_follows, self.opens_page)
         for name in ("canv", "_frame"):  # what the frame set on this one for the split
             if hasattr(self, name):
                 setattr(k, name, getattr(self, name))
@@ -76,13 +86,18 @@ class KeepTail(Flowable):
         floats_h = sum(self._h(f, aw, ah) for f in self.floats)
         frame: Any = getattr(self, "_frame", None)
         at_top = frame is not None and bool(getattr(frame, "_atTop", False))
+        if self.opens_page and not at_top:
+            return [FrameBreak(), self._again(self.text, self.floats, self.lead)]
         if lead_h + text_h + floats_h <= ah:
             return content
         style: Any = self.text.style  # type: ignore[attr-defined]  # a body Paragraph
         leading = float(style.leading)
         room = ah - lead_h  # for the paragraph, below its headings
-        if room < HEAD_LINES * leading:  # the headings would end the page
-            return content if at_top else [FrameBreak(), *content]
+        if room < HEAD_LINES * leading:  # the headings would end the page: plan on the next
+            return content if at_top else [FrameBreak(), self._again(self.text, self.floats, self.lead)]
+        plan = self._plan(aw, ah, room, leading)
+        if plan is not None:
+            return [*self.lead, *plan]
         if text_h > room:  # the paragraph breaks anyway: its end stays above the floats
             parts = self.text.split(aw, room)
             if len(parts) == 2:
@@ -112,10 +127,70 @@ class KeepTail(Flowable):
             if room - text_h + tail <= gap:
                 parts = self.text.split(aw, text_h - tail)
                 if len(parts) == 2:
-                    return [*self.lead, parts[0], KeepTail(parts[1], self.floats, self.frame_height)]
+                    return [*self.lead, parts[0],
+                            KeepTail(parts[1], self.floats, self.frame_height, None, self.text_follows)]
         elif ah <= gap and not at_top:
             return [FrameBreak(), *content]
         return content
+
+    def _gap_allowed(self) -> float:
+        """The most of the page left empty above a page break to keep the floats with text."""
+        panel_first = isinstance(next(f for f in self.floats if _is_float(f)), Table)
+        return (MAX_GAP if panel_first else MAX_GAP_FIGURE) * self.frame_height
+
+    def _plan(self, aw: float, ah: float, room: float, leading: float) -> list[Flowable] | None:
+        """Where the paragraph breaks and which floats stay on this page, inside it, so that the
+        others follow its last lines on the next page; None when no such break fits."""
+        text_h = float(self.text.wrap(aw, 0xFFFFFF)[1])
+        lines = round(text_h / leading)
+        space = float(self.text.getSpaceBefore())
+        if lines < HEAD_LINES + TAIL_LINES:
+            return None
+        heights = [self._h(f, aw, ah) for f in self.floats]
+        best: tuple[float, int, int] | None = None  # (gap, j, lines kept here)
+        for j in range(len(self.floats) + 1):
+            if j and not _is_float(self.floats[j - 1]):
+                continue  # a run is cut after a float, never after the space behind it
+            rest = self.floats[j:]
+            while rest and isinstance(rest[0], Spacer):
+                rest = rest[1:]
+            if not any(_is_float(f) for f in rest):
+                break  # every float here: the last would end the run with no text below
+            avail = room - space - sum(heights[:j]) - 1.0  # 1 pt for rounding
+            most = min(int(avail // leading), lines - TAIL_LINES)
+            least = TAIL_LINES if j else HEAD_LINES  # a float keeps TAIL_LINES lines beside it
+            if most < least:
+                break  # more floats here leave less room still
+            rest_h = sum(heights[len(self.floats) - len(rest):])
+            # Keep as many lines here as fit, or fewer so that the rest of the paragraph is long
+            # enough to be planned again on the next page (with floats inside it, if need be).
+            for here in dict.fromkeys((most, min(most, lines - 2 * TAIL_LINES))):
+                if here < least:
+                    continue
+                fits = (lines - here) * leading + rest_h <= self.frame_height - 1.0
+                if not fits and lines - here < 2 * TAIL_LINES:
+                    continue
+                gap = avail - here * leading
+                if best is None or (gap < best[0] and best[0] > self._gap_allowed()):
+                    best = (gap, j, here)
+                break
+            if best is not None and best[0] <= self._gap_allowed():
+                break
+        if best is None:
+            return None
+        gap, j, here = best
+        if gap > self._gap_allowed() and self.text_follows:
+            return None  # the floats may open the next page: text follows them there
+        if j == 0 and here * leading >= text_h - 0.5 * leading:
+            return None
+        parts = self.text.split(aw, space + (here + 0.5) * leading)
+        if len(parts) != 2:
+            return None
+        rest = self.floats[j:]
+        while rest and isinstance(rest[0], Spacer):
+            rest = rest[1:]
+        return [parts[0], *self.floats[:j],
+                KeepTail(parts[1], list(rest), self.frame_height, None, self.text_follows, True)]
 
 
 def _keeps_with_next(f: Flowable) -> bool:
@@ -142,7 +217,12 @@ def keep_floats_with_text(story: list[Flowable], frame_height: float) -> list[Fl
                 lead: list[Flowable] = []
                 while out and _keeps_with_next(out[-1]):
                     lead.insert(0, out.pop())
-                out.append(KeepTail(f, floats, frame_height, lead))
+                after = story[j:]
+                while after and isinstance(after[0], Spacer):
+                    after = after[1:]
+                follows = bool(after) and (isinstance(after[0], ListFlowable | Indenter) or (
+                    isinstance(after[0], _Paragraph) and not _keeps_with_next(after[0])))
+                out.append(KeepTail(f, floats, frame_height, lead, follows))
                 i = j
                 continue
         out.append(f)

@@ -394,6 +394,8 @@ class Composer:
         out = self.front_matter()
         for n, section in enumerate(self.content.report.sections, start=1):
             out += self.section(n, section, ("sections", n - 1))
+        while isinstance(out[-1], Spacer):  # space after the last block: not a page of its own
+            out.pop()
         out += [NextPageTemplate("back"), PageBreak(), Spacer(0, 1)]
         out.append(self.page_count)
         return keep_floats_with_text(keep_headings_with_boxes(out), self.theme.frame_height)

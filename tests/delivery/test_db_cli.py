@@ -72,7 +72,7 @@ def test_upgrade_of_a_sqlite_file(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_a_postgresql_outbox_of_schema_3_gains_claim_tokens(postgres: PgServer,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    """An outbox made before claims carried tokens (schema 3) is brought to 4 by the delta alone; a row
+    """An outbox made before claims carried tokens (schema 3) is brought up by the deltas alone; a row
     it left `sending` is claimable and recordable after the upgrade."""
     url = postgres.new_database()
     with Outbox(url) as ob:
@@ -80,10 +80,13 @@ def test_a_postgresql_outbox_of_schema_3_gains_claim_tokens(postgres: PgServer,
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("ALTER TABLE outbox DROP COLUMN claim_token")
         conn.execute("UPDATE outbox SET state = 'sending', claimed_by = 'oldhost:1'")
-        conn.execute("DELETE FROM pacspdf_schema WHERE version = 4")
+        conn.execute("DROP INDEX build_job_output")              # added by a later version too
+        conn.execute("DELETE FROM pacspdf_schema WHERE version > 3")
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert capsys.readouterr().out.endswith(f"schema 3 -> {SCHEMA_VERSION} (applied 4)\n")
-    assert [v for v, _ in MIGRATIONS if v > 3] == [4]
+    later = [v for v, _ in MIGRATIONS if v > 3]
+    applied = ", ".join(map(str, later))
+    assert capsys.readouterr().out.endswith(f"schema 3 -> {SCHEMA_VERSION} (applied {applied})\n")
+    assert later[0] == 4
     with Outbox(url) as ob:
         assert ob.claim("k", "t") is not None      # no lease: the old sender's claim does not hold
         assert ob.mark_sent("k", "250 OK").state is State.SENT

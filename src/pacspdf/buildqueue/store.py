@@ -5,7 +5,7 @@ One interface, two engines, the same statements where they can be. PostgreSQL cl
 under a transaction-scoped advisory lock keyed by the output path; its ``build_job`` table is
 schema migration 3 of :mod:`pacspdf.delivery.store.postgres`. SQLite (one machine) does each
 change in a ``BEGIN IMMEDIATE`` transaction of the outbox's file, in a ``build_job`` table of
-its own (created when missing), with times as Unix seconds.
+its own (created when missing from the same table text), with times as Unix seconds.
 
 A job whose lease ran out after :data:`MAX_ATTEMPTS` claims (its workers died each time: a
 crash, an out-of-memory kill) is failed with that reason instead of being claimed again.
@@ -26,34 +26,11 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from pacspdf.catalogue import Outcome
 from pacspdf.delivery.store.interface import database_url, is_database_url
+from pacspdf.delivery.store.schema import POSTGRES, SQLITE, create_script
 from pacspdf.errors import PacspdfError
 
 #: Claims of one job whose worker vanished before the job is failed rather than tried again.
 MAX_ATTEMPTS = 3
-STATES = ("queued", "building", "built", "failed")
-
-_SQLITE_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS build_job (
-    id            INTEGER PRIMARY KEY,
-    content_hash  TEXT NOT NULL,
-    output        TEXT NOT NULL DEFAULT '',
-    folder        TEXT NOT NULL,
-    label         TEXT NOT NULL,
-    state         TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ({", ".join(map(repr, STATES))})),
-    attempts      INTEGER NOT NULL DEFAULT 0,
-    lease_until   REAL,
-    claimed_by    TEXT NOT NULL DEFAULT '',
-    result_path   TEXT NOT NULL DEFAULT '',
-    error         TEXT NOT NULL DEFAULT '',
-    pages         INTEGER NOT NULL DEFAULT 0,
-    seconds       REAL NOT NULL DEFAULT 0,
-    created_at    REAL NOT NULL,
-    finished_at   REAL,
-    UNIQUE (content_hash, output)
-);
-CREATE INDEX IF NOT EXISTS build_job_state ON build_job (state, id);
-CREATE INDEX IF NOT EXISTS build_job_output ON build_job (output, created_at);
-"""
 
 
 class StoreError(PacspdfError):
@@ -223,7 +200,7 @@ class JobStore:
 class SqliteJobs(JobStore):
     """Jobs in a SQLite file (created 0600 when missing, WAL mode): workers on this machine."""
 
-    now = "((julianday('now') - 2440587.5) * 86400.0)"
+    now = SQLITE.now
     transient = (sqlite3.OperationalError,)
 
     def __init__(self, path: Path, busy_timeout: float = 30.0) -> None:
@@ -235,7 +212,7 @@ class SqliteJobs(JobStore):
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout,
                                         check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL").fetchall()
-            self.conn.executescript(_SQLITE_SCHEMA)
+            self.conn.executescript(create_script(SQLITE, "build_job", "build_job_output"))
         except (OSError, sqlite3.Error) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip()
             raise StoreError(f"{path}: cannot use it as the build queue ({reason})") from None
@@ -266,7 +243,7 @@ class SqliteJobs(JobStore):
 class PostgresJobs(JobStore):
     """Jobs in PostgreSQL (migrated on open): workers on any number of machines."""
 
-    now = "now()"
+    now = POSTGRES.now
 
     def __init__(self, url: str, connect_timeout: float = 10.0) -> None:
         import psycopg

@@ -45,13 +45,14 @@ _MIGRATION_LOCK = 0x7061637370646601   # pg_advisory_xact_lock key while migrati
 _NOT_A_TOKEN = "!"  # never a stored token (those are hex): a claim this outbox does not hold
 
 #: a new database gets every table at once (the current schema, from store/schema.py) ...
-CREATE = create_script(POSTGRES, "outbox", "web", "build_job")
+CREATE = create_script(POSTGRES, "outbox", "web", "build_job", "build_job_output")
 #: ... and an older one the deltas above its version, each in one transaction with its version row
 #: (version 1 was the first outbox table: a database has it from its first open)
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (2, render(_TABLES["web"], POSTGRES)),           # the web intake's requests, mails and counters
     (3, render(_TABLES["build_job"], POSTGRES)),     # catalogue builds as jobs (pacspdf.buildqueue)
     (4, "ALTER TABLE outbox ADD COLUMN claim_token TEXT NOT NULL DEFAULT ''"),  # claims carry a token
+    (5, render(_TABLES["build_job_output"], POSTGRES)),  # one output's jobs found by index
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

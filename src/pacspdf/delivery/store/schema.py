@@ -1,7 +1,7 @@
 """Turn the one description of pacspdf's tables into each database's DDL (the dialects differ in named words).
 
-Every table is written here once, with ``{serial}``, ``{instant}`` and ``{if_not_exists}``
-where the two dialects differ (:class:`Dialect`). A new database gets the current tables
+Every table is written here once, with ``{serial}``, ``{instant}``, ``{clock}``, ``{now}`` and
+``{if_not_exists}`` where the two dialects differ (:class:`Dialect`). A new database gets the current tables
 (:func:`create_script`) and is stamped with the newest version; an older one is brought up by
 its store's deltas (``store/sqlite.py``, ``store/postgres.py``), which are small ``ALTER``
 statements (or a table created from :data:`TABLES`: when a later version changes such a
@@ -22,11 +22,16 @@ class Dialect:
     name: str
     serial: str          # an auto-numbered primary key
     instant: str         # a point in time the database compares (a lease's end)
+    clock: str           # a point in time the database's own clock wrote and compares (the build queue)
+    now: str             # SQL for that clock's current time
     if_not_exists: str   # "IF NOT EXISTS " where a script may meet tables already there
 
 
-SQLITE = Dialect("sqlite", serial="INTEGER PRIMARY KEY", instant="TEXT", if_not_exists="IF NOT EXISTS ")
-POSTGRES = Dialect("postgresql", serial="BIGSERIAL PRIMARY KEY", instant="TIMESTAMPTZ", if_not_exists="")
+#: SQLite has no time type: the build queue's clock is Unix seconds, REAL, so that times compare as numbers
+SQLITE = Dialect("sqlite", serial="INTEGER PRIMARY KEY", instant="TEXT", clock="REAL",
+                 now="((julianday('now') - 2440587.5) * 86400.0)", if_not_exists="IF NOT EXISTS ")
+POSTGRES = Dialect("postgresql", serial="BIGSERIAL PRIMARY KEY", instant="TIMESTAMPTZ", clock="TIMESTAMPTZ",
+                   now="now()", if_not_exists="")
 
 _STATES = ", ".join(repr(s.value) for s in State)
 
@@ -99,36 +104,46 @@ CREATE TABLE {if_not_exists}web_counter (
 );
 """
 
-#: catalogue builds as jobs (pacspdf.buildqueue): on PostgreSQL only, the one store many hosts share
-BUILD_JOB = """
-CREATE TABLE {if_not_exists}build_job (
-    id            {serial},
+#: a build job's states (pacspdf.buildqueue), in the order a job goes through them
+BUILD_STATES = ("queued", "building", "built", "failed")
+
+#: catalogue builds as jobs (pacspdf.buildqueue): in PostgreSQL, the one store many hosts share, or in
+#: the outbox's SQLite file for workers on one machine
+BUILD_JOB = f"""
+CREATE TABLE {{if_not_exists}}build_job (
+    id            {{serial}},
     content_hash  TEXT NOT NULL,
     output        TEXT NOT NULL DEFAULT '',
     folder        TEXT NOT NULL,
     label         TEXT NOT NULL,
-    state         TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'building', 'built', 'failed')),
+    state         TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ({", ".join(map(repr, BUILD_STATES))})),
     attempts      INTEGER NOT NULL DEFAULT 0,
-    lease_until   {instant},
+    lease_until   {{clock}},
     claimed_by    TEXT NOT NULL DEFAULT '',
     result_path   TEXT NOT NULL DEFAULT '',
     error         TEXT NOT NULL DEFAULT '',
     pages         INTEGER NOT NULL DEFAULT 0,
     seconds       DOUBLE PRECISION NOT NULL DEFAULT 0,
-    created_at    {instant} NOT NULL DEFAULT now(),
-    finished_at   {instant},
+    created_at    {{clock}} NOT NULL DEFAULT {{now}},
+    finished_at   {{clock}},
     UNIQUE (content_hash, output)
 );
-CREATE INDEX {if_not_exists}build_job_state ON build_job (state, id);
+CREATE INDEX {{if_not_exists}}build_job_state ON build_job (state, id);
 """
 
-TABLES = {"outbox": OUTBOX, "web": WEB, "build_job": BUILD_JOB}
+#: the build queue's look-up of one output's jobs, newest first (added after BUILD_JOB first shipped)
+BUILD_JOB_OUTPUT = """
+CREATE INDEX {if_not_exists}build_job_output ON build_job (output, created_at);
+"""
+
+TABLES = {"outbox": OUTBOX, "web": WEB, "build_job": BUILD_JOB, "build_job_output": BUILD_JOB_OUTPUT}
 OUTBOX_COLUMNS = (*COLUMNS, *CLAIM_COLUMNS)
 
 
 def render(text: str, dialect: Dialect) -> str:
     """One table's DDL in ``dialect``."""
-    return text.format(serial=dialect.serial, instant=dialect.instant, if_not_exists=dialect.if_not_exists)
+    return text.format(serial=dialect.serial, instant=dialect.instant, clock=dialect.clock, now=dialect.now,
+                       if_not_exists=dialect.if_not_exists)
 
 
 def create_script(dialect: Dialect, *parts: str) -> str:

@@ -8,6 +8,7 @@ given; hypothesis properties get a tenth of their examples unless ``PACSPDF_ALL_
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ import pg_server
 from pacspdf.build import BuildResult, build
 from pdf_reading import Doc, close_doc, open_doc
 from selection import load_profile, run_everything
-from smtp_server import LoopbackController, ScriptedHandler, Server
+from smtp_server import LoopbackController, ScriptedHandler, Server, self_signed
 
 load_profile()  # hypothesis: "ci" (full example counts) with PACSPDF_ALL_TESTS=1, else "dev"
 
@@ -94,6 +95,15 @@ def server() -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A throwaway certificate and key for 127.0.0.1 (openssl), made once for the TLS tests."""
+    made = self_signed(tmp_path_factory.mktemp("tls"))
+    if made is None:
+        pytest.skip("openssl is not available to make a test certificate")
+    return made
+
+
+@pytest.fixture(scope="session")
 def doc(sample_pdf: BuiltSample) -> Iterator[Doc]:
     """The session's sample PDF read back once with pypdf and pypdfium2 (see pdf_reading.py)."""
     opened = open_doc(sample_pdf.path, sample_pdf.reader)
@@ -108,6 +118,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if slow:
         config.hook.pytest_deselected(items=slow)
         items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Tune this process's garbage collector the way pacspdf tunes its own (pacspdf.runtime).
+
+    After collection the imported stack and the collected tests live as long as the run does:
+    freezing them keeps every later full collection from walking them again, and the larger
+    young-generation threshold lets the many short-lived objects of a build die without a pass.
+    """
+    from pacspdf.runtime import GC_THRESHOLDS
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

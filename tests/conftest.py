@@ -20,7 +20,8 @@ import pytest
 
 import pg_server
 from pacspdf.build import BuildResult, build
-from pdf_reading import Doc, close_doc, open_doc
+from pdf_reading import Doc, Page, close_doc, open_doc
+from pdf_reading import read as read_pages
 from selection import load_profile, run_everything
 from smtp_server import LoopbackController, ScriptedHandler, Server, self_signed
 
@@ -101,6 +102,12 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     if made is None:
         pytest.skip("openssl is not available to make a test certificate")
     return made
+
+
+@pytest.fixture(scope="session")
+def sample_pages(sample_pdf: BuiltSample) -> list[Page]:
+    """The session's sample as the layout measures read it (``pdf_reading.read``), read once."""
+    return read_pages(sample_pdf.path)
 
 
 @pytest.fixture(scope="session")

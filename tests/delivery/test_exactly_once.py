@@ -79,7 +79,7 @@ def test_a_claim_is_on_the_row_whatever_path_names_the_file(tmp_path: Path, seco
         assert first.mark_sent("k", "250 OK").state.value == "sent"
 
 
-@pytest.mark.parametrize("store", ["sqlite-symlink", "postgresql"])
+@pytest.mark.parametrize("store", slow_except(["sqlite-symlink", "postgresql"], keep=["sqlite-symlink"]))
 def test_three_senders_at_once_deliver_each_row_exactly_once(tmp_path: Path, server: Server,
                                                              binding: ReportBinding, store: str,
                                                              request: pytest.FixtureRequest) -> None:

@@ -26,8 +26,8 @@ BRAND = yaml.safe_load((REPO / "assets" / "brand.yaml").read_text(encoding="utf-
 
 
 @pytest.fixture(scope="module")
-def pages(sample_pdf: Any) -> list[lm.Page]:
-    return lm.read(sample_pdf.path)
+def pages(sample_pages: list[lm.Page]) -> list[lm.Page]:
+    return sample_pages
 
 
 def norm(text: str) -> str:
@@ -417,6 +417,7 @@ def test_check_names_sales_blocks_without_their_data(content_copy: Any, old: str
     assert any(expected in m for m in errors), errors
 
 
+@pytest.mark.slow  # a second build of changed content; the sample's sales blocks are checked by default
 def test_a_report_without_the_sales_extras_still_builds(tmp_path: Path, content_copy: Any,
                                                          sample_pdf: Any) -> None:
     """Analyst, outline, methodology, deals and the complete profile are optional."""

@@ -14,16 +14,21 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pypdf
 import pytest
 
-import pg_server
-from pacspdf.build import BuildResult, build
-from pdf_reading import Doc, Page, close_doc, open_doc
-from pdf_reading import read as read_pages
 from selection import load_profile, run_everything
-from smtp_server import LoopbackController, ScriptedHandler, Server, self_signed
+
+# The drawing stack, PDF readers, PostgreSQL and SMTP helpers are imported by the fixtures that
+# use them: under xdist the controller process loads this file too, and needs none of them.
+if TYPE_CHECKING:
+    import pypdf
+
+    import pg_server
+    from pacspdf.build import BuildResult
+    from pdf_reading import Doc, Page
+    from smtp_server import Server
 
 load_profile()  # hypothesis: "ci" (full example counts) with PACSPDF_ALL_TESTS=1, else "dev"
 
@@ -48,6 +53,10 @@ class BuiltSample:
 @pytest.fixture(scope="session")
 def sample_pdf(tmp_path_factory: pytest.TempPathFactory) -> BuiltSample:
     """Build content/pacs once, with a cold chart cache in a temporary folder."""
+    import pypdf
+
+    from pacspdf.build import build
+
     root = tmp_path_factory.mktemp("sample")
     cache_dir = root / "chart-cache"
     result = build(SAMPLE_CONTENT, root / "pacs-sample.pdf", cache_dir=cache_dir)
@@ -86,6 +95,8 @@ def content_copy(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def server() -> Iterator[Server]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 with a scriptable handler, stopped afterwards."""
+    from smtp_server import LoopbackController, ScriptedHandler
+
     handler = ScriptedHandler()
     controller = LoopbackController(handler)
     controller.start()
@@ -98,6 +109,8 @@ def server() -> Iterator[Server]:
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A throwaway certificate and key for 127.0.0.1 (openssl), made once for the TLS tests."""
+    from smtp_server import self_signed
+
     made = self_signed(tmp_path_factory.mktemp("tls"))
     if made is None:
         pytest.skip("openssl is not available to make a test certificate")
@@ -107,12 +120,16 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def sample_pages(sample_pdf: BuiltSample) -> list[Page]:
     """The session's sample as the layout measures read it (``pdf_reading.read``), read once."""
-    return read_pages(sample_pdf.path)
+    from pdf_reading import read
+
+    return read(sample_pdf.path)
 
 
 @pytest.fixture(scope="session")
 def doc(sample_pdf: BuiltSample) -> Iterator[Doc]:
     """The session's sample PDF read back once with pypdf and pypdfium2 (see pdf_reading.py)."""
+    from pdf_reading import close_doc, open_doc
+
     opened = open_doc(sample_pdf.path, sample_pdf.reader)
     yield opened
     close_doc(opened)
@@ -156,6 +173,8 @@ def postgres() -> pg_server.PgServer:
     start, also of a concurrent run. Skipped, with the reason, only where the server binary
     cannot start; with ``PACSPDF_REQUIRE_POSTGRES=1`` (CI) that is a failure instead.
     """
+    import pg_server
+
     try:
         return pg_server.start(pg_server.data_dir())
     except Exception as exc:  # ImportError, a missing binary, no shared memory, ...

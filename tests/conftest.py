@@ -4,6 +4,11 @@ Also the test selection: tests marked ``slow`` are deselected in the default run
 developer's ``pytest -q``) unless ``PACSPDF_ALL_TESTS=1`` is set (CI) or a ``-m`` expression is
 given; hypothesis properties get a tenth of their examples unless ``PACSPDF_ALL_TESTS=1``
 (tests/selection.py); and a run that collects or selects no test fails (exit 1) instead of exit code 5.
+
+The default run has two xdist workers (pyproject's addopts, ``--dist loadfile``): a "session"
+is then one worker's, so each worker builds the sample once, and a module's tests share one
+worker and its module-scoped fixtures. ``-n 0`` runs everything in this process (CI does).
+Command-line tests run ``pacspdf.cli.main`` in the test process through tests/cli_runner.py.
 """
 
 from __future__ import annotations

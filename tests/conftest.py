@@ -147,6 +147,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if slow:
         config.hook.pytest_deselected(items=slow)
         items[:] = [item for item in items if not item.get_closest_marker("slow")]
+    workeroutput = getattr(config, "workeroutput", None)  # an xdist worker: tell the controller
+    if workeroutput is not None:
+        workeroutput["slow_deselected"] = len(slow)
+
+
+_slow_left_out: list[int] = []  # the xdist controller: what its workers deselected
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    _slow_left_out.append(getattr(node, "workeroutput", {}).get("slow_deselected", 0))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Under xdist the workers deselect, and the summary line no longer counts it: say it here."""
+    if _slow_left_out and max(_slow_left_out):
+        terminalreporter.write_line(f"{max(_slow_left_out)} slow tests deselected "
+                                    "(PACSPDF_ALL_TESTS=1 or -m slow runs them)")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

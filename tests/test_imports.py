@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -44,10 +45,16 @@ def _modules() -> dict[str, Path]:
     return {_name(p): p for p in SRC.rglob("*.py")}
 
 
+@functools.cache
+def _nodes(path: Path) -> tuple[ast.AST, ...]:
+    """Every node of the file's syntax tree, parsed once for all the tests here."""
+    return tuple(ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
+
+
 def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
     """pacspdf modules ``path`` imports, anywhere in the file (lazy imports included)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _nodes(path):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -158,7 +165,7 @@ def stream_users(modules: dict[str, Path]) -> set[str]:
     for name, path in modules.items():
         if name == "pacspdf.cli" or name.startswith("pacspdf.cli.") or name == "pacspdf.__main__":
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _nodes(path):
             if (isinstance(node, ast.Attribute) and node.attr in {"stdout", "stderr", "__stdout__",
                                                                   "__stderr__"}
                     and isinstance(node.value, ast.Name) and node.value.id == "sys"):

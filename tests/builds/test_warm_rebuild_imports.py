@@ -25,6 +25,7 @@ def rebuild(cache_dir: Path, out: Path) -> subprocess.CompletedProcess[str]:
                            str(cache_dir)], capture_output=True, text=True, check=True)
 
 
+@pytest.mark.slow  # a new interpreter (~1.8 s of CPU) is the point: CI runs it
 def test_a_rebuild_on_the_sessions_warm_cache_imports_neither(sample_pdf: Any, tmp_path: Path) -> None:
     """The session's sample build left its cache warm: a rebuild in a new process draws nothing."""
     again = rebuild(sample_pdf.cache_dir, tmp_path / "x.pdf")
@@ -32,7 +33,7 @@ def test_a_rebuild_on_the_sessions_warm_cache_imports_neither(sample_pdf: Any, t
     assert again.stderr == ""
 
 
-@pytest.mark.slow  # a cold build first, in its own process; the test above is the quick run's
+@pytest.mark.slow  # a cold build first, in its own process
 def test_a_cached_rebuild_imports_neither_matplotlib_nor_pandas(tmp_path: Path) -> None:
     args = [str(REPO / "content" / "pacs"), str(tmp_path / "x.pdf"), str(tmp_path / "cache")]
     first = subprocess.run([sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True,

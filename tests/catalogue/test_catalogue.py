@@ -59,6 +59,7 @@ def test_good_reports_are_built_despite_a_broken_one(catalogue: Built) -> None:
     assert sorted(o.ok for o in outcomes) == [False, True, True, True]
 
 
+@pytest.mark.slow  # the module's pool: two spawned interpreters and four builds (~6 s of CPU)
 def test_summary_names_the_failure_with_its_one_line_error(catalogue: Built) -> None:
     _tmp, _code, text, _outcomes = catalogue
     summary = text[text.index("built 3 of 4 reports"):]
@@ -71,6 +72,7 @@ def test_summary_names_the_failure_with_its_one_line_error(catalogue: Built) -> 
     assert len(re.findall(r"(?m)^\[\d/4\] (ok|FAILED) ", text)) == 4
 
 
+@pytest.mark.slow  # the module's pool: two spawned interpreters and four builds (~6 s of CPU)
 def test_workers_are_reused_across_reports(catalogue: Built) -> None:
     """Each worker imports the stack once and builds several reports (at most 2 processes)."""
     _tmp, _code, _text, outcomes = catalogue

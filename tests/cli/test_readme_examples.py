@@ -12,10 +12,12 @@ import re
 import shlex
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pacspdf.cli import main
+from pdf_reading import warm_cache
 
 REPO = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"```text\n(\$ pacspdf.*?)```", re.S)
@@ -51,9 +53,10 @@ def test_the_readme_has_examples_with_output() -> None:
 @pytest.mark.parametrize("steps", EXAMPLES, ids=[s[0][0] for s in EXAMPLES])
 def test_readme_example_prints_what_the_readme_shows(
         steps: list[tuple[str, list[str]]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], sample_pdf: Any) -> None:
     shutil.copytree(REPO / "content", tmp_path / "content")
     shutil.copytree(REPO / "assets", tmp_path / "assets")
+    warm_cache(tmp_path, sample_pdf)  # a build reads the session build's charts instead of drawing them
     monkeypatch.chdir(tmp_path)
     for command, expected in steps:
         argv = shlex.split(command)[1:]

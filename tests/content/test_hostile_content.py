@@ -119,6 +119,7 @@ def test_a_table_with_too_many_rows_is_refused(report: Path,
     assert f"the limit is {MAX_TABLE_ROWS} rows" in out
 
 
+@pytest.mark.slow  # ~1 MB of tables read in full (~1.8 s); the per-file limits above run by default
 def test_a_report_over_its_total_size_is_refused(report: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """Each file within its own limit, together more than a report may hold."""

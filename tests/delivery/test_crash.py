@@ -1,7 +1,8 @@
 """`python -m pacspdf send` killed with SIGKILL mid-batch, then rerun: each enquiry arrives exactly once.
 
-These run the real command line in a subprocess, with the real personaliser over the
-session's base build, against the loopback SMTP server. The server kills the sender at a
+The killed run is the real command line in a subprocess (the rerun runs in the test's own
+process, see cli_runner.py), with the real personaliser over the session's base build, against
+the loopback SMTP server. The server kills the sender at a
 chosen point of the SMTP conversation, so each test is deterministic.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import CliRun, run_cli
 from pacspdf.document.personal import sidecar_path
 from smtp_server import LoopbackController, ScriptedHandler, Server, attachment, page_one_text
 
@@ -40,13 +42,24 @@ def workdir(tmp_path: Path, sample_pdf) -> Path:  # type: ignore[no-untyped-def]
     return tmp_path
 
 
+SEND = ["send", "enquiries.csv", "--report", str(REPO / "content" / "pacs"), "--transport", "smtp"]
+
+
+def smtp_env(port: int) -> dict[str, str]:
+    return {"PACSPDF_SMTP_HOST": "127.0.0.1", "PACSPDF_SMTP_PORT": str(port), "PACSPDF_SMTP_SECURITY": "none"}
+
+
 def start_send(workdir: Path, port: int) -> subprocess.Popen[str]:
+    """`python -m pacspdf send` as a process of its own, to be killed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PACSPDF_")}
-    env.update({"PACSPDF_SMTP_HOST": "127.0.0.1", "PACSPDF_SMTP_PORT": str(port),
-                "PACSPDF_SMTP_SECURITY": "none", "PYTHONWARNINGS": "error"})
-    return subprocess.Popen([sys.executable, "-m", "pacspdf", "send", "enquiries.csv",
-                             "--report", str(REPO / "content" / "pacs"), "--transport", "smtp"],
+    env.update({**smtp_env(port), "PYTHONWARNINGS": "error"})
+    return subprocess.Popen([sys.executable, "-m", "pacspdf", *SEND],
                             cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def rerun(workdir: Path, port: int) -> CliRun:
+    """The rerun after the kill: `pacspdf send` in this process (cli_runner.py); warnings fail it here too."""
+    return run_cli(SEND, cwd=workdir, env=smtp_env(port))
 
 
 def states(workdir: Path) -> dict[str, str]:
@@ -84,10 +97,9 @@ def test_killed_mid_batch_and_rerun_delivers_each_exactly_once(workdir: Path, se
     left = states(workdir)
     assert [left[p[1]] for p in PEOPLE] == ["sent"] * 3 + ["sending"] + ["queued"] * 2
 
-    with start_send(workdir, controller.port) as proc:
-        out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
-    lines = out.splitlines()
+    again = rerun(workdir, controller.port)
+    assert again.returncode == 0, again.err
+    lines = again.out.splitlines()
     assert sum("already sent" in line for line in lines if line.startswith("enquiries.csv:")) == 3
     assert "resent after an interrupted run" in lines[KILL_AT - 1]
     assert set(states(workdir).values()) == {"sent"}
@@ -99,15 +111,15 @@ def test_killed_mid_batch_and_rerun_delivers_each_exactly_once(workdir: Path, se
         assert name in page_one_text(pdf)
 
 
+@pytest.mark.slow  # a second killed process; the quick run keeps the test above
 def test_kill_inside_the_window_resends_with_the_same_message_id(workdir: Path, server: Server) -> None:
     """Killed in the window (message 4 kept, not committed), the rerun resends only it, same headers."""
     # Same Message-ID, Date and copy ID, so a receiving system can drop the duplicate.
     controller, handler = server
     kill_run(workdir, controller, handler, "accept-drop")
     assert handler.wait_for(KILL_AT)  # the server thread keeps message 4 just after the kill
-    with start_send(workdir, controller.port) as proc:
-        _out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
+    again = rerun(workdir, controller.port)
+    assert again.returncode == 0, again.err
     twice = PEOPLE[KILL_AT - 1][1]
     counts = {p[1]: len(handler.to(p[1])) for p in PEOPLE}
     assert counts == {p[1]: 2 if p[1] == twice else 1 for p in PEOPLE}

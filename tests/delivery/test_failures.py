@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cli_runner import CliRun, run_cli
 from pacspdf.cli import make_parser
 from pacspdf.cli import send as commands
 from pacspdf.content.load import load
@@ -41,16 +42,13 @@ def workdir(tmp_path_factory: pytest.TempPathFactory, sample_pdf) -> Path:  # ty
 
 
 def pacspdf(workdir: Path, *argv: str, env: dict[str, str] | None = None,
-            envb: dict[bytes, bytes] | None = None) -> subprocess.CompletedProcess[bytes]:
-    base = {k.encode(): v.encode() for k, v in os.environ.items() if not k.startswith("PACSPDF_")}
-    base.update({k.encode(): v.encode("utf-8", "surrogateescape") for k, v in (env or {}).items()})
-    base.update(envb or {})
-    return subprocess.run([sys.executable, "-m", "pacspdf", *argv, "--report", str(REPO / "content" / "pacs")]
-                          if argv[0] == "send" else [sys.executable, "-m", "pacspdf", *argv],
-                          cwd=workdir, env=base, capture_output=True, timeout=120)
+            envb: dict[bytes, bytes] | None = None) -> CliRun:
+    """``pacspdf *argv`` in workdir (in this process, see cli_runner.py), without the caller's PACSPDF_*."""
+    extra = ["--report", str(REPO / "content" / "pacs")] if argv[0] == "send" else []
+    return run_cli([*argv, *extra], cwd=workdir, env=env, envb=envb)
 
 
-def assert_clean(run: subprocess.CompletedProcess[bytes], *codes: int) -> str:
+def assert_clean(run: CliRun, *codes: int) -> str:
     err = run.stderr.decode("utf-8", "replace")
     assert "Traceback" not in err, err
     assert run.returncode in codes, (run.returncode, err, run.stdout[-2000:])

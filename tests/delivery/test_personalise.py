@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pypdfium2 as pdfium
@@ -18,10 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> BaseArtifact:
+def base(tmp_path_factory: pytest.TempPathFactory, sample_pdf: Any) -> BaseArtifact:
     tmp = tmp_path_factory.mktemp("personal")
     shutil.copytree(ROOT / "content" / "pacs", tmp / "content" / "pacs")
     shutil.copytree(ROOT / "assets", tmp / "assets")
+    shutil.copytree(sample_pdf.cache_dir, tmp / "cache")  # the session build's charts: read, not drawn
     result = build(tmp / "content" / "pacs", tmp / "out" / "pacs-sample.pdf", cache_dir=tmp / "cache")
     return BaseArtifact.load(result.path)
 

@@ -7,13 +7,12 @@ import logging
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from test_transport import message
 
+from cli_runner import run_cli
 from pacspdf.content.load import load
 from pacspdf.delivery.enquiries import read_enquiries
 from pacspdf.delivery.message import MailTemplates, context_from_content
@@ -29,7 +28,6 @@ from smtp_server import (
     authenticator,
     client_tls,
     fake_personaliser,
-    self_signed,
     server_tls,
 )
 
@@ -37,14 +35,6 @@ REPO = Path(__file__).resolve().parents[2]
 USER = "mäiler@exämple.com"
 PASSWORD = "ñøþ€✓ß¿Ω"       # every character non-ASCII, so any leak of any part is visible
 WRONG = "ЖЖЖ-ЩЩЩ-ЮЮЮ"
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    made = self_signed(tmp_path_factory.mktemp("tls"))
-    if made is None:
-        pytest.skip("openssl is not available to make a test certificate")
-    return made
 
 
 @pytest.fixture
@@ -119,16 +109,15 @@ def test_cli_logs_in_with_utf8_and_trusts_a_private_ca_through_ssl_cert_file(
     with (tmp_path / "e.csv").open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows([["name", "email", "company", "job_title", "country"],
                                   ["Ana Souza", "ana@example.com", "Acme", "CTO", "Brazil"]])
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PACSPDF_", "SSL_CERT"))}
-    env.update({"PACSPDF_SMTP_HOST": HOST, "PACSPDF_SMTP_PORT": str(controller.port),
-                "PACSPDF_SMTP_SECURITY": "starttls", "PACSPDF_SMTP_USER": USER,
-                "PACSPDF_SMTP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(certificate[0])})
-    run = subprocess.run([sys.executable, "-m", "pacspdf", "send", "e.csv", "--transport", "smtp",
-                          "--report", str(REPO / "content" / "pacs")],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
+    env = {"PACSPDF_SMTP_HOST": HOST, "PACSPDF_SMTP_PORT": str(controller.port),
+           "PACSPDF_SMTP_SECURITY": "starttls", "PACSPDF_SMTP_USER": USER,
+           "PACSPDF_SMTP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(certificate[0])}
+    argv = ["send", "e.csv", "--transport", "smtp", "--report", str(REPO / "content" / "pacs")]
+    unset = [k for k in os.environ if k.startswith("SSL_CERT")]  # in this process (cli_runner.py)
+    run = run_cli(argv, cwd=tmp_path, env=env, unset=unset)
+    assert run.returncode == 0, run.err
     assert len(handler.received) == 1
-    assert no_secret_in(run.stdout + run.stderr, PASSWORD)
+    assert no_secret_in(run.out + run.err, PASSWORD)
     con = sqlite3.connect(out / "pacspdf.db")
     assert no_secret_in(" ".join(str(v) for row in con.execute("SELECT * FROM outbox") for v in row),
                         PASSWORD)
@@ -137,7 +126,5 @@ def test_cli_logs_in_with_utf8_and_trusts_a_private_ca_through_ssl_cert_file(
     del env["SSL_CERT_FILE"]
     (tmp_path / "e.csv").write_text("name,email,company,job_title,country\nBo,bo@example.com,A,B,C\n",
                                     encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "pacspdf", "send", "e.csv", "--transport", "smtp",
-                          "--report", str(REPO / "content" / "pacs")],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 1 and "TLS" in run.stdout and "Traceback" not in run.stderr
+    run = run_cli(argv, cwd=tmp_path, env=env, unset=[*unset, "SSL_CERT_FILE"])
+    assert run.returncode == 1 and "TLS" in run.out and "Traceback" not in run.err

@@ -13,6 +13,7 @@ from pacspdf.cli import main
 from pacspdf.delivery.outbox import NewEntry, Outbox, State
 from pacspdf.delivery.store.target import PostgresTarget, SqliteTarget, parse_target
 from pg_server import PgServer
+from selection import examples
 
 MARK = "Zq9"  # starts every generated password, so it cannot occur by chance elsewhere in the URL
 passwords = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=24).map(
@@ -26,7 +27,7 @@ def _spellings(password: str) -> set[str]:
     return {password, urllib.parse.quote(password, safe=""), urllib.parse.quote_plus(password, safe="")}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(user=names, password=passwords, host=hosts, port=st.none() | st.integers(1, 65535), db=names,
        in_query=st.booleans(), scheme=st.sampled_from(["postgresql", "postgres", "POSTGRESQL"]))
 def test_a_url_is_kept_as_typed_and_never_shows_its_password(user: str, password: str, host: str,
@@ -48,7 +49,7 @@ def test_a_url_is_kept_as_typed_and_never_shows_its_password(user: str, password
     assert target.display.startswith(f"{scheme}://{user}") and f"/{db}?sslmode=prefer" in target.display
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(password=passwords)
 def test_a_raw_password_with_url_characters_is_still_masked(password: str) -> None:
     """Typed without percent-encoding (which the driver may refuse), a password holding `/ ? # @` is

@@ -20,7 +20,6 @@ from smtp_server import (
     authenticator,
     client_tls,
     free_port,
-    self_signed,
     server_tls,
 )
 
@@ -177,14 +176,6 @@ def test_server_timeout_is_temporary() -> None:
         with pytest.raises(DeliveryError) as info:
             send(smtp(listener.getsockname()[1], timeout=0.3))
     assert info.value.temporary and "timed out" in info.value.reason
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    made = self_signed(tmp_path_factory.mktemp("tls"))
-    if made is None:
-        pytest.skip("openssl is not available to make a test certificate")
-    return made
 
 
 def test_starttls_with_login(certificate: tuple[Path, Path], caplog: pytest.LogCaptureFixture,

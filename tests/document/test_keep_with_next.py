@@ -14,8 +14,8 @@ REPORTS = Path(__file__).resolve().parents[1] / "reports"
 SLUGS = sorted(p.name for p in REPORTS.iterdir() if (p / "report.yaml").is_file())
 
 
-def test_pacs_keeps_floats_with_their_text(sample_pdf: Any) -> None:
-    pages = lm.read(sample_pdf.path)
+def test_pacs_keeps_floats_with_their_text(sample_pdf: Any, sample_pages: list[lm.Page]) -> None:
+    pages = sample_pages
     assert lm.lonely_floats(sample_pdf.path, pages) == []
     assert lm.headings_at_foot(pages) == []
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from pacspdf.templates.environment import make_env
 from pacspdf.templates.tree import Evaluator, parsed, walkable
+from selection import examples
 
 CONTEXT: dict[str, Any] = {"n": 2.5, "k": 3, "xs": ["a", "b", "c"], "d": {"k": 1, "name": "PACS"},
                            "s": "Text", "none": None}
@@ -54,7 +55,7 @@ def _outcome(render: Any) -> tuple[str, str]:
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(source=templates())
 def test_walker_matches_jinja_or_declines_before_running(source: str) -> None:
     env = make_env()

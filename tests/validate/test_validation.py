@@ -182,12 +182,17 @@ def test_stand_in_matches_derive(pacs: Content) -> None:
 
 
 def test_check_path_imports_no_pandas_matplotlib_or_reportlab() -> None:
-    """load() + validate() (and `pacspdf check`) never import pandas, matplotlib or ReportLab."""
+    """load() + validate() never import pandas, matplotlib or ReportLab."""
     code = ("import sys; from pacspdf.content.load import load; from pacspdf.validate import validate, "
             "heavy_modules_loaded; validate(load('content/pacs')); print(heavy_modules_loaded())")
     run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          check=True)
     assert run.stdout.strip() == "[]"
+
+
+@pytest.mark.slow  # a second interpreter; the test above is the quick run's guard
+def test_pacspdf_check_imports_no_pandas_matplotlib_reportlab_or_the_build() -> None:
+    """`python -m pacspdf check` (mail preview included) never imports the drawing stack."""
     run = subprocess.run([sys.executable, "-X", "importtime", "-m", "pacspdf", "check", "content/pacs"],
                          cwd=REPO, capture_output=True, text=True, check=False)
     imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines() if "|" in line}

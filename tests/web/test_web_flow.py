@@ -15,6 +15,7 @@ import pypdf
 import pytest
 
 from conftest import copy_content
+from pacspdf.build import ensure_base
 from pacspdf.cli.send import show_outbox
 from pacspdf.delivery.outbox import Outbox, State
 from smtp_server import ScriptedHandler
@@ -23,7 +24,10 @@ from web_server import FIELDS, Served, confirm_link, hidden_fields, serve, wait_
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_content(tmp_path_factory.mktemp("flow"))
+    """The sample's content, with its base PDF built once in ``<root>/out`` for every test here."""
+    folder = copy_content(tmp_path_factory.mktemp("flow"))
+    ensure_base(folder, folder.parents[1] / "out")
+    return folder
 
 
 @pytest.fixture

@@ -223,13 +223,34 @@ class Runner:
         holder = self.outbox.holder(entry.key) or "another sender"
         return result(Outcome.ELSEWHERE, f"being sent by {holder}", latest)
 
+    def _claim_first(self, entry: Entry, result: Result) -> tuple[Entry | RowResult, bool]:
+        """The first claim of this run: (the claimed entry or the row's result, whether it resumes
+        a send that another run left ``sending``).
+
+        An entry last seen ``queued`` is claimed in one statement that also reads it back, and
+        only if it is still ``queued``; otherwise (or if it has changed since) it is read again
+        and claimed as whatever it now is.
+        """
+        if entry.state is State.QUEUED:
+            claimed = self.outbox.claim_queued(entry.key, now_utc(), lease_seconds=self.options.lease)
+            if claimed is not None:
+                return claimed, False
+            latest = self.outbox.get(entry.key)
+            if latest is None:
+                raise OutboxError(f"{self.outbox.where}: outbox entry {entry.key!r} has gone "
+                                  "(changed by another process)")
+            settled = _settled(latest, result)
+            if settled is not None:
+                return settled, False
+            entry = latest
+        return self._claim(entry, now_utc(), result), entry.state is State.SENDING
+
     def _deliver(self, entry: Entry, result: Result) -> RowResult:
         key = entry.key
-        resumed = entry.state is State.SENDING
         binding = self.bindings(entry)   # a report or transport that cannot be used fails before the claim
         ctx = binding.context
         transport = self.transports(entry.transport)
-        claimed = self._claim(entry, now_utc(), result)
+        claimed, resumed = self._claim_first(entry, result)
         if isinstance(claimed, RowResult):
             return claimed
         entry = claimed

@@ -105,7 +105,9 @@ def _row_result(row: Row, entry: Entry, runner: Runner, outbox: Outbox, slug: st
         return RowResult(row.where, row.email, Outcome.CONFLICT,
                          f"enquiry_id {row.enquiry_id} is already recorded for {entry.email}"
                          f"{first}; this row has another address, so it is not sent", entry.key)
-    current = outbox.get(entry.key) or entry
+    # A queued entry goes straight to its claim, which is conditional on it still being queued
+    # (and reads it back); any other state is read again first, as another sender may have moved it.
+    current = entry if entry.state is State.QUEUED else outbox.get(entry.key) or entry
     return runner.process(current, where=row.where, slug=slug)
 
 

@@ -226,6 +226,12 @@ class Outbox:
         """
         raise NotImplementedError(f"{type(self).__name__}.claim")
 
+    def claim_queued(self, key: str, prepared_at: str, *,
+                     lease_seconds: float = DEFAULT_LEASE) -> Entry | None:
+        """:meth:`claim` for the usual case, in one statement: the entry claimed if it is ``queued``
+        now, else None (whatever it is: sent, held, gone; the caller reads it and uses :meth:`claim`)."""
+        raise NotImplementedError(f"{type(self).__name__}.claim_queued")
+
     def claim_next(self, prepared_at: str, *, lease_seconds: float = DEFAULT_LEASE,
                    after_id: int = 0) -> Entry | None:
         """Claim the oldest claimable row above ``after_id`` (``queued``, or ``sending`` whose holder

@@ -209,14 +209,14 @@ class PostgresOutbox(Outbox):
                     " row, enquiry_id, email, name, company, job_title, country, message, message_id,"
                     " copy_id, created_at, updated_at)"
                     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT (key) DO NOTHING",
+                    f" ON CONFLICT (key) DO NOTHING RETURNING {_SELECT}",
                     (e.key, e.state.value, e.reason, e.report_slug, e.report_dir, e.transport, e.source,
                      e.row, e.enquiry_id, e.email, e.name, e.company, e.job_title, e.country, e.message,
                      e.message_id, new_copy_id() if e.state is State.QUEUED else "", now, now))
-                created = cur.rowcount == 1
-                entry = self._get(e.key)
+                inserted = cur.fetchone()   # the new row as stored; None when the key was there
+                entry = Entry.from_row(inserted) if inserted else self._get(e.key)
                 assert entry is not None
-                out.append((entry, created))
+                out.append((entry, inserted is not None))
         return out
 
     def _claimable(self, key: str | None) -> tuple[str, list[object]]:
@@ -261,6 +261,13 @@ class PostgresOutbox(Outbox):
                 raise OutboxError(f"{self.where}: outbox entry {key!r} has gone (changed by another process)")
             self._claims.pop(key, None)
         return entry
+
+    @_guarded
+    def claim_queued(self, key: str, prepared_at: str, *,
+                     lease_seconds: float = claims.DEFAULT_LEASE) -> Entry | None:
+        """Claim the entry if it is ``queued`` (see :meth:`Outbox.claim_queued`): one statement."""
+        return self._take("SELECT id FROM outbox WHERE key = %s AND state = 'queued'", [key], prepared_at,
+                          lease_seconds)
 
     @_guarded
     def claim_next(self, prepared_at: str, *, lease_seconds: float = claims.DEFAULT_LEASE,

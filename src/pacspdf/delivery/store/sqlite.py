@@ -138,14 +138,14 @@ class SqliteOutbox(Outbox):
                     " row, enquiry_id, email, name, company, job_title, country, message, message_id,"
                     " copy_id, created_at, updated_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (key) DO NOTHING",
+                    f" ON CONFLICT (key) DO NOTHING RETURNING {_SELECT}",
                     (e.key, e.state.value, e.reason, e.report_slug, e.report_dir, e.transport, e.source,
                      e.row, e.enquiry_id, e.email, e.name, e.company, e.job_title, e.country, e.message,
                      e.message_id, new_copy_id() if e.state is State.QUEUED else "", now, now))
-                created = cur.rowcount == 1
-                entry = self._get(e.key)
+                inserted = cur.fetchall()   # the new row as stored; nothing when the key was there
+                entry = Entry.from_row(inserted[0]) if inserted else self._get(e.key)
                 assert entry is not None
-                out.append((entry, created))
+                out.append((entry, bool(inserted)))
         self.sync()
         return out
 
@@ -186,6 +186,23 @@ class SqliteOutbox(Outbox):
             return None
         self._claims[key] = token
         return self._get(key)
+
+    @_guarded
+    def claim_queued(self, key: str, prepared_at: str, *,
+                     lease_seconds: float = claims.DEFAULT_LEASE) -> Entry | None:
+        """Claim the entry if it is ``queued`` (see :meth:`Outbox.claim_queued`): one UPDATE ... RETURNING."""
+        now = now_utc()
+        token = claims.new_token()
+        rows = self._db.execute(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
+            " prepared_at = COALESCE(prepared_at, ?),"
+            " lease_until = ?, claimed_by = ?, claim_token = ?, updated_at = ?"
+            f" WHERE key = ? AND state = 'queued' RETURNING {_SELECT}",
+            (prepared_at, _in(lease_seconds), self.owner, token, now, key)).fetchall()  # all: then it commits
+        if not rows:
+            return None
+        self._claims[key] = token
+        return Entry.from_row(rows[0])
 
     @_guarded
     def claim_next(self, prepared_at: str, *, lease_seconds: float = claims.DEFAULT_LEASE,
@@ -378,16 +395,18 @@ class SqliteOutbox(Outbox):
         """Write ``assignments`` if this outbox still holds the row's claim; ``release`` ends the claim."""
         token = self._claims.get(key, _NOT_A_TOKEN)
         ends = ", lease_until = NULL, claim_token = ''" if release else ""
-        cur = self._db.execute(f"UPDATE outbox SET {assignments}{ends}, updated_at = ?"
-                               " WHERE key = ? AND state = 'sending' AND claim_token = ?",
-                               (*params, now_utc(), key, token))
+        # RETURNING reads the row back in the same statement; fetchall() steps it to the end, so
+        # the UPDATE is committed (autocommit) before this returns, as a separate SELECT's was.
+        rows = self._db.execute(f"UPDATE outbox SET {assignments}{ends}, updated_at = ?"
+                                " WHERE key = ? AND state = 'sending' AND claim_token = ?"
+                                f" RETURNING {_SELECT}", (*params, now_utc(), key, token)).fetchall()
+        if rows:
+            if release:
+                self._claims.pop(key, None)
+            return Entry.from_row(rows[0])
+        self._claims.pop(key, None)
         entry = self._get(key)
         if entry is None:
             raise OutboxError(f"{self.path}: outbox entry {key!r} has gone (changed by another process)")
-        if cur.rowcount != 1:
-            self._claims.pop(key, None)
-            nobody = f"no one: this sender does not hold it ({entry.state})"
-            raise claims.LeaseLost(key, self.holder(key) or nobody)
-        if release:
-            self._claims.pop(key, None)
-        return entry
+        nobody = f"no one: this sender does not hold it ({entry.state})"
+        raise claims.LeaseLost(key, self.holder(key) or nobody)

@@ -18,7 +18,7 @@ import contextlib
 import functools
 import os
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -294,6 +294,25 @@ class PostgresOutbox(Outbox):
         """Record the server's acceptance; committed (and so durable) when this returns."""
         return self._owned(key, "state = 'sent', reason = '', server_reply = %s, sent_at = %s",
                            server_reply, now_utc())
+
+    @_guarded
+    def mark_sent_many(self, replies: Sequence[tuple[str, str]]) -> list[Entry | claims.LeaseLost]:
+        """Record several acceptances in one transaction (see :meth:`Outbox.mark_sent_many`)."""
+        out: list[Entry | claims.LeaseLost] = []
+        held = {key: self._claims[key] for key, _ in replies if key in self._claims}
+        now = now_utc()
+        try:
+            with self._db.transaction():
+                for key, reply in replies:
+                    try:
+                        out.append(self._owned(key, "state = 'sent', reason = '', server_reply = %s,"
+                                                    " sent_at = %s", reply, now))
+                    except claims.LeaseLost as lost:
+                        out.append(lost)
+        except BaseException:
+            self._claims.update(held)  # nothing was written: the claims are still ours
+            raise
+        return out
 
     def sync(self) -> None:
         """Nothing to do: every commit above is durable when it returns."""

@@ -23,7 +23,8 @@ import contextlib
 import functools
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
@@ -74,6 +75,12 @@ def _guarded(method: Callable[Concatenate[SqliteOutbox, _P], _R]
     return run  # type: ignore[return-value]  # wraps() returns _Wrapped, called just like `method`
 
 
+def _fsync_size(fd: int) -> int:
+    """fsync ``fd``; its size after."""
+    os.fsync(fd)
+    return os.fstat(fd).st_size
+
+
 def _in(seconds: float) -> str:
     """The time ``seconds`` from now, as :func:`now_utc` writes it (so the two compare as text)."""
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="microseconds").replace(
@@ -96,6 +103,8 @@ class SqliteOutbox(Outbox):
         self.path = target.path
         self.readonly = readonly
         self._wal_fd: int | None = None
+        self._syncer: ThreadPoolExecutor | None = None   # the thread begin_sync() fsyncs the WAL in
+        self._syncing: Future[int] | None = None
         self._claims: dict[str, str] = {}   # key -> token of each row this outbox holds
         if (readonly or not create) and not self.path.exists():
             raise UsageError(f"{self.path}: no outbox here yet (run `pacspdf send` first)")
@@ -113,6 +122,11 @@ class SqliteOutbox(Outbox):
 
     def close(self) -> None:
         claims.end_owner(self.owner)  # rows still held are claimable at once by the next sender
+        with contextlib.suppress(OutboxError):
+            self._settle()
+        if self._syncer is not None:
+            self._syncer.shutdown()
+            self._syncer = None
         if self._wal_fd is not None:
             os.close(self._wal_fd)  # (SQLite keeps no lock on the WAL file itself)
             self._wal_fd = None
@@ -249,12 +263,63 @@ class SqliteOutbox(Outbox):
             self.sync()
         return entry
 
+    @_guarded
+    def mark_sent_many(self, replies: Sequence[tuple[str, str]]) -> list[Entry | claims.LeaseLost]:
+        """Record several acceptances in one transaction (see :meth:`Outbox.mark_sent_many`); not fsynced."""
+        out: list[Entry | claims.LeaseLost] = []
+        held = {key: self._claims[key] for key, _ in replies if key in self._claims}
+        now = now_utc()
+        try:
+            with self._transaction():
+                for key, reply in replies:
+                    try:
+                        out.append(self._owned(key, "state = 'sent', reason = '', server_reply = ?,"
+                                                    " sent_at = ?", reply, now))
+                    except claims.LeaseLost as lost:
+                        out.append(lost)
+        except BaseException:
+            self._claims.update(held)  # nothing was written: the claims are still ours
+            raise
+        return out
+
     def sync(self) -> None:
         """Make every commit so far durable: fsync the WAL (what ``synchronous=FULL`` does at commit).
 
         Also the only place a checkpoint runs while this outbox is open (automatic ones are
         off), so the database file never holds a ``sent`` the caller has not made durable first.
         """
+        self.begin_sync()()
+
+    def begin_sync(self) -> Callable[[], None]:
+        """:meth:`sync` with the WAL's fsync in a thread of its own (it holds no lock and no GIL).
+
+        The commits to make durable are those written before this call; the wait raises
+        :class:`OutboxError` if the fsync failed, and runs the checkpoint when the WAL is large.
+        """
+        self._settle()
+        fd = self._wal()
+        if self._syncer is None:
+            self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pacspdf-wal-sync")
+        self._syncing = self._syncer.submit(_fsync_size, fd)
+        return self._settle
+
+    def _settle(self) -> None:
+        """Wait for the fsync :meth:`begin_sync` started (if any); then checkpoint a large WAL."""
+        syncing, self._syncing = self._syncing, None
+        if syncing is None:
+            return
+        try:
+            size = syncing.result()
+        except OSError as exc:
+            raise OutboxError(f"{self.path}: cannot make the outbox durable ({exc.strerror})") from None
+        if size > _CHECKPOINT_BYTES:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as exc:
+                raise OutboxError(f"{self.path}: {explain(exc)}") from None
+
+    def _wal(self) -> int:
+        """A descriptor of the WAL file as it is now (reopened if a checkpoint restarted it)."""
         real = Path(os.path.realpath(self.path))  # SQLite names the WAL after the resolved path
         wal = real.with_name(real.name + "-wal")
         try:
@@ -263,15 +328,9 @@ class SqliteOutbox(Outbox):
                 self._wal_fd = None
             if self._wal_fd is None:
                 self._wal_fd = os.open(wal, os.O_RDONLY)
-            os.fsync(self._wal_fd)
-            size = os.fstat(self._wal_fd).st_size
         except OSError as exc:
             raise OutboxError(f"{self.path}: cannot make the outbox durable ({exc.strerror})") from None
-        if size > _CHECKPOINT_BYTES:
-            try:
-                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            except sqlite3.Error as exc:
-                raise OutboxError(f"{self.path}: {explain(exc)}") from None
+        return self._wal_fd
 
     @_guarded
     def confirm(self, key: str) -> Entry | None:

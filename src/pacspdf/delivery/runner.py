@@ -277,7 +277,6 @@ class Runner:
         for attempt in range(1, max(1, policy.attempts) + 1):
             try:
                 recorded = self.outbox.mark_sent_many([(w.entry.key, w.receipt) for w in group])
-                self.outbox.sync()
             except OutboxError as exc:
                 failure = exc
                 if attempt < policy.attempts:
@@ -285,6 +284,11 @@ class Runner:
                 continue
             for w, done in zip(group, recorded, strict=True):
                 w.done = self._sent_result(w.entry, w.receipt, w.result, done, w.warnings, w.resumed)
+            self.durable = self.outbox.sync   # recorded; durable against power loss before anything else
+            try:
+                self._settle_durable()
+            except Halt as halt:
+                self.halted = self.halted or halt.reason
             return
         why = (f"written but the outbox could not record it ({failure}); stopped so that nothing else is "
                "sent. The row stays 'sending' and the next run writes it again")
@@ -401,8 +405,11 @@ class Runner:
                 self._settle_durable()   # the last message's 'sent' is durable before this one goes
             except Halt as halt:
                 why = f"not attempted: {halt.reason}"
-                left = self.outbox.mark_queued(key, why)
-                raise Halt(halt.reason, result(Outcome.QUEUED, why, left)) from None
+                try:
+                    entry = self.outbox.mark_queued(key, why)   # never sent: back to the queue
+                except OutboxError as exc:  # left 'sending', claimable at once once this run ends
+                    log.warning("%s", exc)
+                raise Halt(halt.reason, result(Outcome.QUEUED, why, entry)) from None
             try:
                 receipt = transport.send(msg, sender=ctx.sender.addr_spec, recipient=enquiry.email)
             except DeliveryError as exc:

@@ -341,3 +341,37 @@ def test_the_next_message_waits_for_the_last_sent_to_be_durable(
     assert threading.active_count() < 50
     with smtplib.SMTP(HOST, controller.port) as probe:   # the server is still fine
         assert probe.noop()[0] == 250
+
+
+def test_results_behind_an_unrecorded_group_stay_few(tmp_path: Path, binding: ReportBinding) -> None:
+    """70 new rows, then 1,500 sent by an earlier run: the new rows' short last group is recorded
+    early rather than holding every later result in memory until the end (the CSV streams)."""
+    from pacspdf.delivery.runner import OWED
+    from pacspdf.delivery.send import CHUNK
+
+    path = tmp_path / "e.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "email", "company", "job_title", "country", "enquiry_id"])
+        w.writerows([f"Person {i}", f"p{i}@example.com", "Co", "CIO", "UK", f"E-{i:05d}"]
+                    for i in range(1570))
+    db = tmp_path / "o.db"
+    with Outbox(db) as ob:
+        ob.record(NewEntry(key=f"id:E-{i:05d}", report_slug="pacs", report_dir="x", transport="file",
+                           email=f"p{i}@example.com", state=State.SENT) for i in range(70, 1570))
+    drawn = 0
+
+    def rows():  # type: ignore[no-untyped-def]
+        nonlocal drawn
+        for row in read_enquiries(path).rows:
+            drawn += 1
+            yield row
+
+    lag: list[int] = []
+    transport = FileTransport(tmp_path / "mail")
+    with Outbox(db) as outbox:
+        report = send_rows(rows(), binding=binding, outbox=outbox, transport=transport,
+                           progress=lambda i, _t, _r: lag.append(drawn - i))
+    transport.close()
+    assert report.count(Outcome.SENT) == 70 and report.count(Outcome.ALREADY_SENT) == 1500
+    assert len(lag) == 1570 and max(lag) <= OWED + CHUNK + 1

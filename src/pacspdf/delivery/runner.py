@@ -141,6 +141,10 @@ class Written:
     done: RowResult | None = None   # the row's result, once recorded (or known unrecordable)
 
 
+#: results that may wait, in row order, behind a file whose group is not yet durable and recorded
+OWED = 500
+
+
 class Runner:
     """Delivers entries one at a time for one run, keeping the run's state: breaker, stops, skips."""
 
@@ -164,8 +168,17 @@ class Runner:
         return "; ".join([self.halted] * bool(self.halted) + list(self.stopped.values()))
 
     def emit(self, result: RowResult | Written) -> list[RowResult]:
-        """Queue the row's result (or its awaited record) in row order; return the results now known."""
+        """Queue the row's result (or its awaited record) in row order; return the results now known.
+
+        Rows behind one whose record is awaited wait with it; past ``OWED`` of them the awaited
+        groups are recorded now (a short group is flushed early), so memory stays flat.
+        """
         self.out.append(result)
+        if len(self.out) > OWED and isinstance(self.out[0], Written) and self.out[0].done is None:
+            self._finish_flushing()
+            if self.out[0].done is None and self.written:
+                self._group_full()
+                self._finish_flushing()
         return self._ready()
 
     def _ready(self) -> list[RowResult]:

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pacspdf.content.load import load
 from pacspdf.delivery import transport as transport_module
@@ -375,3 +377,15 @@ def test_results_behind_an_unrecorded_group_stay_few(tmp_path: Path, binding: Re
     transport.close()
     assert report.count(Outcome.SENT) == 70 and report.count(Outcome.ALREADY_SENT) == 1500
     assert len(lag) == 1570 and max(lag) <= OWED + CHUNK + 1
+
+
+@given(st.text(max_size=40))
+def test_has_rtl_fast_path_agrees_with_the_bidi_classes(text: str) -> None:
+    """The one-pass test (no character before U+0590 is right-to-left) gives the same answer as
+    asking every character's bidi class, for any text."""
+    import unicodedata
+
+    from pacspdf.delivery.personal_text import has_rtl
+
+    assert has_rtl(text) == any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
+    assert not any(unicodedata.bidirectional(chr(c)) in ("R", "AL") for c in range(0x590))

@@ -7,7 +7,10 @@ The order of each delivery is what makes it exactly-once as far as SMTP allows:
 2. the personalised copy and the message are built, then handed to the transport; the
    lease is renewed before every try;
 3. the moment the server answers 250 to the end of DATA the row is marked ``sent``
-   (committed) before anything else happens, and only while the claim is still ours.
+   (committed) before anything else happens, and only while the claim is still ours; its
+   fsync runs while the next row is claimed and made, and is done before that one is sent.
+   A file transport's rows are marked ``sent`` a group at a time, once their files are
+   durable (:meth:`Runner._record_group`).
 
 A run killed between the server's 250 and that commit leaves the row ``sending``; the next
 sender to claim it (at once on the same machine, else when the lease runs out) sends it

@@ -5,10 +5,12 @@ report. A row moves ``queued -> sending -> sent``; a temporary failure puts it b
 ``queued`` with the reason; a permanent one ends it as ``failed``; a row that cannot be
 sent at all is ``rejected``. A request from the web intake starts ``unconfirmed`` and
 becomes ``queued`` only when its confirmation link is followed; one turned away is
-``refused``. Each state change is its own committed transaction in WAL mode, written at
-once (``synchronous=NORMAL``: a crash or SIGKILL cannot lose it) and, but for ``sending``,
-fsynced straight after (:meth:`SqliteOutbox.sync`: a power cut cannot either), so after any
-failure the file says what was done.
+``refused``. Each state change is its own committed transaction in WAL mode (a group of
+``sent`` files is one, :meth:`SqliteOutbox.mark_sent_many`), written at once
+(``synchronous=NORMAL``: a crash or SIGKILL cannot lose it) and, but for ``sending``,
+fsynced straight after (:meth:`SqliteOutbox.sync`, or :meth:`SqliteOutbox.begin_sync` in a
+thread of its own: a power cut cannot either), so after any failure the file says what was
+done.
 
 Senders claim rows (see :class:`~pacspdf.delivery.store.interface.Outbox`): each claim and
 each outcome is one UPDATE, conditional on the row's state and claim token, under SQLite's

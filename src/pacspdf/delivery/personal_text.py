@@ -36,8 +36,11 @@ def keeps_joiner(text: str, i: int) -> bool:
             and _in_joining_script(text[i - 1]) and _in_joining_script(text[i + 1]))
 
 
+_FIRST_RTL = "\u0590"  # no character before the Hebrew block is right-to-left (R or AL)
+
+
 def has_rtl(text: str) -> bool:
-    if text.isascii():
+    if text.isascii() or max(text) < _FIRST_RTL:   # Latin, Greek, Cyrillic...: one pass in C
         return False
     return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
 

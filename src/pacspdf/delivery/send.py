@@ -71,18 +71,26 @@ def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
     return _collect(runner, results, total, progress, keep_results)
 
 
-def _collect(runner: Runner, results: Iterator[RowResult], total: int, progress: Progress | None,
+def _collect(runner: Runner, results: Iterator[list[RowResult]], total: int, progress: Progress | None,
              keep_results: bool) -> BatchReport:
-    """Drive ``results`` (each made as it is drawn) into the batch's report, telling ``progress``;
-    the runner is finished however the loop ends."""
+    """Drive ``results`` (made as they are drawn; each the rows' results known by then, in row order)
+    into the batch's report, telling ``progress``; the runner is finished however the loop ends, and
+    the results it still owed (rows whose ``sent`` waited for their files to be durable) come last."""
     report = BatchReport(keep=keep_results)
+
+    def add(result: RowResult) -> None:
+        report.add(result)
+        if progress:
+            progress(report.total, max(total, report.total), result)
+
     try:
-        for i, result in enumerate(results, 1):
-            report.add(result)
-            if progress:
-                progress(i, max(total, i), result)
+        for ready in results:
+            for result in ready:
+                add(result)
     finally:
-        runner.finish()
+        owed = runner.finish()
+    for result in owed:
+        add(result)
     report.stopped = runner.stopped_reason
     return report
 
@@ -97,15 +105,17 @@ def _recorded(rows: Iterable[Row], outbox: Outbox, ctx: MailContext,
             yield row, entry
 
 
-def _row_result(row: Row, entry: Entry, runner: Runner, outbox: Outbox, slug: str) -> RowResult:
+def _row_result(row: Row, entry: Entry, runner: Runner, outbox: Outbox, slug: str) -> list[RowResult]:
     if isinstance(row, RejectedRow):
-        return RowResult(row.where, row.email, Outcome.REJECTED, row.reason, entry.key)
+        return runner.emit(RowResult(row.where, row.email, Outcome.REJECTED, row.reason, entry.key))
     if entry.email.casefold() != row.email.casefold():
         first = f" ({entry.where})" if entry.where else ""
-        return RowResult(row.where, row.email, Outcome.CONFLICT,
-                         f"enquiry_id {row.enquiry_id} is already recorded for {entry.email}"
-                         f"{first}; this row has another address, so it is not sent", entry.key)
-    current = outbox.get(entry.key) or entry
+        return runner.emit(RowResult(row.where, row.email, Outcome.CONFLICT,
+                                     f"enquiry_id {row.enquiry_id} is already recorded for {entry.email}"
+                                     f"{first}; this row has another address, so it is not sent", entry.key))
+    # A queued entry goes straight to its claim, which is conditional on it still being queued
+    # (and reads it back); any other state is read again first, as another sender may have moved it.
+    current = entry if entry.state is State.QUEUED else outbox.get(entry.key) or entry
     return runner.process(current, where=row.where, slug=slug)
 
 

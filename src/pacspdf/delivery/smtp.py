@@ -239,6 +239,7 @@ class SmtpTransport:
             raise DeliveryError(f"cannot open a session with {where}: the settings cannot be encoded "
                                 f"({type(exc).__name__})", temporary=False, fatal=True,
                                 connection=True) from None
+        _no_delay(conn)
         log.debug("SMTP session open with %s", where)
         return conn
 
@@ -355,27 +356,39 @@ class SmtpTransport:
             self._drop()
 
 
+def _no_delay(conn: smtplib.SMTP) -> None:
+    """Send each write at once (TCP_NODELAY): SMTP is request and reply, and with Nagle's
+    algorithm a short write (a command, the ending ``.``) waits for the ACK of the data before
+    it, which the server may delay (measured on loopback: 9-12 ms per message, most of its time)."""
+    if conn.sock is not None:
+        with contextlib.suppress(OSError, AttributeError):
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def _send_data(conn: smtplib.SMTP, chunks: list[bytes]) -> None:
     """The message after DATA's 354, dot-stuffed (RFC 5321 4.5.2), then the ending ``.``.
 
     Each piece goes to the socket as it is unless a line in it starts with a dot: the shared
     base64 lines of the attachment never do, so they are not copied or scanned by a regex
-    (``smtplib.SMTP.data`` rewrites the whole 400 KB text twice per message).
+    (``smtplib.SMTP.data`` rewrites the whole 400 KB text twice per message). The last piece
+    and the ending go in one write, so the end of the message is not a separate short segment.
     """
     sock = conn.sock
     if sock is None:
         raise smtplib.SMTPServerDisconnected("please run connect() first")
     line_start = True
-    for chunk in chunks:
-        if not chunk:
-            continue
+    pieces = [chunk for chunk in chunks if chunk]
+    for i, chunk in enumerate(pieces, 1):
         if b"\n." in chunk or (line_start and chunk.startswith(b".")):
             chunk = chunk.replace(b"\n.", b"\n..")
             if line_start and chunk.startswith(b"."):
                 chunk = b"." + chunk
-        sock.sendall(chunk)
         line_start = chunk.endswith(b"\n")
-    sock.sendall(b".\r\n" if line_start else b"\r\n.\r\n")
+        if i == len(pieces):
+            chunk += b".\r\n" if line_start else b"\r\n.\r\n"
+        sock.sendall(chunk)
+    if not pieces:
+        sock.sendall(b".\r\n")
 
 
 def _b64(data: bytes) -> str:

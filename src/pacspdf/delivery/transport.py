@@ -14,7 +14,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -57,6 +58,21 @@ def flush(transport: Transport) -> None:
         done()
 
 
+def begin_flush(transport: Transport) -> Callable[[], None]:
+    """Start making what ``transport`` delivered so far durable; the returned wait raises
+    :class:`DeliveryError` if that failed (a transport without ``begin_flush`` flushes at once)."""
+    start = getattr(transport, "begin_flush", None)
+    if start is not None:
+        wait: Callable[[], None] = start()
+        return wait
+    flush(transport)
+    return _nothing
+
+
+def _nothing() -> None:
+    """The wait for a flush that has already happened."""
+
+
 def sync_every(transport: Transport) -> int:
     """How many messages may be delivered before :func:`flush` (0: every message is durable at once)."""
     return int(getattr(transport, "sync_every", 0))
@@ -79,7 +95,9 @@ class FileTransport:
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        self._unsynced: list[Path] = []
+        self._unsynced: list[Path] = []              # written, not yet handed to a flush
+        self._flushing: list[Future[None]] = []      # the fsyncs of the flush under way
+        self._pool: ThreadPoolExecutor | None = None
 
     def path_for(self, msg: EmailMessage) -> Path:
         # The raw header as written (reading msg["Message-ID"] would parse it again, per message).
@@ -115,23 +133,42 @@ class FileTransport:
 
     def flush(self) -> None:
         """fsync every file written since the last flush, then the folder (the renames)."""
-        try:
-            if len(self._unsynced) > 1:
-                # fsync releases the GIL: several in flight let the file system commit them together.
-                with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
-                    list(pool.map(_fsync_file, self._unsynced))
-            else:
-                for path in self._unsynced:
-                    _fsync_file(path)
-        except OSError as exc:
-            raise DeliveryError(f"cannot make {self.directory} durable: {exc.strerror}", temporary=False,
+        self.begin_flush()()
+
+    def begin_flush(self) -> Callable[[], None]:
+        """:meth:`flush` in the background: the files written so far are fsynced (in parallel),
+        then the folder, in threads of their own while the caller goes on writing the next files.
+        The returned wait raises :class:`DeliveryError` if that failed; the next flush waits for
+        this one first."""
+        self._settle()
+        paths, self._unsynced = self._unsynced, []
+        if not paths:
+            return _nothing
+        if self._pool is None:  # fsync releases the GIL: several in flight let the disk take them together
+            self._pool = ThreadPoolExecutor(max_workers=SYNC_THREADS, thread_name_prefix="pacspdf-eml-sync")
+        futures = [self._pool.submit(_fsync_file, path) for path in paths]
+        self._flushing = futures
+        return self._settle
+
+    def _settle(self) -> None:
+        """Wait for the files of the last :meth:`begin_flush`, then fsync the folder (their names)."""
+        futures, self._flushing = self._flushing, []
+        if not futures:
+            return
+        errors = [exc for exc in (f.exception() for f in futures) if exc is not None]
+        if errors:
+            strerror = getattr(errors[0], "strerror", None) or str(errors[0])
+            raise DeliveryError(f"cannot make {self.directory} durable: {strerror}", temporary=False,
                                 fatal=True) from None
-        if self._unsynced:
-            _fsync_dir(self.directory)
-        self._unsynced.clear()
+        _fsync_dir(self.directory)
 
     def close(self) -> None:
-        self.flush()
+        try:
+            self.flush()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
 
     def describe(self) -> str:
         return f"file transport: {self.directory}"

@@ -15,7 +15,7 @@ import hashlib
 import importlib
 import secrets
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -155,6 +155,10 @@ _STORES = {False: ("pacspdf.delivery.store.sqlite", "SqliteOutbox"),
            True: ("pacspdf.delivery.store.postgres", "PostgresOutbox")}
 
 
+def _done() -> None:
+    """The wait for a sync that has already happened."""
+
+
 class Outbox:
     """The delivery record: one row per idempotency key, each state change its own commit.
 
@@ -226,6 +230,12 @@ class Outbox:
         """
         raise NotImplementedError(f"{type(self).__name__}.claim")
 
+    def claim_queued(self, key: str, prepared_at: str, *,
+                     lease_seconds: float = DEFAULT_LEASE) -> Entry | None:
+        """:meth:`claim` for the usual case, in one statement: the entry claimed if it is ``queued``
+        now, else None (whatever it is: sent, held, gone; the caller reads it and uses :meth:`claim`)."""
+        raise NotImplementedError(f"{type(self).__name__}.claim_queued")
+
     def claim_next(self, prepared_at: str, *, lease_seconds: float = DEFAULT_LEASE,
                    after_id: int = 0) -> Entry | None:
         """Claim the oldest claimable row above ``after_id`` (``queued``, or ``sending`` whose holder
@@ -240,9 +250,24 @@ class Outbox:
         """Record the server's acceptance (committed before this returns), if the claim is still ours."""
         raise NotImplementedError(f"{type(self).__name__}.mark_sent")
 
+    def mark_sent_many(self, replies: Sequence[tuple[str, str]]) -> list[Entry | LeaseLost]:
+        """Record several acceptances (``(key, server reply)`` pairs) in one transaction, each only if
+        its claim is still ours: per pair the entry, or the :class:`LeaseLost` that says who holds it.
+        Committed when this returns (durable against power loss after :meth:`sync`)."""
+        raise NotImplementedError(f"{type(self).__name__}.mark_sent_many")
+
     def sync(self) -> None:
         """Make every commit so far durable against power loss."""
         raise NotImplementedError(f"{type(self).__name__}.sync")
+
+    def begin_sync(self) -> Callable[[], None]:
+        """Start what :meth:`sync` does and return the wait for it (which raises what ``sync`` would).
+
+        Meanwhile this outbox may be used as usual; the next ``sync``/``begin_sync`` waits for
+        this one first. Stores whose commits are durable when they return need do nothing.
+        """
+        self.sync()
+        return _done
 
     def confirm(self, key: str) -> Entry | None:
         """An ``unconfirmed`` entry becomes ``queued``; None if it was not unconfirmed."""

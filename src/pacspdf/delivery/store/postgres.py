@@ -15,12 +15,11 @@ migrate it once.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 import psycopg
 
@@ -28,21 +27,17 @@ from pacspdf.delivery.store import claims
 from pacspdf.delivery.store.interface import (
     COLUMNS,
     Entry,
-    NewEntry,
-    Outbox,
     OutboxError,
     State,
-    new_copy_id,
     now_utc,
 )
 from pacspdf.delivery.store.schema import POSTGRES, create_script, render
 from pacspdf.delivery.store.schema import TABLES as _TABLES
+from pacspdf.delivery.store.sql import _NOT_A_TOKEN, _SELECT, SqlOutbox, guarded
 from pacspdf.delivery.store.target import PostgresTarget, Target, parse_target
 from pacspdf.errors import UsageError
 
-_SELECT = ", ".join(COLUMNS)
 _MIGRATION_LOCK = 0x7061637370646601   # pg_advisory_xact_lock key while migrating ("pacspdf" 1)
-_NOT_A_TOKEN = "!"  # never a stored token (those are hex): a claim this outbox does not hold
 
 #: a new database gets every table at once (the current schema, from store/schema.py) ...
 CREATE = create_script(POSTGRES, "outbox", "web", "build_job", "build_job_output")
@@ -56,27 +51,10 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
 
 def redacted(url: str) -> str:
     """``url`` with any password replaced by ``***`` (safe for messages and logs)."""
     return PostgresTarget(url).display
-
-
-def _guarded(method: Callable[Concatenate[PostgresOutbox, _P], _R]
-             ) -> Callable[Concatenate[PostgresOutbox, _P], _R]:
-    """Turn any database failure inside ``method`` into an :class:`OutboxError` naming the server."""
-
-    @functools.wraps(method)
-    def run(self: PostgresOutbox, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return method(self, *args, **kwargs)
-        except psycopg.Error as exc:
-            raise OutboxError(f"{self.where}: {first_line(exc, self.target)}") from None
-
-    return run  # type: ignore[return-value]  # wraps() returns _Wrapped, called just like `method`
 
 
 def worker_name() -> str:
@@ -140,7 +118,7 @@ def connect(target: Path | str | Target, *, connect_timeout: float = 10.0) -> ps
         raise UsageError(f"{pg.display}: cannot connect to the outbox database ({reason})") from None
 
 
-class PostgresOutbox(Outbox):
+class PostgresOutbox(SqlOutbox):
     """The delivery record in a PostgreSQL database (``postgresql://`` URL), shared across hosts."""
 
     target: PostgresTarget
@@ -176,9 +154,19 @@ class PostgresOutbox(Outbox):
             raise
         self.owner = claims.new_owner()
 
+    placeholder = "%s"
+
     @property
     def writable(self) -> bool:
         return not self.readonly
+
+    def _driver_error(self, exc: Exception) -> str | None:
+        return first_line(exc, self.target) if isinstance(exc, psycopg.Error) else None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._db.transaction():
+            yield
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -197,28 +185,6 @@ class PostgresOutbox(Outbox):
                 db.close()
 
     # ------------------------------------------------------------------ writing
-
-    @_guarded
-    def record(self, entries: Iterable[NewEntry]) -> list[tuple[Entry, bool]]:
-        """Insert each entry unless its key is already there; return (entry, newly recorded), one commit."""
-        out: list[tuple[Entry, bool]] = []
-        now = now_utc()
-        with self._db.transaction():
-            for e in entries:
-                cur = self._db.execute(
-                    "INSERT INTO outbox (key, state, reason, report_slug, report_dir, transport, source,"
-                    " row, enquiry_id, email, name, company, job_title, country, message, message_id,"
-                    " copy_id, created_at, updated_at)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT (key) DO NOTHING",
-                    (e.key, e.state.value, e.reason, e.report_slug, e.report_dir, e.transport, e.source,
-                     e.row, e.enquiry_id, e.email, e.name, e.company, e.job_title, e.country, e.message,
-                     e.message_id, new_copy_id() if e.state is State.QUEUED else "", now, now))
-                created = cur.rowcount == 1
-                entry = self._get(e.key)
-                assert entry is not None
-                out.append((entry, created))
-        return out
 
     def _claimable(self, key: str | None) -> tuple[str, list[object]]:
         """The WHERE clause of a claim: ``sending`` rows qualify when their holder is gone or out of lease."""
@@ -249,7 +215,7 @@ class PostgresOutbox(Outbox):
         self._claims[entry.key] = token
         return entry
 
-    @_guarded
+    @guarded
     def claim(self, key: str, prepared_at: str, *,
               lease_seconds: float = claims.DEFAULT_LEASE) -> Entry | None:
         """Claim the entry (see :meth:`Outbox.claim`): ``FOR UPDATE SKIP LOCKED``, a lease, one statement."""
@@ -263,7 +229,14 @@ class PostgresOutbox(Outbox):
             self._claims.pop(key, None)
         return entry
 
-    @_guarded
+    @guarded
+    def claim_queued(self, key: str, prepared_at: str, *,
+                     lease_seconds: float = claims.DEFAULT_LEASE) -> Entry | None:
+        """Claim the entry if it is ``queued`` (see :meth:`Outbox.claim_queued`): one statement."""
+        return self._take("SELECT id FROM outbox WHERE key = %s AND state = 'queued'", [key], prepared_at,
+                          lease_seconds)
+
+    @guarded
     def claim_next(self, prepared_at: str, *, lease_seconds: float = claims.DEFAULT_LEASE,
                    after_id: int = 0) -> Entry | None:
         """Take the oldest claimable row above ``after_id``, or None: ``queued``, or ``sending`` whose
@@ -273,7 +246,7 @@ class PostgresOutbox(Outbox):
         return self._take(f"SELECT id FROM outbox WHERE id > %s AND (state = 'queued' OR {held})"
                           " ORDER BY id LIMIT 1", [after_id, *params], prepared_at, lease_seconds)
 
-    @_guarded
+    @guarded
     def holder(self, key: str) -> str:
         row = self._db.execute("SELECT claimed_by, to_char(lease_until AT TIME ZONE 'UTC',"
                                " 'YYYY-MM-DD HH24:MI:SS') FROM outbox WHERE key = %s AND state = 'sending'",
@@ -283,119 +256,15 @@ class PostgresOutbox(Outbox):
         until = f" (lease until {row[1]} UTC)" if row[1] else ""
         return f"{claims.describe(row[0])}{until}"
 
-    @_guarded
-    def mark_sent(self, key: str, server_reply: str, *, durable: bool = True) -> Entry:
-        """Record the server's acceptance; committed (and so durable) when this returns."""
-        return self._owned(key, "state = 'sent', reason = '', server_reply = %s, sent_at = %s",
-                           server_reply, now_utc())
-
     def sync(self) -> None:
         """Nothing to do: every commit above is durable when it returns."""
 
-    @_guarded
-    def confirm(self, key: str) -> Entry | None:
-        cur = self._db.execute("UPDATE outbox SET state = 'queued', copy_id = %s, updated_at = %s"
-                               " WHERE key = %s AND state = 'unconfirmed'", (new_copy_id(), now_utc(), key))
-        if cur.rowcount != 1:
-            return None
-        return self._get(key)
-
-    @_guarded
-    def expire_unconfirmed(self, before: str, reason: str) -> int:
-        cur = self._db.execute("UPDATE outbox SET state = 'refused', reason = %s, updated_at = %s"
-                               " WHERE state = 'unconfirmed' AND created_at < %s",
-                               (reason, now_utc(), before))
-        return cur.rowcount
-
-    @_guarded
-    def mark_queued(self, key: str, reason: str) -> Entry:
-        return self._owned(key, "state = 'queued', reason = %s", reason)
-
-    @_guarded
-    def note_failure(self, key: str, reason: str) -> Entry:
-        return self._owned(key, "reason = %s", reason, release=False)
-
-    @_guarded
-    def mark_failed(self, key: str, reason: str) -> Entry:
-        return self._owned(key, "state = 'failed', reason = %s", reason)
-
-    @_guarded
-    def mark_rejected(self, key: str, reason: str) -> Entry:
-        return self._owned(key, "state = 'rejected', reason = %s", reason)
-
-    @_guarded
-    def note_queued(self, reasons: Iterable[tuple[str, str]]) -> None:
-        now = now_utc()
-        with self._db.transaction(), self._db.cursor() as cur:
-            cur.executemany("UPDATE outbox SET reason = %s, updated_at = %s"
-                            " WHERE key = %s AND state = 'queued'",
-                            [(reason, now, key) for key, reason in reasons])
-
-    @_guarded
-    def set_warnings(self, key: str, warnings: Iterable[str]) -> None:
-        self._owned(key, "warnings = %s", "\n".join(warnings), release=False)
-
     # ------------------------------------------------------------------ reading
 
-    @_guarded
-    def get(self, key: str) -> Entry | None:
-        return self._get(key)
-
-    @_guarded
-    def pending(self) -> list[Entry]:
-        rows = self._db.execute(f"SELECT {_SELECT} FROM outbox"
-                                " WHERE state IN ('queued', 'sending') ORDER BY id")
-        return [Entry.from_row(r) for r in rows]
-
-    @_guarded
-    def pending_page(self, after_id: int = 0, limit: int = 500) -> list[Entry]:
-        rows = self._db.execute(f"SELECT {_SELECT} FROM outbox WHERE state IN ('queued', 'sending')"
-                                " AND id > %s ORDER BY id LIMIT %s", (after_id, limit))
-        return [Entry.from_row(r) for r in rows]
-
-    @_guarded
-    def count_pending(self) -> int:
-        row = self._db.execute("SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'sending')").fetchone()
-        return int(row[0]) if row else 0
-
-    @_guarded
-    def counts(self) -> dict[State, int]:
-        counts: dict[State, int] = dict.fromkeys(State, 0)
-        for state, n in self._db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
-            counts[State(state)] = int(n)
-        return counts
-
-    @_guarded
+    @guarded
     def recent(self, states: Iterable[State], limit: int = 10) -> list[Entry]:
         names = [State(s).value for s in states]
         rows = self._db.execute(f"SELECT {_SELECT} FROM outbox WHERE state = ANY(%s)"
                                 " ORDER BY updated_at DESC, id DESC LIMIT %s", (names, limit))
         return [Entry.from_row(r) for r in rows]
 
-    @_guarded
-    def all(self) -> list[Entry]:
-        return [Entry.from_row(r) for r in self._db.execute(f"SELECT {_SELECT} FROM outbox ORDER BY id")]
-
-    # ------------------------------------------------------------------ internals
-
-    def _get(self, key: str) -> Entry | None:
-        row = self._db.execute(f"SELECT {_SELECT} FROM outbox WHERE key = %s", (key,)).fetchone()
-        return Entry.from_row(row) if row else None
-
-    def _owned(self, key: str, assignments: str, *params: object, release: bool = True) -> Entry:
-        """Write ``assignments`` if this outbox still holds the row's claim; ``release`` ends the claim."""
-        token = self._claims.get(key, _NOT_A_TOKEN)
-        ends = ", lease_until = NULL, claim_token = ''" if release else ""
-        row = self._db.execute(f"UPDATE outbox SET {assignments}{ends}, updated_at = %s"
-                               " WHERE key = %s AND state = 'sending' AND claim_token = %s"
-                               f" RETURNING {_SELECT}", (*params, now_utc(), key, token)).fetchone()
-        if row is not None:
-            if release:
-                self._claims.pop(key, None)
-            return Entry.from_row(row)
-        self._claims.pop(key, None)
-        entry = self._get(key)
-        if entry is None:
-            raise OutboxError(f"{self.where}: outbox entry {key!r} has gone (changed by another process)")
-        nobody = f"no one: this sender does not hold it ({entry.state})"
-        raise claims.LeaseLost(key, self.holder(key) or nobody)

@@ -5,9 +5,9 @@ developer's ``pytest -q``) unless ``PACSPDF_ALL_TESTS=1`` is set (CI) or a ``-m`
 given; hypothesis properties get a tenth of their examples unless ``PACSPDF_ALL_TESTS=1``
 (tests/selection.py); and a run that collects or selects no test fails (exit 1) instead of exit code 5.
 
-The default run has two xdist workers (pyproject's addopts, ``--dist loadfile``): a "session"
-is then one worker's, so each worker builds the sample once, and a module's tests share one
-worker and its module-scoped fixtures. ``-n 0`` runs everything in this process (CI does).
+The default run has two xdist workers (pyproject's addopts, ``--dist worksteal``): a "session"
+is then one worker's, so each worker builds the sample once, and a module whose tests run on
+both workers builds its module-scoped fixtures on each. ``-n 0`` runs everything in this process (CI does).
 Command-line tests run ``pacspdf.cli.main`` in the test process through tests/cli_runner.py.
 """
 

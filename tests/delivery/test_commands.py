@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import shutil
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from enquiry_files import write_csv
 from pacspdf.cli import main, make_parser
 from pacspdf.cli import send as commands
 from pacspdf.content.load import load
@@ -46,14 +46,6 @@ class Tty(io.StringIO):
 def fake_binding() -> ReportBinding:
     ctx = context_from_content(load(REPORT), environ={})
     return ReportBinding(ctx, MailTemplates(ctx.templates_dir), fake_personaliser)
-
-
-def write_csv(path: Path, rows: list[tuple[str, ...]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["name", "email", "company", "job_title", "country"])
-        w.writerows(rows)
-    return path
 
 
 def args(*argv: str) -> argparse.Namespace:

@@ -26,6 +26,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from enquiry_files import states, write_csv
 from pacspdf.content.load import load
 from pacspdf.delivery import transport as transport_module
 from pacspdf.delivery.enquiries import read_enquiries
@@ -51,22 +52,6 @@ def people(n: int, bad: tuple[int, ...] = ()) -> list[tuple[str, ...]]:
     """``n`` enquirers; the rows numbered in ``bad`` (1-based) have an unusable email."""
     return [(f"Person {i}", f"p{i}.example.com" if i in bad else f"p{i}@example.com", f"Company {i}",
              "Analyst", "UK") for i in range(1, n + 1)]
-
-
-def write_csv(path: Path, rows: list[tuple[str, ...]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["name", "email", "company", "job_title", "country"])
-        w.writerows(rows)
-    return path
-
-
-def states(db: Path) -> dict[str, str]:
-    con = sqlite3.connect(db)
-    try:
-        return dict(con.execute("SELECT email, state FROM outbox"))
-    finally:
-        con.close()
 
 
 def entry(key: str, state: State = State.QUEUED) -> NewEntry:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import sqlite3
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from cli_runner import run_cli
+from enquiry_files import states, write_csv
 from pacspdf.content.load import load
 from pacspdf.delivery.enquiries import read_enquiries
 from pacspdf.delivery.message import MailTemplates, context_from_content
@@ -34,22 +34,6 @@ PEOPLE = [(f"Person {n}", f"p{n}@example.com", f"Company {n}", "Analyst", "UK") 
 def binding() -> ReportBinding:
     ctx = context_from_content(load(REPO / "content" / "pacs"), environ={})
     return ReportBinding(ctx, MailTemplates(ctx.templates_dir), fake_personaliser)
-
-
-def write_csv(path: Path, rows: list[tuple[str, ...]] = PEOPLE) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["name", "email", "company", "job_title", "country"])
-        w.writerows(rows)
-    return path
-
-
-def states(db: Path) -> dict[str, str]:
-    con = sqlite3.connect(db)
-    try:
-        return dict(con.execute("SELECT email, state FROM outbox"))
-    finally:
-        con.close()
 
 
 # ---------------------------------------------------------------------------- many senders, one claim per row
@@ -231,7 +215,7 @@ def workdir(tmp_path: Path, sample_pdf) -> Path:  # type: ignore[no-untyped-def]
     out.mkdir()
     shutil.copy(sample_pdf.path, out / "pacs-sample.pdf")
     shutil.copy(sidecar_path(sample_pdf.path), sidecar_path(out / "pacs-sample.pdf"))
-    write_csv(tmp_path / "enquiries.csv")
+    write_csv(tmp_path / "enquiries.csv", PEOPLE)
     return tmp_path
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import email
 import email.policy
 from pathlib import Path
 
 import pytest
 
+from enquiry_files import write_csv
 from pacspdf.content.load import load
 from pacspdf.delivery.enquiries import read_enquiries
 from pacspdf.delivery.message import MailContext, MailTemplates, context_from_content
@@ -69,14 +69,6 @@ def sleeps() -> Sleeps:
 def options(sleeps: Sleeps) -> SendOptions:
     """Three tries, backoff recorded instead of slept (1 ms, 2 ms, ...)."""
     return SendOptions(retry=RetryPolicy(attempts=3, first_delay=0.001, factor=2.0), sleep=sleeps)
-
-
-def write_csv(path: Path, rows: list[tuple[str, ...]], header: tuple[str, ...] = ()) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header or ("name", "email", "company", "job_title", "country"))
-        w.writerows(rows)
-    return path
 
 
 def smtp(port: int) -> SmtpTransport:

@@ -11,18 +11,17 @@ The order of each delivery is what makes it exactly-once as far as SMTP allows:
 3. while the server works on the end of DATA, the next row's message is built (step 1;
    :class:`InFlight`); then the server's reply is read and, on 250, the row is marked
    ``sent`` (committed) before anything else happens, and only while the claim is still
-   ours. Nothing is sent while the last message is unrecorded. Its ``sent`` is fsynced in a
-   thread while the next message goes, and that fsync is done before the next ``sent`` is
-   written. A file transport's rows are marked ``sent`` a group at a time, once their files
+   ours. Its fsync runs while the next row is claimed, and is done before that row's
+   message goes: nothing is sent while the last message is not durably recorded. A file
+   transport's rows are marked ``sent`` a group at a time, once their files
    are durable (:meth:`Runner._record_group`).
 
 A run killed between the server's acceptance and that commit leaves the row ``sending``; the
 next sender to claim it (at once on the same machine, else when the lease runs out) sends
 it again with the same Message-ID (and Date and copy ID). That gap (the reply is read once
 the next message is built, so it is the longer of the server's work on the message and
-that build, plus one commit) is the only place a duplicate can come from after a SIGKILL.
-A power cut can also undo the last ``sent`` before its fsync: it can repeat at most two
-messages (see docs/delivery.md).
+that build, plus one commit) is the only place a duplicate can come from (see
+docs/delivery.md).
 """
 
 from __future__ import annotations
@@ -364,9 +363,8 @@ class Runner:
     def _settle_durable(self) -> None:
         """Wait for the fsync of the last ``sent`` (started right after its commit); retry a failed one.
 
-        Called before the next ``sent`` is written (so at most two messages, the last one recorded
-        and the one in flight, are not durably recorded at any time), before a message is tried
-        again after a failure, and at the end of the run.
+        Called before the next message is handed to a transport: no message goes while the
+        last one's ``sent`` is not durable.
         """
         wait, self.durable = self.durable, None
         if wait is None:
@@ -543,12 +541,13 @@ class Runner:
                 if isinstance(again, RowResult):
                     return again
                 entry = ready.entry = again
+            if reply is None:
                 try:
-                    self._settle_durable()   # after a failure: everything recorded is durable first
+                    self._settle_durable()   # the last message's 'sent' is durable before this one goes
                 except Halt as halt:
                     why = f"not attempted: {halt.reason}"
                     try:
-                        entry = self.outbox.mark_queued(key, why)   # never sent again: back to the queue
+                        entry = self.outbox.mark_queued(key, why)   # never sent: back to the queue
                     except OutboxError as exc:  # left 'sending', claimable at once once this run ends
                         log.warning("%s", exc)
                     raise Halt(halt.reason, result(Outcome.QUEUED, why, entry)) from None
@@ -612,11 +611,8 @@ class Runner:
         The server's reply is kept here, in memory, across the retries. Nothing else is sent
         while the last message is unrecorded. If the claim has passed to another sender (the
         lease ran out mid-send), nothing is written: the row is that sender's to record. The
-        commit is in the WAL when this returns, and the ``sent`` before it is durable (its
-        fsync, if not yet done, is waited for first); this one's fsync runs in a thread while
-        the next message goes, and is waited for before the next ``sent`` (:meth:`_settle_durable`).
-        If an earlier ``sent`` cannot be made durable, this row is still recorded and the run
-        stops after it.
+        commit is in the WAL when this returns; its fsync runs meanwhile (in a thread) while the
+        next row is claimed, and is waited for before the next message goes (:meth:`_settle_durable`).
         """
         policy = self.options.commit_retry
         failure: OutboxError | None = None
@@ -630,10 +626,6 @@ class Runner:
                 if attempt < policy.attempts:
                     self.options.sleep(policy.delay(attempt))
                 continue
-            try:
-                self._settle_durable()
-            except Halt as halt:   # this row is recorded; nothing more is sent in this run
-                self.halted = self.halted or halt.reason
             try:
                 self.durable = self.outbox.begin_sync()
             except OutboxError:  # (the WAL could not be opened) tried again, and waited for, before the next

@@ -7,7 +7,9 @@ Prints, each as the median of ``--runs`` batches of ``--count`` real messages (t
 personaliser over the cached base build, real MIME, real outbox in a scratch folder):
 
 1. file transport: messages/s (``.eml`` files written, synced every 64 messages);
-2. SMTP to aiosmtpd on 127.0.0.1 in a child process: messages/s over one reused session;
+2. SMTP to aiosmtpd on 127.0.0.1 in a child process: messages/s over one reused session,
+   to aiosmtpd reading DATA in blocks and to aiosmtpd as it is; beside each, the server's
+   ceiling: one made message replayed by a bare client, which no sender can beat;
 3. peak RSS of ``send`` over CSVs of ``--rows`` rows, each in a fresh process: the first
    1,000 rows are sent for real (file transport), the rest were recorded as sent by an
    earlier run, so the whole CSV streams through reading, validation, the outbox and the
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import multiprocessing as mp
 import os
 import random
@@ -242,6 +245,45 @@ def window(work: Path, binding: Any, count: int, port: int) -> dict[str, list[fl
     return {"server": server, "written": written, "whole": whole, "synced": synced}
 
 
+def ceiling(work: Path, binding: Any, count: int, port: int) -> tuple[float, float]:
+    """What the server alone allows: one real message, made once, replayed ``count`` times over one
+    session by a bare client (MAIL, RCPT, DATA, the message in one write, read the 250; no outbox,
+    no copy, no composing). Returns (messages per second, client CPU ms per message)."""
+    import smtplib
+    import socket
+
+    from pacspdf.delivery.enquiries import Enquiry
+    from pacspdf.delivery.message import build_message, wire_chunks
+
+    ctx = binding.context
+    enquiry = Enquiry(name="Zoë Enquirer", email="zoe@example.com", company="Hôpital", job_title="CIO",
+                      country="France", enquiry_id="C-1", message="", row=2, source="e.csv")
+    copy = binding.personaliser(enquiry, "C1", "2026-11-30")
+    msg = build_message(ctx, binding.templates, enquiry, pdf=copy.pdf, copy_id="C1",
+                        message_id="<c1@example.com>", date=datetime.datetime(2026, 11, 30, 12, 0),
+                        max_attachment=10 << 20)
+    body = b"".join(wire_chunks(msg)).replace(b"\r\n.", b"\r\n..")   # dot-stuffed once, here
+    wire = body + (b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n")
+    conn = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    try:
+        assert conn.sock is not None
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn.ehlo()
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(count):
+            for command in ("mail FROM:<s@example.com>", "rcpt TO:<zoe@example.com>", "data"):
+                conn.putcmd(command)
+                conn.getreply()
+            conn.sock.sendall(wire)
+            code, _ = conn.getreply()
+            if code != 250:
+                raise SystemExit(f"ceiling: the server answered {code}")
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    finally:
+        conn.quit()
+    return count / wall, 1000 * cpu / count
+
+
 #: Peak RSS (KiB) of this process image. ``getrusage(RUSAGE_SELF).ru_maxrss`` will not do for a
 #: child: Linux carries the high-water mark of the image replaced by ``exec`` into it, and
 #: ``subprocess`` forks (vfork) from the parent, so a child of a 150 MiB benchmark reported
@@ -328,6 +370,14 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def ceiling_line(work: Path, binding: Any, count: int, port: int, server_pid: int) -> str:
+    server0 = proc_cpu(server_pid)
+    rate, client_ms = ceiling(work, binding, count, port)
+    server_ms = 1000 * (proc_cpu(server_pid) - server0) / count
+    return (f"  {'':<22}the server's ceiling: {rate:.1f} msg/s with one made message replayed by a bare "
+            f"client ({client_ms:.2f} ms/msg; server {server_ms:.2f} ms/msg)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=1000, help="messages per throughput batch (default 1000)")
@@ -357,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print(throughput(work, binding, "smtp", opts.count, opts.runs, port, proc.pid)
                   .line("SMTP, bulk-DATA sink", 120))
+            print(ceiling_line(work, binding, opts.count, port, proc.pid))
             windows["bulk-DATA sink"] = window(work, binding, opts.count, port)
         finally:
             stop_server(proc, conn)
@@ -364,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print(throughput(work, binding, "smtp", opts.count, opts.runs, port, proc.pid)
                   .line("SMTP to aiosmtpd", 120))
+            print(ceiling_line(work, binding, opts.count, port, proc.pid))
             windows["aiosmtpd"] = window(work, binding, opts.count, port)
             for name, w in windows.items():
                 ms = {k: [1000 * x for x in v] for k, v in w.items()}

@@ -416,6 +416,34 @@ def test_a_failure_of_the_message_in_flight_is_settled_before_the_next_goes(
     assert states(db)["p1@example.com"] == ("failed" if outcome is Outcome.FAILED else "sent")
 
 
+def test_each_copy_is_made_once_and_a_row_changed_after_it_is_made_again(
+        tmp_path: Path, outbox_target: str, server: Server, binding: ReportBinding) -> None:
+    """A copy is made from the row as read, before the claim: on either store the claimed row
+    matches it, so each row's copy is made once. A row whose stored date changed in between (as
+    if another sender had claimed it and let it go) is made again from what the claim returned."""
+    controller, handler = server
+    made: list[str] = []
+    changed = "2026-01-02T03:04:05+00:00"
+
+    def personaliser(enquiry, copy_id: str, date: str):  # type: ignore[no-untyped-def]
+        made.append(enquiry.email)
+        if enquiry.email == "p2@example.com" and made.count("p2@example.com") == 1:
+            with Outbox(outbox_target) as other, other._transaction():  # still queued: only its date moves
+                other._run("UPDATE outbox SET prepared_at = ? WHERE email = ?", (changed, "p2@example.com"))
+        return fake_personaliser(enquiry, copy_id, date)
+
+    counting = ReportBinding(binding.context, binding.templates, personaliser)
+    transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
+    with Outbox(outbox_target) as outbox:
+        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(3))).rows, binding=counting,
+                           outbox=outbox, transport=transport)
+    transport.close()
+    assert [r.outcome for r in report.results] == [Outcome.SENT] * 3
+    assert made == ["p1@example.com", "p2@example.com", "p2@example.com", "p3@example.com"]
+    (second,) = handler.to("p2@example.com")
+    assert second.message["Date"] == "Fri, 02 Jan 2026 03:04:05 +0000"
+
+
 def test_a_stop_while_a_message_is_in_flight_records_it_and_claims_nothing_more(
         tmp_path: Path, server: Server, binding: ReportBinding) -> None:
     """Ctrl-C (the stop question says yes) while the server holds message 2: it is recorded sent; the

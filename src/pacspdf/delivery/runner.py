@@ -185,8 +185,8 @@ class Made:
 class InFlight:
     """A message whose end of DATA has gone to the server, its reply not yet read.
 
-    The next row is claimed and made meanwhile; the reply is read (and ``sent`` recorded)
-    before that row is sent or anything else is done (:meth:`Runner.land`).
+    The next row's message is made meanwhile (not claimed); the reply is read, and ``sent``
+    recorded, before that row is claimed or anything else is written (:meth:`Runner.land`).
     """
 
     ready: Ready

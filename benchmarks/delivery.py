@@ -7,14 +7,19 @@ Prints, each as the median of ``--runs`` batches of ``--count`` real messages (t
 personaliser over the cached base build, real MIME, real outbox in a scratch folder):
 
 1. file transport: messages/s (``.eml`` files written, synced every 64 messages);
-2. SMTP to aiosmtpd on 127.0.0.1 in a child process: messages/s over one reused session;
+2. SMTP to aiosmtpd on 127.0.0.1 in a child process: messages/s over one reused session,
+   to aiosmtpd reading DATA in blocks and to aiosmtpd as it is; beside each, the server's
+   ceiling: one made message replayed by a bare client, which no sender can beat;
 3. peak RSS of ``send`` over CSVs of ``--rows`` rows, each in a fresh process: the first
    1,000 rows are sent for real (file transport), the rest were recorded as sent by an
    earlier run, so the whole CSV streams through reading, validation, the outbox and the
    per-row report while the run stays short;
-4. the duplicate window: for each SMTP message, the time from the moment the server's 250
-   has been read to the moment ``sent`` is written to the WAL (after which a SIGKILL cannot
-   lose it) and to the moment it is fsynced (after which a power cut cannot); median, p99, max;
+4. the duplicate window, against both servers: for each SMTP message, the time from the end
+   of DATA to the moment the server's 250 has been read (the server's work; the next copy is
+   made meanwhile, so it is the longer of the two), from that 250 to ``sent`` written to the
+   WAL, and the whole window from the end of DATA to ``sent`` in the WAL (a SIGKILL in it can
+   give a duplicate), and from the 250 to ``sent`` fsynced (after which a power cut cannot
+   lose it); median, p99, max;
 5. with ``--kills K``: K runs of ``python -m pacspdf send`` killed with SIGKILL at a random
    moment, each followed by a clean rerun, and how many messages the server got twice.
 
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import multiprocessing as mp
 import os
 import random
@@ -182,8 +188,9 @@ def throughput(work: Path, binding: Any, transport_name: str, count: int, runs: 
 
 
 def window(work: Path, binding: Any, count: int, port: int) -> dict[str, list[float]]:
-    """Per message (seconds): end of DATA sent -> server's 250 read (the server's part), and
-    250 read -> 'sent' in the WAL, and -> 'sent' fsynced (ours)."""
+    """Per message (seconds): end of DATA sent -> server's 250 read (the server's part, beside which
+    the next copy is made), 250 read -> 'sent' in the WAL and -> 'sent' fsynced (ours), and end of
+    DATA -> 'sent' in the WAL (the whole window)."""
     from pacspdf.delivery import smtp
     from pacspdf.delivery.enquiries import iter_enquiries
     from pacspdf.delivery.outbox import SqliteOutbox
@@ -194,6 +201,7 @@ def window(work: Path, binding: Any, count: int, port: int) -> dict[str, list[fl
     written: list[float] = []
     synced: list[float] = []
     server: list[float] = []
+    whole: list[float] = []
     plain_data = smtp._send_data
 
     def timed_data(conn: Any, chunks: list[bytes]) -> None:
@@ -208,15 +216,17 @@ def window(work: Path, binding: Any, count: int, port: int) -> dict[str, list[fl
             if "reply" in marks and syncing is not None:
                 reply = marks.pop("reply")
                 written.append(marks["written"] - reply)
+                whole.append(marks["written"] - marks.pop("sent_dot"))
                 syncing.add_done_callback(lambda _f: synced.append(time.perf_counter() - reply))
             return wait
 
     class TimedSmtp(SmtpTransport):
-        def send(self, msg: Any, *, sender: str, recipient: str) -> str:
-            receipt = super().send(msg, sender=sender, recipient=recipient)
+        def _data_reply(self) -> str:
+            receipt = super()._data_reply()
             marks["reply"] = time.perf_counter()     # the 250 has been read and parsed
             if "dot" in marks:
-                server.append(marks["reply"] - marks.pop("dot"))
+                marks["sent_dot"] = marks.pop("dot")
+                server.append(marks["reply"] - marks["sent_dot"])
             return receipt
 
     folder = work / "window"
@@ -232,7 +242,46 @@ def window(work: Path, binding: Any, count: int, port: int) -> dict[str, list[fl
         transport.close()
     finally:
         smtp._send_data = plain_data
-    return {"server": server, "written": written, "synced": synced}
+    return {"server": server, "written": written, "whole": whole, "synced": synced}
+
+
+def ceiling(work: Path, binding: Any, count: int, port: int) -> tuple[float, float]:
+    """What the server alone allows: one real message, made once, replayed ``count`` times over one
+    session by a bare client (MAIL, RCPT, DATA, the message in one write, read the 250; no outbox,
+    no copy, no composing). Returns (messages per second, client CPU ms per message)."""
+    import smtplib
+    import socket
+
+    from pacspdf.delivery.enquiries import Enquiry
+    from pacspdf.delivery.message import build_message, wire_chunks
+
+    ctx = binding.context
+    enquiry = Enquiry(name="Zoë Enquirer", email="zoe@example.com", company="Hôpital", job_title="CIO",
+                      country="France", enquiry_id="C-1", message="", row=2, source="e.csv")
+    copy = binding.personaliser(enquiry, "C1", "2026-11-30")
+    msg = build_message(ctx, binding.templates, enquiry, pdf=copy.pdf, copy_id="C1",
+                        message_id="<c1@example.com>", date=datetime.datetime(2026, 11, 30, 12, 0),
+                        max_attachment=10 << 20)
+    body = b"".join(wire_chunks(msg)).replace(b"\r\n.", b"\r\n..")   # dot-stuffed once, here
+    wire = body + (b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n")
+    conn = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    try:
+        assert conn.sock is not None
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn.ehlo()
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(count):
+            for command in ("mail FROM:<s@example.com>", "rcpt TO:<zoe@example.com>", "data"):
+                conn.putcmd(command)
+                conn.getreply()
+            conn.sock.sendall(wire)
+            code, _ = conn.getreply()
+            if code != 250:
+                raise SystemExit(f"ceiling: the server answered {code}")
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    finally:
+        conn.quit()
+    return count / wall, 1000 * cpu / count
 
 
 #: Peak RSS (KiB) of this process image. ``getrusage(RUSAGE_SELF).ru_maxrss`` will not do for a
@@ -321,6 +370,14 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def ceiling_line(work: Path, binding: Any, count: int, port: int, server_pid: int) -> str:
+    server0 = proc_cpu(server_pid)
+    rate, client_ms = ceiling(work, binding, count, port)
+    server_ms = 1000 * (proc_cpu(server_pid) - server0) / count
+    return (f"  {'':<22}the server's ceiling: {rate:.1f} msg/s with one made message replayed by a bare "
+            f"client ({client_ms:.2f} ms/msg; server {server_ms:.2f} ms/msg)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=1000, help="messages per throughput batch (default 1000)")
@@ -345,24 +402,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"delivery ({opts.runs} batches of {opts.count} messages each; medians; "
               f"load average {load()})")
         print(throughput(work, binding, "file", opts.count, opts.runs).line("file transport", 250))
+        windows = {}
         proc, conn, port = start_server(bulk=True)
         try:
             print(throughput(work, binding, "smtp", opts.count, opts.runs, port, proc.pid)
                   .line("SMTP, bulk-DATA sink", 120))
+            print(ceiling_line(work, binding, opts.count, port, proc.pid))
+            windows["bulk-DATA sink"] = window(work, binding, opts.count, port)
         finally:
             stop_server(proc, conn)
         proc, conn, port = start_server()
         try:
             print(throughput(work, binding, "smtp", opts.count, opts.runs, port, proc.pid)
                   .line("SMTP to aiosmtpd", 120))
-            w = window(work, binding, opts.count, port)
-            ms = {k: [1000 * x for x in v] for k, v in w.items()}
-            print(f"  duplicate window, over {len(ms['written'])} messages:")
-            for key, label in (("server", "end of DATA sent -> 250 read (server)"),
-                               ("written", "250 read -> 'sent' in the WAL (SIGKILL)"),
-                               ("synced", "250 read -> 'sent' fsynced (power)")):
-                print(f"    {label:<37} median {statistics.median(ms[key]):.3f} ms, "
-                      f"p99 {pct(ms[key], 0.99):.3f} ms, max {max(ms[key]):.3f} ms")
+            print(ceiling_line(work, binding, opts.count, port, proc.pid))
+            windows["aiosmtpd"] = window(work, binding, opts.count, port)
+            for name, w in windows.items():
+                ms = {k: [1000 * x for x in v] for k, v in w.items()}
+                print(f"  duplicate window, {name}, over {len(ms['written'])} messages:")
+                for key, label in (("server", "end of DATA -> 250 read (server)"),
+                                   ("written", "250 read -> 'sent' in the WAL"),
+                                   ("whole", "end of DATA -> 'sent' in WAL (SIGKILL)"),
+                                   ("synced", "250 read -> 'sent' fsynced (power)")):
+                    print(f"    {label:<39} median {statistics.median(ms[key]):7.3f} ms, "
+                          f"p99 {pct(ms[key], 0.99):7.3f} ms, max {max(ms[key]):7.3f} ms")
             if opts.kills:
                 def stats_of() -> dict[str, Any]:
                     conn.send("stats")

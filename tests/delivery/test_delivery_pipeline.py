@@ -1,9 +1,10 @@
 """The fast path of a delivery: one-statement claims, 'sent' a group at a time for files, the SMTP socket.
 
 Each test is of the exactly-once contract the faster path must keep: a row is claimed before
-its copy is made; a file's row is recorded ``sent`` only once the file is durable; an SMTP
-message's ``sent`` is committed straight after the 250 and fsynced before the next message
-goes; every outcome is written only while the claim is held.
+anything about it is written or sent; a file's row is recorded ``sent`` only once the file is
+durable; an SMTP message's ``sent`` is committed straight after its 250 is read, before the
+next row is claimed (that row's copy is made while the server works on the message), and
+fsynced before the next message goes; every outcome is written only while the claim is held.
 """
 
 from __future__ import annotations
@@ -276,7 +277,8 @@ def test_the_smtp_socket_writes_at_once_and_each_message_ends_once(server: Serve
 def test_a_sent_that_cannot_be_made_durable_stops_before_the_next_message(
         tmp_path: Path, server: Server, binding: ReportBinding, monkeypatch: pytest.MonkeyPatch) -> None:
     """The WAL's fsync fails after the first 250: that row is recorded (in the WAL), and the run
-    stops before the second message goes, leaving it and the rest queued; nothing else is sent."""
+    stops before the second message goes (its copy was made while the server had the first),
+    leaving it and the rest queued, not claimed; nothing else is sent."""
     controller, handler = server
     calls: list[int] = []
     real = sqlite_store._fsync_size
@@ -292,19 +294,31 @@ def test_a_sent_that_cannot_be_made_durable_stops_before_the_next_message(
     options = SendOptions(commit_retry=RetryPolicy(attempts=2, first_delay=0.01))
     transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
     with Outbox(db) as outbox:
-        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(3))).rows, binding=binding,
+        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(4))).rows, binding=binding,
                            outbox=outbox, transport=transport, options=options)
     transport.close()
-    assert [r.outcome for r in report.results] == [Outcome.SENT, Outcome.QUEUED, Outcome.QUEUED]
+    assert [r.outcome for r in report.results] == [Outcome.SENT] + [Outcome.QUEUED] * 3
     assert "could not be made durable" in report.stopped and "Input/output error" in report.stopped
-    assert len(handler.received) == 1 and handler.received[0].rcpt_tos == ["p1@example.com"]
-    assert states(db) == {"p1@example.com": "sent", "p2@example.com": "queued", "p3@example.com": "queued"}
+    assert [r.rcpt_tos for r in handler.received] == [["p1@example.com"]]
+    assert states(db) == {"p1@example.com": "sent", "p2@example.com": "queued", "p3@example.com": "queued",
+                          "p4@example.com": "queued"}
 
 
-def test_the_next_message_waits_for_the_last_sent_to_be_durable(
+def read_states(db: Path) -> dict[str, str]:
+    """The outbox's states as another process sees them now (committed rows only)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5.0)
+    try:
+        return dict(conn.execute("SELECT email, state FROM outbox"))
+    finally:
+        conn.close()
+
+
+def test_while_a_message_is_with_the_server_the_last_is_recorded_and_the_next_not_claimed(
         tmp_path: Path, server: Server, binding: ReportBinding, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The WAL's fsync runs beside the next copy, but the next message is handed to the server only
-    after it has finished: a slow fsync delays the next DATA, never overlaps it."""
+    """As the server takes message k: rows before it are committed ``sent``, it is ``sending``, the
+    rows after it are still ``queued`` (the next copy is made meanwhile, but claimed only after the
+    reply). Each ``sent`` is fsynced in a thread while the next row is claimed; a slow fsync delays
+    the next DATA, never overlaps it."""
     controller, handler = server
     real = sqlite_store._fsync_size
     finished: list[float] = []
@@ -316,20 +330,141 @@ def test_the_next_message_waits_for_the_last_sent_to_be_durable(
         return size
 
     monkeypatch.setattr(sqlite_store, "_fsync_size", slow_fsync)
+    db = tmp_path / "o.db"
+    seen: list[dict[str, str]] = []
     data_at: list[float] = []
-    handler.on_data = lambda _rcpt, _kept: data_at.append(time.monotonic())
+
+    def on_data(_rcpt: str, _kept: int) -> None:
+        data_at.append(time.monotonic())
+        seen.append(read_states(db))
+
+    handler.on_data = on_data
+    n = 5
     transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
-    with Outbox(tmp_path / "o.db") as outbox:
-        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(4))).rows, binding=binding,
+    with Outbox(db) as outbox:
+        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(n))).rows, binding=binding,
                            outbox=outbox, transport=transport)
     transport.close()
-    assert report.exit_code == 0 and len(data_at) == 4
-    # finished[0] is the sync after recording the rows; finished[i] the fsync of message i's 'sent'
-    for i in range(1, 4):
-        assert finished[i] < data_at[i], f"message {i + 1} reached the server before {i}'s sent was durable"
+    assert report.exit_code == 0 and len(data_at) == n
+    for k, states_then in enumerate(seen, 1):
+        expected = {f"p{i}@example.com": "sent" if i < k else "sending" if i == k else "queued"
+                    for i in range(1, n + 1)}
+        assert states_then == expected, f"as message {k} reached the server"
+    # finished[0] is the sync after recording the rows; finished[k] the fsync of message k's 'sent'
+    for k in range(1, n):   # data_at[k] is message k+1
+        assert finished[k] < data_at[k], f"message {k + 1} reached the server before {k}'s sent was durable"
     assert threading.active_count() < 50
     with smtplib.SMTP(HOST, controller.port) as probe:   # the server is still fine
         assert probe.noop()[0] == 250
+
+
+def test_the_next_copy_is_made_while_the_server_works_on_the_last(
+        tmp_path: Path, server: Server, binding: ReportBinding) -> None:
+    """The server takes 0.2 s over each message: the next row's copy is made in that time, not after
+    the 250, so a batch costs the longer of the two per message, not their sum."""
+    controller, handler = server
+    spans: list[tuple[float, float]] = []
+    made_at: dict[str, float] = {}
+
+    def slow_server(_rcpt: str, _kept: int) -> None:
+        start = time.monotonic()
+        time.sleep(0.2)
+        spans.append((start, time.monotonic()))
+
+    def personaliser(enquiry, copy_id: str, date: str):  # type: ignore[no-untyped-def]
+        made_at[enquiry.email] = time.monotonic()
+        return fake_personaliser(enquiry, copy_id, date)
+
+    handler.on_data = slow_server
+    n = 4
+    timed = ReportBinding(binding.context, binding.templates, personaliser)
+    transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
+    with Outbox(tmp_path / "o.db") as outbox:
+        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(n))).rows, binding=timed,
+                           outbox=outbox, transport=transport)
+    transport.close()
+    assert [r.outcome for r in report.results] == [Outcome.SENT] * n
+    for k in range(1, n):   # row k+1 was made before the server answered message k
+        assert made_at[f"p{k + 1}@example.com"] < spans[k - 1][1], f"copy {k + 1} was made after reply {k}"
+
+
+@pytest.mark.parametrize(("first", "outcome", "copies"), [
+    (["550 5.1.1 No such user"], Outcome.FAILED, 0),
+    (["451 4.3.0 Try again"], Outcome.SENT, 1),
+    (["drop"], Outcome.SENT, 1),
+    (["accept-drop"], Outcome.SENT, 2),   # kept, but the 250 never came: sent again, same Message-ID
+])
+def test_a_failure_of_the_message_in_flight_is_settled_before_the_next_goes(
+        tmp_path: Path, server: Server, binding: ReportBinding, first: list[str], outcome: Outcome,
+        copies: int) -> None:
+    """Whatever the server says to the message in flight (or if it says nothing), that message is
+    retried or recorded before the next one, already made, is claimed and sent."""
+    controller, handler = server
+    handler.plan["p1@example.com"] = list(first)
+    db = tmp_path / "o.db"
+    options = SendOptions(retry=RetryPolicy(attempts=3, first_delay=0.001))
+    transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
+    with Outbox(db) as outbox:
+        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(3))).rows, binding=binding,
+                           outbox=outbox, transport=transport, options=options)
+    transport.close()
+    assert [r.outcome for r in report.results] == [outcome, Outcome.SENT, Outcome.SENT]
+    order = [r.rcpt_tos[0] for r in handler.received]
+    assert order == ["p1@example.com"] * copies + ["p2@example.com", "p3@example.com"]
+    assert [a for a in handler.attempts if a != "p1@example.com"] == ["p2@example.com", "p3@example.com"]
+    assert handler.attempts.index("p2@example.com") == len(first) + (outcome is Outcome.SENT)
+    assert states(db)["p1@example.com"] == ("failed" if outcome is Outcome.FAILED else "sent")
+
+
+def test_each_copy_is_made_once_and_a_row_changed_after_it_is_made_again(
+        tmp_path: Path, outbox_target: str, server: Server, binding: ReportBinding) -> None:
+    """A copy is made from the row as read, before the claim: on either store the claimed row
+    matches it, so each row's copy is made once. A row whose stored date changed in between (as
+    if another sender had claimed it and let it go) is made again from what the claim returned."""
+    controller, handler = server
+    made: list[str] = []
+    changed = "2026-01-02T03:04:05+00:00"
+
+    def personaliser(enquiry, copy_id: str, date: str):  # type: ignore[no-untyped-def]
+        made.append(enquiry.email)
+        if enquiry.email == "p2@example.com" and made.count("p2@example.com") == 1:
+            with Outbox(outbox_target) as other, other._transaction():  # still queued: only its date moves
+                other._run("UPDATE outbox SET prepared_at = ? WHERE email = ?", (changed, "p2@example.com"))
+        return fake_personaliser(enquiry, copy_id, date)
+
+    counting = ReportBinding(binding.context, binding.templates, personaliser)
+    transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
+    with Outbox(outbox_target) as outbox:
+        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(3))).rows, binding=counting,
+                           outbox=outbox, transport=transport)
+    transport.close()
+    assert [r.outcome for r in report.results] == [Outcome.SENT] * 3
+    assert made == ["p1@example.com", "p2@example.com", "p2@example.com", "p3@example.com"]
+    (second,) = handler.to("p2@example.com")
+    assert second.message["Date"] == "Fri, 02 Jan 2026 03:04:05 +0000"
+
+
+def test_a_stop_while_a_message_is_in_flight_records_it_and_claims_nothing_more(
+        tmp_path: Path, server: Server, binding: ReportBinding) -> None:
+    """Ctrl-C (the stop question says yes) while the server holds message 2: it is recorded sent; the
+    row already made behind it is not claimed or sent, and stays ``queued`` saying why."""
+    controller, handler = server
+    asked: list[str] = []
+    handler.on_data = lambda rcpt, _kept: asked.append(rcpt) if rcpt == "p2@example.com" else None
+    options = SendOptions(stop=lambda: "interrupted by SIGINT" if asked else "")
+    db = tmp_path / "o.db"
+    transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
+    with Outbox(db) as outbox:
+        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(4))).rows, binding=binding,
+                           outbox=outbox, transport=transport, options=options)
+        reasons = {e.email: e.reason for e in outbox.all()}
+    transport.close()
+    assert [r.outcome for r in report.results] == [Outcome.SENT, Outcome.SENT, Outcome.QUEUED, Outcome.QUEUED]
+    assert [r.rcpt_tos for r in handler.received] == [["p1@example.com"], ["p2@example.com"]]
+    assert states(db) == {"p1@example.com": "sent", "p2@example.com": "sent", "p3@example.com": "queued",
+                          "p4@example.com": "queued"}
+    assert reasons["p3@example.com"] == reasons["p4@example.com"] == "not attempted: interrupted by SIGINT"
+    assert report.stopped == "interrupted by SIGINT"
 
 
 def test_results_behind_an_unrecorded_group_stay_few(tmp_path: Path, binding: ReportBinding) -> None:

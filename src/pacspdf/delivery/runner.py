@@ -1,21 +1,27 @@
-"""Turn one outbox entry into a delivery: claim it, personalise, build, send, and record the outcome.
+"""Turn one outbox entry into a delivery: personalise, build, claim, send, and record the outcome.
 
 The order of each delivery is what makes it exactly-once as far as SMTP allows:
 
-1. the row is claimed for this sender (``sending``, a lease and a claim token, committed)
-   before anything is made or sent; a row another live sender holds is left to it;
-2. the personalised copy and the message are built, then handed to the transport; the
-   lease is renewed before every try;
-3. the moment the server answers 250 to the end of DATA the row is marked ``sent``
-   (committed) before anything else happens, and only while the claim is still ours; its
-   fsync runs while the next row is claimed and made, and is done before that one is sent.
-   A file transport's rows are marked ``sent`` a group at a time, once their files are
-   durable (:meth:`Runner._record_group`).
+1. the personalised copy and the message are built from the row as read; nothing is
+   written yet;
+2. the row is claimed for this sender (``sending``, a lease and a claim token, committed)
+   before anything is recorded or sent (a row another live sender holds is left to it, and
+   a row that changed since it was read is built again); the message is then handed to
+   the transport, the lease renewed before every try;
+3. while the server works on the end of DATA, the next row's message is built (step 1;
+   :class:`InFlight`); then the server's reply is read and, on 250, the row is marked
+   ``sent`` (committed) before anything else happens, and only while the claim is still
+   ours. Its fsync runs while the next row is claimed, and is done before that row's
+   message goes: nothing is sent while the last message is not durably recorded. A file
+   transport's rows are marked ``sent`` a group at a time, once their files
+   are durable (:meth:`Runner._record_group`).
 
-A run killed between the server's 250 and that commit leaves the row ``sending``; the next
-sender to claim it (at once on the same machine, else when the lease runs out) sends it
-again with the same Message-ID (and Date and copy ID). That gap, one commit long, is the
-only place a duplicate can come from (see docs/delivery.md).
+A run killed between the server's acceptance and that commit leaves the row ``sending``; the
+next sender to claim it (at once on the same machine, else when the lease runs out) sends
+it again with the same Message-ID (and Date and copy ID). That gap (the reply is read once
+the next message is built, so it is the longer of the server's work on the message and
+that build, plus one commit) is the only place a duplicate can come from (see
+docs/delivery.md).
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from email.message import EmailMessage
+from typing import Protocol, TypeVar
 
 from pacspdf.delivery.enquiries import Enquiry
 from pacspdf.delivery.escape import visible
@@ -40,7 +47,7 @@ from pacspdf.delivery.message import (
 from pacspdf.delivery.outbox import DEFAULT_LEASE, Entry, LeaseLost, Outbox, OutboxError, State, now_utc
 from pacspdf.delivery.results import Outcome, RowResult
 from pacspdf.delivery.settings import DEFAULT_BREAKER
-from pacspdf.delivery.transport import DeliveryError, Transport, begin_flush, sync_every
+from pacspdf.delivery.transport import DeliveryError, Reply, Transport, begin_flush, submitter, sync_every
 from pacspdf.errors import PacspdfError
 
 log = logging.getLogger("pacspdf.delivery.send")
@@ -144,8 +151,52 @@ class Written:
     done: RowResult | None = None   # the row's result, once recorded (or known unrecordable)
 
 
+@dataclass
+class Ready:
+    """A row claimed by this sender, its message built: what sending it needs."""
+
+    entry: Entry
+    msg: EmailMessage
+    sender: str
+    transport: Transport
+    result: Result
+    warnings: tuple[str, ...]
+    resumed: bool
+    prepared: str        # when the copy was first prepared (ISO): a resend keeps its date
+
+
+@dataclass
+class Made:
+    """A row's message, built from the row as last read, before the row is claimed (the claim
+    and every write come after the message in flight is recorded: :meth:`Runner._claim_made`)."""
+
+    entry: Entry
+    binding: ReportBinding
+    transport: Transport
+    result: Result
+    prepared: str                    # the copy's date and the Date header (ISO)
+    msg: EmailMessage | None = None  # None: the copy could not be made, or the message was refused
+    warnings: tuple[str, ...] = ()
+    failed: str = ""                 # why the personalised copy could not be made
+    refused: str = ""                # why the message was refused (too large, ...)
+
+
+@dataclass
+class InFlight:
+    """A message whose end of DATA has gone to the server, its reply not yet read.
+
+    The next row's message is made meanwhile (not claimed); the reply is read, and ``sent``
+    recorded, before that row is claimed or anything else is written (:meth:`Runner.land`).
+    """
+
+    ready: Ready
+    reply: Reply
+    done: RowResult | None = None   # the row's result, once the reply is read and recorded
+
+
 #: results that may wait, in row order, behind a file whose group is not yet durable and recorded
 OWED = 500
+T = TypeVar("T")
 
 
 class Runner:
@@ -161,7 +212,8 @@ class Runner:
         self.halted = ""                     # why nothing more is sent in this run
         self.temporary_run = 0               # temporary failures in a row (the circuit breaker)
         self.skipped: list[tuple[str, str]] = []   # (key, reason) of rows left queued unattempted
-        self.out: deque[RowResult | Written] = deque()   # results in row order, some still awaited
+        self.out: deque[RowResult | Written | InFlight] = deque()   # results in row order, some awaited
+        self.inflight: InFlight | None = None       # the message whose reply is still to be read
         self.written: list[Written] = []            # delivered by a grouped transport, not yet flushed
         self.flushing: tuple[list[Written], list[Callable[[], None]]] | None = None  # group being fsynced
         self.durable: Callable[[], None] | None = None   # the wait for the last 'sent' fsync under way
@@ -170,7 +222,13 @@ class Runner:
     def stopped_reason(self) -> str:
         return "; ".join([self.halted] * bool(self.halted) + list(self.stopped.values()))
 
-    def emit(self, result: RowResult | Written) -> list[RowResult]:
+    def emit(self, result: RowResult) -> list[RowResult]:
+        """Queue the result of a row that sends nothing (refused, conflicting) in row order, after
+        the message in flight is landed; return the results now known."""
+        self.land()
+        return self._emit(result)
+
+    def _emit(self, result: RowResult | Written | InFlight) -> list[RowResult]:
         """Queue the row's result (or its awaited record) in row order; return the results now known.
 
         Rows behind one whose record is awaited wait with it; past ``OWED`` of them the awaited
@@ -188,7 +246,7 @@ class Runner:
         ready: list[RowResult] = []
         while self.out:
             head = self.out[0]
-            if isinstance(head, Written):
+            if isinstance(head, Written | InFlight):
                 if head.done is None:
                     break
                 ready.append(head.done)
@@ -199,13 +257,27 @@ class Runner:
 
     def process(self, entry: Entry, *, where: str, slug: str) -> list[RowResult]:
         """Deliver the entry; the results of this and earlier rows that are known now, in row order."""
-        return self.emit(self._process(entry, where=where, slug=slug))
+        return self._emit(self._process(entry, where=where, slug=slug))
 
-    def _process(self, entry: Entry, *, where: str, slug: str) -> RowResult | Written:
+    def _process(self, entry: Entry, *, where: str, slug: str) -> RowResult | Written | InFlight:
         def result(outcome: Outcome, detail: str, e: Entry = entry,
                    warnings: Iterable[str] = ()) -> RowResult:
             return RowResult(where, e.email, outcome, detail, e.key, e.attempts, tuple(warnings))
 
+        if self.inflight is not None and self.inflight.ready.entry.key == entry.key:
+            self.land()   # the same row again (a repeated CSV line): it is settled first
+        early = self._early(entry, result, slug)
+        if early is not None:
+            self.land()
+            return early
+        try:   # made while the server works on the message in flight; nothing is written yet
+            made = self._make(entry, result)
+        finally:
+            self.land()   # its reply read and recorded before anything else happens
+        return self._guarded(entry, result, lambda: self._claim_made(made))
+
+    def _early(self, entry: Entry, result: Result, slug: str) -> RowResult | None:
+        """The result of a row this run will not send (done, another report's, stopped), else None."""
         done = _settled(entry, result)
         if done is not None:
             return done
@@ -218,8 +290,56 @@ class Runner:
             return self._skip(entry, result, self.halted)
         if entry.transport in self.stopped:
             return self._skip(entry, result, self.stopped[entry.transport])
+        return None
+
+    def land(self) -> None:
+        """Read the reply to the message in flight (if any) and record it; see :class:`InFlight`."""
+        flight, self.inflight = self.inflight, None
+        if flight is None:
+            return
+        ready = flight.ready
+        done = self._guarded(ready.entry, ready.result, lambda: self._send(ready, reply=flight.reply))
+        assert not isinstance(done, InFlight), "a reply read cannot put a message in flight"
+        if isinstance(done, Written):  # pragma: no cover  (only a transport that pipelines lands)
+            raise AssertionError("a message in flight was recorded as a file")
+        flight.done = done
+
+    def _claim_made(self, made: Made) -> RowResult | Written | InFlight:
+        """Claim a made row and send its message, unless the message landed meanwhile stopped the run
+        or its transport; a row that changed since it was read is made again from the claimed row."""
+        entry, result = made.entry, made.result
+        if not self.halted and (asked := self.options.stop()):
+            self.halted = asked
+        why = self.halted or self.stopped.get(entry.transport, "")
+        if why:
+            return self._skip(entry, result, why)
+        claimed, resumed = self._claim_first(entry, result, made.prepared)
+        if isinstance(claimed, RowResult):
+            return claimed
+        if resumed:
+            log.warning("%s: a previous run stopped while this message was claimed (perhaps sent); "
+                        "sending it again with the same Message-ID %s", visible(claimed.where),
+                        claimed.message_id)
+        if not _same_message(entry, claimed, made.prepared):
+            made = self._make(claimed, result)
+        key = claimed.key
+        if made.failed:
+            done = self.outbox.mark_failed(key, made.failed)
+            return result(Outcome.FAILED, done.reason, done)
+        if made.warnings:
+            self.outbox.set_warnings(key, made.warnings)
+        if made.msg is None:
+            done = self.outbox.mark_rejected(key, made.refused)
+            return result(Outcome.REJECTED, done.reason, done, made.warnings)
+        ready = Ready(claimed, made.msg, made.binding.context.sender.addr_spec, made.transport, result,
+                      made.warnings, resumed, made.prepared)
+        return self._send(ready)
+
+    def _guarded(self, entry: Entry, result: Result, step: Callable[[], T]) -> T | RowResult:
+        """Run one step of a delivery; a lost claim, a halt or a stopped transport becomes the row's
+        result (and the run's state)."""
         try:
-            return self._deliver(entry, result)
+            return step()
         except LeaseLost as lost:
             latest = self.outbox.get(entry.key) or entry
             return result(Outcome.ELSEWHERE, f"taken over by {lost.holder} (this sender's lease ran out); "
@@ -327,6 +447,7 @@ class Runner:
     def finish(self) -> list[RowResult]:
         """Make everything durable and recorded; store why each row left queued was not attempted
         (one commit). Returns the results still owed, in row order."""
+        self.land()
         try:
             self._settle_durable()
         except Halt as halt:
@@ -356,7 +477,7 @@ class Runner:
         holder = self.outbox.holder(entry.key) or "another sender"
         return result(Outcome.ELSEWHERE, f"being sent by {holder}", latest)
 
-    def _claim_first(self, entry: Entry, result: Result) -> tuple[Entry | RowResult, bool]:
+    def _claim_first(self, entry: Entry, result: Result, prepared: str) -> tuple[Entry | RowResult, bool]:
         """The first claim of this run: (the claimed entry or the row's result, whether it resumes
         a send that another run left ``sending``).
 
@@ -365,7 +486,7 @@ class Runner:
         and claimed as whatever it now is.
         """
         if entry.state is State.QUEUED:
-            claimed = self.outbox.claim_queued(entry.key, now_utc(), lease_seconds=self.options.lease)
+            claimed = self.outbox.claim_queued(entry.key, prepared, lease_seconds=self.options.lease)
             if claimed is not None:
                 return claimed, False
             latest = self.outbox.get(entry.key)
@@ -376,58 +497,69 @@ class Runner:
             if settled is not None:
                 return settled, False
             entry = latest
-        return self._claim(entry, now_utc(), result), entry.state is State.SENDING
+        return self._claim(entry, prepared, result), entry.state is State.SENDING
 
-    def _deliver(self, entry: Entry, result: Result) -> RowResult | Written:
-        key = entry.key
-        binding = self.bindings(entry)   # a report or transport that cannot be used fails before the claim
-        ctx = binding.context
+    def _make(self, entry: Entry, result: Result) -> Made:
+        """Build the row's personalised copy and message from the row as read; nothing is written.
+
+        A report or transport that cannot be used raises here, before the row is claimed.
+        """
+        binding = self.bindings(entry)
         transport = self.transports(entry.transport)
-        claimed, resumed = self._claim_first(entry, result)
-        if isinstance(claimed, RowResult):
-            return claimed
-        entry = claimed
-        if resumed:
-            log.warning("%s: a previous run stopped while this message was claimed (perhaps sent); "
-                        "sending it again with the same Message-ID %s", visible(entry.where),
-                        entry.message_id)
+        made = Made(entry, binding, transport, result, entry.prepared_at or now_utc())
         enquiry = enquiry_of(entry)
-        prepared = entry.prepared_at or now_utc()
         try:
-            copy = binding.personaliser(enquiry, entry.copy_id, prepared[:10])
+            copy = binding.personaliser(enquiry, entry.copy_id, made.prepared[:10])
         except PacspdfError as exc:
-            done = self.outbox.mark_failed(key, f"could not make the personalised PDF: {exc}")
-            return result(Outcome.FAILED, done.reason, done)
-        warnings = tuple(copy.warnings)
-        if warnings:
-            self.outbox.set_warnings(key, warnings)
+            made.failed = f"could not make the personalised PDF: {exc}"
+            return made
+        made.warnings = tuple(copy.warnings)
         try:
-            msg = build_message(ctx, binding.templates, enquiry, pdf=copy.pdf, copy_id=entry.copy_id,
-                                message_id=entry.message_id, date=datetime.fromisoformat(prepared),
-                                max_attachment=self.options.max_attachment)
+            made.msg = build_message(binding.context, binding.templates, enquiry, pdf=copy.pdf,
+                                     copy_id=entry.copy_id, message_id=entry.message_id,
+                                     date=datetime.fromisoformat(made.prepared),
+                                     max_attachment=self.options.max_attachment)
         except MessageRejected as exc:
-            done = self.outbox.mark_rejected(key, str(exc))
-            return result(Outcome.REJECTED, done.reason, done, warnings)
-        del copy
+            made.refused = str(exc)
+        return made
+
+    def _send(self, ready: Ready, reply: Reply | None = None) -> RowResult | Written | InFlight:
+        """Hand the message to its transport, trying again after temporary failures; record it.
+
+        With ``reply`` (the message is in flight) its first try is reading that reply. A first
+        try on a transport that pipelines returns the message in flight (:meth:`land` reads it).
+        """
+        entry, msg, transport, result, warnings = (ready.entry, ready.msg, ready.transport, ready.result,
+                                                   ready.warnings)
+        key = entry.key
         policy = self.options.retry
         group = sync_every(transport)
+        submit = submitter(transport)
         for attempt in range(1, max(1, policy.attempts) + 1):
             if attempt > 1:  # the next try: one more attempt, a fresh lease, while the claim is ours
-                again = self._claim(entry, prepared, result)
+                again = self._claim(entry, ready.prepared, result)
                 if isinstance(again, RowResult):
                     return again
-                entry = again
-            try:
-                self._settle_durable()   # the last message's 'sent' is durable before this one goes
-            except Halt as halt:
-                why = f"not attempted: {halt.reason}"
+                entry = ready.entry = again
+            if reply is None:
                 try:
-                    entry = self.outbox.mark_queued(key, why)   # never sent: back to the queue
-                except OutboxError as exc:  # left 'sending', claimable at once once this run ends
-                    log.warning("%s", exc)
-                raise Halt(halt.reason, result(Outcome.QUEUED, why, entry)) from None
+                    self._settle_durable()   # the last message's 'sent' is durable before this one goes
+                except Halt as halt:
+                    why = f"not attempted: {halt.reason}"
+                    try:
+                        entry = self.outbox.mark_queued(key, why)   # never sent: back to the queue
+                    except OutboxError as exc:  # left 'sending', claimable at once once this run ends
+                        log.warning("%s", exc)
+                    raise Halt(halt.reason, result(Outcome.QUEUED, why, entry)) from None
             try:
-                receipt = transport.send(msg, sender=ctx.sender.addr_spec, recipient=enquiry.email)
+                if reply is not None:   # read once: a failure's next try sends the message again
+                    read, reply = reply, None
+                    receipt = read()
+                elif submit is not None and attempt == 1:
+                    self.inflight = InFlight(ready, submit(msg, sender=ready.sender, recipient=entry.email))
+                    return self.inflight
+                else:
+                    receipt = transport.send(msg, sender=ready.sender, recipient=entry.email)
             except DeliveryError as exc:
                 if exc.temporary:
                     self.temporary_run += 1
@@ -463,9 +595,9 @@ class Runner:
                 self.temporary_run = 0
                 if isinstance(recorded, RowResult):
                     return recorded
-                return self._sent_result(entry, receipt, result, recorded, warnings, resumed)
+                return self._sent_result(entry, receipt, result, recorded, warnings, ready.resumed)
             # A file: recorded with its group, once the group's files are durable.
-            written = Written(entry, receipt, result, warnings, resumed)
+            written = Written(entry, receipt, result, warnings, ready.resumed)
             self.temporary_run = 0
             self.written.append(written)
             if len(self.written) >= group:
@@ -479,8 +611,8 @@ class Runner:
         The server's reply is kept here, in memory, across the retries. Nothing else is sent
         while the last message is unrecorded. If the claim has passed to another sender (the
         lease ran out mid-send), nothing is written: the row is that sender's to record. The
-        commit is in the WAL when this returns; its fsync runs meanwhile (in a thread) and is
-        waited for before the next message goes (:meth:`_settle_durable`).
+        commit is in the WAL when this returns; its fsync runs meanwhile (in a thread) while the
+        next row is claimed, and is waited for before the next message goes (:meth:`_settle_durable`).
         """
         policy = self.options.commit_retry
         failure: OutboxError | None = None
@@ -503,6 +635,14 @@ class Runner:
                f"could not record it ({failure}); stopped so that nothing else is sent. The row "
                "stays 'sending' and the next run sends it again with the same Message-ID")
         raise Halt(why, result(Outcome.UNRECORDED, why))
+
+
+def _same_message(read: Entry, claimed: Entry, prepared: str) -> bool:
+    """Whether the claimed row makes the message made from the row as read (nothing it depends on
+    changed in between, and the copy's date is the one used)."""
+    return (enquiry_of(read) == enquiry_of(claimed) and read.copy_id == claimed.copy_id
+            and read.message_id == claimed.message_id and read.report_dir == claimed.report_dir
+            and read.transport == claimed.transport and claimed.prepared_at == prepared)
 
 
 def _settled(entry: Entry, result: Result) -> RowResult | None:

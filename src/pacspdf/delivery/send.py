@@ -52,7 +52,7 @@ def send_rows(rows: Iterable[Row], *, binding: ReportBinding, outbox: Outbox, tr
         total = len(rows) if isinstance(rows, Sized) else 0
     runner = Runner(outbox, options, lambda _entry: binding, lambda _name: transport)
     results = (_row_result(row, entry, runner, outbox, slug)
-               for row, entry in _recorded(rows, outbox, binding.context, transport.name))
+               for row, entry in _recorded(rows, outbox, binding.context, transport.name, runner.land))
     return _collect(runner, results, total, progress, keep_results)
 
 
@@ -67,7 +67,8 @@ def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
     options = options or SendOptions()
     total = outbox.count_pending()
     runner = Runner(outbox, options, bindings, transports)
-    results = (runner.process(entry, where=entry.where, slug=entry.report_slug) for entry in _pending(outbox))
+    results = (runner.process(entry, where=entry.where, slug=entry.report_slug)
+               for entry in _pending(outbox, runner.land))
     return _collect(runner, results, total, progress, keep_results)
 
 
@@ -95,11 +96,13 @@ def _collect(runner: Runner, results: Iterator[list[RowResult]], total: int, pro
     return report
 
 
-def _recorded(rows: Iterable[Row], outbox: Outbox, ctx: MailContext,
-              transport: str) -> Iterator[tuple[Row, Entry]]:
-    """Each row with its outbox entry, recording the rows a chunk at a time."""
+def _recorded(rows: Iterable[Row], outbox: Outbox, ctx: MailContext, transport: str,
+              land: Callable[[], None]) -> Iterator[tuple[Row, Entry]]:
+    """Each row with its outbox entry, recording the rows a chunk at a time (after ``land``: the
+    message in flight is recorded before anything else is written)."""
     it = iter(rows)
     while chunk := list(itertools.islice(it, CHUNK)):
+        land()
         recorded = outbox.record(_new_entry(row, ctx, transport) for row in chunk)
         for row, (entry, _created) in zip(chunk, recorded, strict=True):
             yield row, entry
@@ -119,10 +122,14 @@ def _row_result(row: Row, entry: Entry, runner: Runner, outbox: Outbox, slug: st
     return runner.process(current, where=row.where, slug=slug)
 
 
-def _pending(outbox: Outbox) -> Iterator[Entry]:
-    """Every entry pending when it is reached, a page at a time; each re-read just before its turn."""
+def _pending(outbox: Outbox, land: Callable[[], None]) -> Iterator[Entry]:
+    """Every entry pending when it is reached, a page at a time (after ``land``, as in :func:`_recorded`)."""
     last = 0
-    while page := outbox.pending_page(last, CHUNK):
+    while True:
+        land()
+        page = outbox.pending_page(last, CHUNK)
+        if not page:
+            return
         for entry in page:
             last = entry.id
             yield entry

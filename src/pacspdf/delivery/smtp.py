@@ -14,7 +14,7 @@ import os
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import TypedDict, TypeGuard, Unpack
@@ -35,7 +35,7 @@ from pacspdf.delivery.settings import (
     SECURITY_CHOICES,
     Security,
 )
-from pacspdf.delivery.transport import DeliveryError
+from pacspdf.delivery.transport import DeliveryError, Reply
 from pacspdf.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,7 @@ class SmtpTransport:
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
         self._conn: smtplib.SMTP | None = None
+        self._awaiting: smtplib.SMTP | None = None   # the session whose reply to DATA is still unread
         if settings.user and settings.security == "none":
             log.warning("SMTP login to %s without TLS: the password crosses the network in clear text",
                         settings.host)
@@ -244,6 +245,8 @@ class SmtpTransport:
         return conn
 
     def close(self) -> None:
+        if self._awaiting is not None:   # a reply never read: QUIT would read it as its own
+            self._drop()
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
@@ -253,17 +256,26 @@ class SmtpTransport:
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
+        self._awaiting = None
         _abandon(conn)
 
     # -------------------------------------------------------------- one message
 
     def send(self, msg: EmailMessage, *, sender: str, recipient: str) -> str:
+        return self.submit(msg, sender=sender, recipient=recipient)()
+
+    def submit(self, msg: EmailMessage, *, sender: str, recipient: str) -> Reply:
+        """Send the envelope and the message, up to its ending ``.``; the returned call reads the
+        server's verdict (250: it owns the message). The caller makes its next message meanwhile."""
+        if self._awaiting is not None:   # a reply never read: the session's state is unknown
+            log.debug("SMTP reply to the last message was not read; opening a new session")
+            self._drop()
         if self._conn is None:
             self._conn = self._open()
         conn = self._conn
         chunks = wire_chunks(msg)
         size = sum(map(len, chunks))
-        try:
+        with self._failures():
             options = ""
             if conn.does_esmtp and conn.has_extn("size"):
                 limit = int(conn.esmtp_features.get("size", "0") or 0)
@@ -285,13 +297,30 @@ class SmtpTransport:
                     if replies[-1][0] not in (250, 251, 354):
                         break
             self._check_envelope(replies)
-            # The window: once the server has answered 250 to the end of DATA, it owns the
-            # message; the caller commits "sent" straight after this returns.
             _send_data(conn, chunks)
+        self._awaiting = conn
+        return self._data_reply
+
+    def _data_reply(self) -> str:
+        """The server's reply to the end of DATA. The window: once it has answered 250, the
+        server owns the message; the caller commits "sent" straight after this returns."""
+        conn, self._awaiting = self._awaiting, None
+        if conn is None or conn is not self._conn:
+            raise DeliveryError("connection lost: the session closed before the server answered",
+                                temporary=True)
+        with self._failures():
             code, resp = conn.getreply()
             if code != 250:
                 self._reset(code)
                 raise classify_reply(code, resp, "DATA")
+        return _reply(code, resp)
+
+    @contextlib.contextmanager
+    def _failures(self) -> Iterator[None]:
+        """Turn what smtplib and the socket raise during a message into a DeliveryError (a
+        session in an unknown state is dropped, and reopened for the next message)."""
+        try:
+            yield
         except DeliveryError:
             raise
         except smtplib.SMTPServerDisconnected as exc:
@@ -309,7 +338,6 @@ class SmtpTransport:
         except smtplib.SMTPException as exc:  # anything else smtplib raises: try again later, keep it
             self._drop()
             raise DeliveryError(f"SMTP error: {exc}", temporary=True) from None
-        return _reply(code, resp)
 
     def _check_envelope(self, replies: list[tuple[int, bytes]]) -> None:
         """Raise the DeliveryError the first refused step of MAIL, RCPT, DATA calls for."""

@@ -51,6 +51,26 @@ class Transport(Protocol):
     def describe(self) -> str: ...
 
 
+#: the reply to a message in flight: read it, returning the receipt or raising DeliveryError
+Reply = Callable[[], str]
+
+
+class Submit(Protocol):
+    """Hand ``msg`` over without waiting for the server's verdict; the returned :data:`Reply` reads it.
+
+    Raises :class:`DeliveryError` as ``send`` does for what goes wrong before the message's end
+    has gone. Nothing else may be sent on the transport until the reply has been read.
+    """
+
+    def __call__(self, msg: EmailMessage, *, sender: str, recipient: str) -> Reply: ...
+
+
+def submitter(transport: Transport) -> Submit | None:
+    """The transport's ``submit`` if it can overlap a reply with the making of the next message."""
+    submit: Submit | None = getattr(transport, "submit", None)
+    return submit
+
+
 def flush(transport: Transport) -> None:
     """Make what ``transport`` delivered so far durable (files); a no-op for a server."""
     done = getattr(transport, "flush", None)

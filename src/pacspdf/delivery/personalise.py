@@ -432,19 +432,44 @@ class _Update:
         self.replace(num, _stream(data, extra))
 
     def finish(self, copy_id: str) -> bytes:
+        """The base and the update, indexed as the base is: a cross-reference stream after a
+        base that ends in one (as :mod:`pacspdf.document.compact` writes it), else a classic
+        table (a base built before object streams)."""
         out = bytearray() if self.base.endswith(b"\n") else bytearray(b"\n")
         start = len(self.base)  # the update is written on its own, then joined to the base once
         offsets: dict[int, int] = {}
         for num in sorted(self.bodies):
             offsets[num] = start + len(out)
             out += b"%d 0 obj\n" % num + self.bodies[num] + b"\nendobj\n"
-        xref = start + len(out)
-        out += b"xref\n"
-        for num in sorted(offsets):
-            out += b"%d 1\n%010d 00000 n \n" % (num, offsets[num])
         o = self.objects
         second = hashlib.md5(copy_id.encode("utf-8"), usedforsecurity=False).hexdigest()
-        out += (f"trailer\n<< /Size {self.next_num} /Root {o['root']} 0 R /Info {o['info']} 0 R "
-                f"/Prev {o['startxref']} /ID [{o['id']} <{second}>] >>\nstartxref\n{xref}\n%%EOF\n"
-                ).encode("latin-1")
+        facts = (f"/Root {o['root']} 0 R /Info {o['info']} 0 R /Prev {o['startxref']} "
+                 f"/ID [{o['id']} <{second}>]").encode("latin-1")
+        xref = start + len(out)
+        if self.base.startswith(b"xref", o["startxref"]):
+            out += b"xref\n"
+            for num in sorted(offsets):
+                out += b"%d 1\n%010d 00000 n \n" % (num, offsets[num])
+            out += b"trailer\n<< /Size %d %s >>\n" % (self.next_num, facts)
+        else:
+            out += _xref_stream(self.next_num, offsets, xref, facts)
+        out += b"startxref\n%d\n%%%%EOF\n" % xref
         return self.base + out
+
+
+def _xref_stream(num: int, offsets: dict[int, int], at: int, facts: bytes) -> bytes:
+    """Object ``num`` at file offset ``at``: an unfiltered cross-reference stream (PDF 32000-1
+    §7.5.8) for the objects at ``offsets`` and itself, one subsection per run of numbers."""
+    entries = {**offsets, num: at}
+    width = max(1, (at.bit_length() + 7) // 8)
+    index: list[int] = []
+    rows = bytearray()
+    for n in sorted(entries):
+        if index and index[-2] + index[-1] == n:
+            index[-1] += 1
+        else:
+            index += [n, 1]
+        rows += b"\x01" + entries[n].to_bytes(width, "big") + b"\x00"
+    head = (b"%d 0 obj\n<< /Type /XRef /Size %d /Index [%s] /W [1 %d 1] %s /Length %d >>\nstream\n"
+            % (num, num + 1, " ".join(map(str, index)).encode("ascii"), width, facts, len(rows)))
+    return head + bytes(rows) + b"\nendstream\nendobj\n"

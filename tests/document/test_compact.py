@@ -51,7 +51,7 @@ def _top_level_plain(pdf: bytes) -> list[int]:
     return [n for n in re.findall(rb"(?:^|\n)(\d+) 0 obj\b", pdf) if not objs.is_stream(int(n))]
 
 
-def test_built_pdf_has_no_classic_table_and_keeps_plain_objects_in_object_streams(pair: tuple[bytes, bytes]) -> None:
+def test_no_classic_table_and_plain_objects_in_object_streams(pair: tuple[bytes, bytes]) -> None:
     """PDF 1.7 header, binary comment kept; no ``xref``/``trailer``; the trailer is a cross-reference
     stream with /Root /Info /ID /Size /W /Index; only streams stand on their own."""
     classic, built = pair
@@ -145,7 +145,8 @@ def test_any_reportlab_file_compacts_without_loss(pages: int) -> None:
     reader = pypdf.PdfReader(io.BytesIO(built), strict=True)
     assert [p.extract_text() for p in reader.pages] == [
         p.extract_text() for p in pypdf.PdfReader(io.BytesIO(classic)).pages]
-    assert reader.pages[-1]["/Annots"][0].get_object()["/A"]["/URI"] == f"https://example.com/{pages - 1}?a=1&b=(2)"
+    last = reader.pages[-1]["/Annots"][0].get_object()
+    assert last["/A"]["/URI"] == f"https://example.com/{pages - 1}?a=1&b=(2)"
     doc = pdfium.PdfDocument(built)
     assert len(doc) == pages and f"Page {pages - 1}:" in doc[pages - 1].get_textpage().get_text_range()
 

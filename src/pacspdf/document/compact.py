@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
+from itertools import accumulate
 
 #: Objects per object stream: large enough to share Flate's window across many similar
 #: dictionaries, small enough that a reader fetching one object inflates little.
@@ -153,18 +154,16 @@ def _read_xref_stream(pdf: bytes, start: int) -> PdfObjects:
     root, info, size, ident = _facts(trailer)
     index_text = re.search(rb"/Index\s*\[([^\]]*)\]", trailer)
     index = [int(v) for v in index_text.group(1).split()] if index_text else [0, size]
-    row = sum(widths)
+    row, one, two = sum(widths), widths[0], widths[0] + widths[1]
+    numbers = [n for first, count in zip(index[::2], index[1::2], strict=True)
+               for n in range(first, first + count)]
+    if len(data) < len(numbers) * row:
+        raise ValueError("PDF cross-reference stream is shorter than its /Index says")
     entries: list[tuple[int, int, int, int]] = []
-    pos = 0
-    for first, count in zip(index[::2], index[1::2], strict=True):
-        for num in range(first, first + count):
-            fields, at = [], pos
-            for w in widths:
-                fields.append(int.from_bytes(data[at:at + w], "big"))
-                at += w
-            pos += row
-            kind = fields[0] if widths[0] else 1
-            entries.append((num, kind, fields[1], fields[2]))
+    for num, at in zip(numbers, range(0, len(numbers) * row, row), strict=True):
+        kind = int.from_bytes(data[at:at + one], "big") if one else 1
+        entries.append((num, kind, int.from_bytes(data[at + one:at + two], "big"),
+                        int.from_bytes(data[at + two:at + row], "big")))
     offsets = {num: a for num, kind, a, _ in entries if kind == 1}
     bounds = sorted(offsets.values())
     after = {off: bounds[i + 1] if i + 1 < len(bounds) else len(pdf) for i, off in enumerate(bounds)}
@@ -207,6 +206,10 @@ def _unpredict_up(data: bytes, columns: int) -> bytes:
     if set(kinds) - {0, 2}:
         raise ValueError(f"PNG predictor {sorted(set(kinds) - {0, 2})} in a stream is not supported")
     out = bytearray(b"".join(data[at + 1:at + 1 + columns] for at in range(0, len(data), columns + 1)))
+    if set(kinds) == {2}:  # every row "Up": each column is a running sum, modulo 256
+        for j in range(columns):
+            out[j::columns] = bytes(accumulate(out[j::columns], lambda a, b: (a + b) & 0xFF))
+        return bytes(out)
     for j in range(columns):
         column = out[j::columns]
         total = 0

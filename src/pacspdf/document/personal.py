@@ -298,8 +298,9 @@ def locate_objects(pdf: bytes, cover_form: str, footer_form: str) -> ObjectsSpec
     objs = read_objects(pdf)
     # Every object framed as in a classic file (a stream by its dictionary alone), so one
     # pattern finds it in either layout.
-    text = b"".join(b"\n%d 0 obj\n%s\nendobj" % (num, body[:body.find(b"stream")] if objs.is_stream(num)
-                                                     else body) for num, body in objs.bodies.items())
+    text = b"".join([b"\n%d 0 obj\n%s\nendobj" % (num, body[:body.find(b"stream")]
+                                                   if body.endswith(b"endstream") else body)
+                     for num, body in objs.bodies.items()])
     ident = re.match(rb"\[\s*(<[0-9A-Fa-f]*>|\(.*?\))", objs.id, re.S)
 
     def one(pattern: bytes) -> int:

@@ -208,7 +208,7 @@ def _unpredict_up(data: bytes, columns: int) -> bytes:
     out = bytearray(b"".join(data[at + 1:at + 1 + columns] for at in range(0, len(data), columns + 1)))
     if set(kinds) == {2}:  # every row "Up": each column is a running sum, modulo 256
         for j in range(columns):
-            out[j::columns] = bytes(accumulate(out[j::columns], lambda a, b: (a + b) & 0xFF))
+            out[j::columns] = bytes(accumulate(out[j::columns], _add_byte))
         return bytes(out)
     for j in range(columns):
         column = out[j::columns]
@@ -218,6 +218,10 @@ def _unpredict_up(data: bytes, columns: int) -> bytes:
             column[i] = total
         out[j::columns] = column
     return bytes(out)
+
+
+def _add_byte(a: int, b: int) -> int:
+    return (a + b) & 0xFF
 
 
 def _stream_object(num: int, entries: bytes, data: bytes) -> bytes:

@@ -208,7 +208,8 @@ def _unpredict_up(data: bytes, columns: int) -> bytes:
     out = bytearray(b"".join(data[at + 1:at + 1 + columns] for at in range(0, len(data), columns + 1)))
     if set(kinds) == {2}:  # every row "Up": each column is a running sum, modulo 256
         for j in range(columns):
-            out[j::columns] = bytes(accumulate(out[j::columns], _add_byte))
+            sums: list[int] = list(accumulate(out[j::columns], _add_byte))
+            out[j::columns] = bytes(sums)
         return bytes(out)
     for j in range(columns):
         column = out[j::columns]

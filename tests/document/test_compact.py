@@ -13,11 +13,13 @@ import pikepdf
 import pypdf
 import pypdfium2 as pdfium
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from pacspdf.build import build
-from pacspdf.document.compact import PER_STREAM, compact, read_objects
+from pacspdf.document.compact import PER_STREAM, _predict_up, _unpredict_up, compact, read_objects
 
 ROOT = Path(__file__).resolve().parents[2]
 #: ReportLab's own layout of the PACS sample (a classic table, every object on its own) was
@@ -165,3 +167,20 @@ def test_reader_reads_both_layouts_and_refuses_what_is_not_a_pdf() -> None:
         read_objects(moved)
     with pytest.raises(ValueError, match="not a PDF"):
         compact(b"%!PS" + classic[4:])
+
+
+@given(st.binary(max_size=600), st.integers(min_value=1, max_value=9), st.data())
+def test_png_up_prediction_round_trips(raw: bytes, columns: int, data: st.DataObject) -> None:
+    """Rows predicted "Up" come back as they were, and so do rows that another writer left
+    unpredicted (filter type 0) among them."""
+    rows = raw[:len(raw) - len(raw) % columns]
+    assert _unpredict_up(_predict_up(rows, columns) if rows else b"", columns) == rows
+    count = len(rows) // columns
+    plain = data.draw(st.sets(st.integers(min_value=0, max_value=max(0, count - 1))))
+    mixed, prev = bytearray(), bytes(columns)
+    for r in range(count):
+        row = rows[r * columns:(r + 1) * columns]
+        up = bytes((a - b) & 0xFF for a, b in zip(row, prev, strict=True))
+        mixed += b"\x00" + row if r in plain else b"\x02" + up
+        prev = row
+    assert _unpredict_up(bytes(mixed), columns) == rows

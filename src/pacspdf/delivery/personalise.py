@@ -434,36 +434,67 @@ class _Update:
         self.replace(num, _stream(data, extra))
 
     def finish(self, copy_id: str) -> bytes:
-        """The base and the update, indexed as the base is: a cross-reference stream after a
-        base that ends in one (as :mod:`pacspdf.document.compact` writes it), else a classic
-        table (a base built before object streams)."""
+        """The base and the update, indexed as the base is.
+
+        After a base that ends in a cross-reference stream (as :mod:`pacspdf.document.compact`
+        writes it), the update's streams stand on their own and its other objects (the tagged
+        links, Info, the font dictionaries) share one Flate object stream; a cross-reference
+        stream indexes them. After a classic table (a base built before object streams), every
+        object stands on its own behind a classic table.
+        """
         out = bytearray() if self.base.endswith(b"\n") else bytearray(b"\n")
         start = len(self.base)  # the update is written on its own, then joined to the base once
-        offsets: dict[int, int] = {}
-        for num in sorted(self.bodies):
-            offsets[num] = start + len(out)
-            out += b"%d 0 obj\n" % num + self.bodies[num] + b"\nendobj\n"
         o = self.objects
+        classic = self.base.startswith(b"xref", o["startxref"])
+        entries: dict[int, tuple[int, int, int]] = {}
+        plain: list[int] = []
+        for num in sorted(self.bodies):
+            body = self.bodies[num]
+            if classic or body.endswith(b"endstream"):
+                entries[num] = (1, start + len(out), 0)
+                out += b"%d 0 obj\n" % num + body + b"\nendobj\n"
+            else:
+                plain.append(num)
+        if plain:
+            packed = self.next_num
+            self.next_num += 1
+            entries[packed] = (1, start + len(out), 0)
+            entries.update((num, (2, packed, i)) for i, num in enumerate(plain))
+            out += _object_stream(packed, [self.bodies[num] for num in plain], plain)
         second = hashlib.md5(copy_id.encode("utf-8"), usedforsecurity=False).hexdigest()
         facts = (f"/Root {o['root']} 0 R /Info {o['info']} 0 R /Prev {o['startxref']} "
                  f"/ID [{o['id']} <{second}>]").encode("latin-1")
         xref = start + len(out)
-        if self.base.startswith(b"xref", o["startxref"]):
+        if classic:
             out += b"xref\n"
-            for num in sorted(offsets):
-                out += b"%d 1\n%010d 00000 n \n" % (num, offsets[num])
+            for num in sorted(entries):
+                out += b"%d 1\n%010d 00000 n \n" % (num, entries[num][1])
             out += b"trailer\n<< /Size %d %s >>\n" % (self.next_num, facts)
         else:
-            out += _xref_stream(self.next_num, offsets, xref, facts)
+            out += _xref_stream(self.next_num, entries, xref, facts)
         out += b"startxref\n%d\n%%%%EOF\n" % xref
         return self.base + out
 
 
-def _xref_stream(num: int, offsets: dict[int, int], at: int, facts: bytes) -> bytes:
+def _object_stream(num: int, bodies: list[bytes], numbers: list[int]) -> bytes:
+    """Object ``num``: an object stream (PDF 32000-1 §7.5.7) holding ``bodies`` as ``numbers``."""
+    index, pos = [], 0
+    for n, body in zip(numbers, bodies, strict=True):
+        index.append(b"%d %d" % (n, pos))
+        pos += len(body) + 1
+    head = b" ".join(index) + b"\n"
+    data = zlib.compress(head + b"\n".join(bodies) + b"\n", 1)
+    return (b"%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+            % (num, len(bodies), len(head), len(data)) + data + b"\nendstream\nendobj\n")
+
+
+def _xref_stream(num: int, entries: dict[int, tuple[int, int, int]], at: int, facts: bytes) -> bytes:
     """Object ``num`` at file offset ``at``: an unfiltered cross-reference stream (PDF 32000-1
-    §7.5.8) for the objects at ``offsets`` and itself, one subsection per run of numbers."""
-    entries = {**offsets, num: at}
-    width = max(1, (at.bit_length() + 7) // 8)
+    §7.5.8) for ``entries`` (number -> type, offset or object stream, generation or index) and
+    itself, one subsection per run of numbers."""
+    entries = {**entries, num: (1, at, 0)}
+    two = max(1, (max(e[1] for e in entries.values()).bit_length() + 7) // 8)
+    three = max(1, (max(e[2] for e in entries.values()).bit_length() + 7) // 8)
     index: list[int] = []
     rows = bytearray()
     for n in sorted(entries):
@@ -471,7 +502,8 @@ def _xref_stream(num: int, offsets: dict[int, int], at: int, facts: bytes) -> by
             index[-1] += 1
         else:
             index += [n, 1]
-        rows += b"\x01" + entries[n].to_bytes(width, "big") + b"\x00"
-    head = (b"%d 0 obj\n<< /Type /XRef /Size %d /Index [%s] /W [1 %d 1] %s /Length %d >>\nstream\n"
-            % (num, num + 1, " ".join(map(str, index)).encode("ascii"), width, facts, len(rows)))
+        kind, field2, field3 = entries[n]
+        rows += bytes((kind,)) + field2.to_bytes(two, "big") + field3.to_bytes(three, "big")
+    head = (b"%d 0 obj\n<< /Type /XRef /Size %d /Index [%s] /W [1 %d %d] %s /Length %d >>\nstream\n"
+            % (num, num + 1, " ".join(map(str, index)).encode("ascii"), two, three, facts, len(rows)))
     return head + bytes(rows) + b"\nendstream\nendobj\n"

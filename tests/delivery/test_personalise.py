@@ -143,8 +143,8 @@ def _startxref(pdf: bytes) -> int:
 def test_update_is_a_cross_reference_stream_after_the_base(base: BaseArtifact) -> None:
     """The base ends in a cross-reference stream, so the copy's update is one too: no classic
     table, /Prev at the base's startxref, the base's first ID kept; objects the base packed in
-    object streams (Info, the web links) are replaced by versions in the update's own object
-    stream, and qpdf, pypdf and pdfium read the copy."""
+    object streams (Info, the web links) are replaced (the links by versions in the update's
+    own object stream), and qpdf, pypdf and pdfium read the copy."""
     copy = make_copy(base, Recipient("Jane Smith", "Acme", "jane@acme.example"), "XS-123", "1 May 2026")
     tail = copy.pdf[len(base.pdf):]
     assert len(tail) <= 22 * 1024  # 26 KB with every object of the update on its own
@@ -156,11 +156,12 @@ def test_update_is_a_cross_reference_stream_after_the_base(base: BaseArtifact) -
     for key in (b"/Root", b"/Info", b"/Size", b"/W", b"/Index"):
         assert key in update
     objs = base.objects
-    # Info and the link annotations lived in the base's object streams, and the copy's new
-    # versions live in the update's own object stream: none of them stands on its own.
+    # Info and the link annotations lived in the base's object streams; the copy's links live
+    # in the update's own object stream, its Info on its own: the copy ID stays in plain bytes.
     for num in [objs["info"], *(num for num, _body, _uri in objs["links"])]:
-        assert not re.search(rb"(?:^|\n)%d 0 obj" % num, copy.pdf)
-    assert tail.count(b"/Type /ObjStm") == 1
+        assert not re.search(rb"(?:^|\n)%d 0 obj" % num, base.pdf)
+        assert bool(re.search(rb"\n%d 0 obj" % num, tail)) == (num == objs["info"])
+    assert tail.count(b"/Type /ObjStm") == 1 and b"/CopyID (XS-123)" in tail
     with pikepdf.open(io.BytesIO(copy.pdf)) as pdf:
         assert pdf.check_pdf_syntax() == []
         assert str(pdf.docinfo.CopyID) == "XS-123"

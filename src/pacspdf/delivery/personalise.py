@@ -438,9 +438,11 @@ class _Update:
 
         After a base that ends in a cross-reference stream (as :mod:`pacspdf.document.compact`
         writes it), the update's streams stand on their own and its other objects (the tagged
-        links, Info, the font dictionaries) share one Flate object stream; a cross-reference
-        stream indexes them. After a classic table (a base built before object streams), every
-        object stands on its own behind a classic table.
+        links, the font dictionaries) share one Flate object stream; a cross-reference stream
+        indexes them. Info stands on its own too, so that the copy ID stays readable in the
+        file's bytes (``grep``/``strings`` find whose copy a leaked file is). After a classic
+        table (a base built before object streams), every object stands on its own behind a
+        classic table.
         """
         out = bytearray() if self.base.endswith(b"\n") else bytearray(b"\n")
         start = len(self.base)  # the update is written on its own, then joined to the base once
@@ -450,7 +452,7 @@ class _Update:
         plain: list[int] = []
         for num in sorted(self.bodies):
             body = self.bodies[num]
-            if classic or body.endswith(b"endstream"):
+            if classic or body.endswith(b"endstream") or num == o["info"]:
                 entries[num] = (1, start + len(out), 0)
                 out += b"%d 0 obj\n" % num + body + b"\nendobj\n"
             else:

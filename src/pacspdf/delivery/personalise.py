@@ -4,9 +4,11 @@ The base build reserves two form XObjects: the cover's "Prepared for" block and 
 line shared by every page. A copy is the base file's bytes, unchanged, followed by an
 update that replaces those two forms, adds a tiny TrueType subset holding exactly the
 glyphs the personal text needs, and a new document-information dictionary carrying the
-copy ID. Nothing is re-rendered; a copy costs a few milliseconds. The update's objects
-stand on their own (a replaced object may have lived in one of the base's object streams:
-its new entry overrides it), indexed by a cross-reference stream whose /Prev is the base's.
+copy ID. Nothing is re-rendered; a copy costs a few milliseconds. The update is indexed
+as the base is: after a base packed into object streams, by a cross-reference stream whose
+/Prev is the base's, with the update's small dictionaries in an object stream of its own
+(a replaced object may have lived in one of the base's object streams: its new entry
+overrides it); after a classic base, by a classic table (:meth:`_Update.finish`).
 
 Where the personal text goes (the reserved forms' object numbers and the block's geometry)
 is read from the base build's sidecar, whose format :mod:`pacspdf.document.personal` owns.

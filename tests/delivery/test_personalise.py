@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import pikepdf
 import pypdf
 import pypdfium2 as pdfium
 import pytest
@@ -121,3 +124,70 @@ def test_copies_are_deterministic(base: BaseArtifact) -> None:
 def test_control_characters_are_removed() -> None:
     """Control and line-break characters never reach the PDF text."""
     assert clean("Jane\r\nSmith\x00\t Jr.") == "Jane Smith Jr."
+
+
+def _section_at(pdf: bytes, at: int) -> bytes:
+    """The cross-reference section at offset ``at``: a classic table and its trailer, or the
+    dictionary of a cross-reference stream."""
+    if pdf.startswith(b"xref", at):
+        return pdf[at:pdf.index(b"startxref", at)]
+    m = re.compile(rb"\d+ 0 obj\s*(<<.*?>>)\s*stream\r?\n", re.S).match(pdf, at)
+    assert m is not None, f"offset {at} holds neither a table nor a stream"
+    return m.group(1)
+
+
+def _startxref(pdf: bytes) -> int:
+    return int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
+
+
+def test_update_is_a_cross_reference_stream_after_the_base(base: BaseArtifact) -> None:
+    """The base ends in a cross-reference stream, so the copy's update is one too: no classic
+    table, /Prev at the base's startxref, the base's first ID kept; objects the base packed in
+    object streams (Info, the web links) are replaced (the links by versions in the update's
+    own object stream), and qpdf, pypdf and pdfium read the copy."""
+    copy = make_copy(base, Recipient("Jane Smith", "Acme", "jane@acme.example"), "XS-123", "1 May 2026")
+    tail = copy.pdf[len(base.pdf):]
+    assert len(tail) <= 22 * 1024  # 26 KB with every object of the update on its own
+    assert not re.search(rb"(?<!start)xref\s", tail) and b"trailer" not in tail
+    assert b"/Type /XRef" in _section_at(base.pdf, _startxref(base.pdf))
+    update = _section_at(copy.pdf, _startxref(copy.pdf))
+    assert _startxref(copy.pdf) >= len(base.pdf) and b"/Type /XRef" in update
+    assert int(re.search(rb"/Prev (\d+)", update).group(1)) == _startxref(base.pdf)  # type: ignore[union-attr]
+    for key in (b"/Root", b"/Info", b"/Size", b"/W", b"/Index"):
+        assert key in update
+    objs = base.objects
+    # Info and the link annotations lived in the base's object streams; the copy's links live
+    # in the update's own object stream, its Info on its own: the copy ID stays in plain bytes.
+    for num in [objs["info"], *(num for num, _body, _uri in objs["links"])]:
+        assert not re.search(rb"(?:^|\n)%d 0 obj" % num, base.pdf)
+        assert bool(re.search(rb"\n%d 0 obj" % num, tail)) == (num == objs["info"])
+    assert tail.count(b"/Type /ObjStm") == 1 and b"/CopyID (XS-123)" in tail
+    with pikepdf.open(io.BytesIO(copy.pdf)) as pdf:
+        assert pdf.check_pdf_syntax() == []
+        assert str(pdf.docinfo.CopyID) == "XS-123"
+        assert bytes(pdf.trailer.ID[0]) == bytes.fromhex(objs["id"].strip("<>"))
+    reader = pypdf.PdfReader(io.BytesIO(copy.pdf), strict=True)
+    assert "Jane Smith, Acme" in reader.pages[0].extract_text()
+    assert reader.metadata is not None and reader.metadata["/CopyID"] == "XS-123"
+    uris = [a.get_object()["/A"]["/URI"] for page in reader.pages for a in page.get("/Annots", [])
+            if str(a.get_object().get("/A", {}).get("/URI", "")).startswith("http")]
+    assert len(uris) == len(objs["links"]) and all(u.endswith("copy=XS-123") for u in uris)
+    assert "Jane Smith, Acme" in _pages_text(copy.pdf)[0]
+
+
+def test_a_base_with_a_classic_table_gets_a_classic_update(tmp_path: Path, sample_pdf: Any) -> None:
+    """A base built before object streams (kept on disk while its content is unchanged) still
+    gets an update its readers accept: a classic table whose /Prev is the base's table."""
+    shutil.copytree(ROOT / "content" / "pacs", tmp_path / "content" / "pacs")
+    shutil.copytree(ROOT / "assets", tmp_path / "assets")
+    shutil.copytree(sample_pdf.cache_dir, tmp_path / "cache")
+    with mock.patch("pacspdf.document.compact.compact", lambda pdf: pdf):
+        result = build(tmp_path / "content" / "pacs", tmp_path / "old.pdf", cache_dir=tmp_path / "cache")
+    old = BaseArtifact.load(result.path)
+    assert old.pdf.startswith(b"%PDF-1.4")
+    copy = make_copy(old, Recipient("Jane Smith", "Acme", "jane@acme.example"), "CL-1", "1 May 2026")
+    update = _section_at(copy.pdf, _startxref(copy.pdf))
+    assert update.startswith(b"xref") and b"/Prev %d " % _startxref(old.pdf) in update
+    with pikepdf.open(io.BytesIO(copy.pdf)) as pdf:
+        assert pdf.check_pdf_syntax() == [] and str(pdf.docinfo.CopyID) == "CL-1"
+    assert "Jane Smith, Acme" in _pages_text(copy.pdf)[0]

@@ -4,7 +4,11 @@ The base build reserves two form XObjects: the cover's "Prepared for" block and 
 line shared by every page. A copy is the base file's bytes, unchanged, followed by an
 update that replaces those two forms, adds a tiny TrueType subset holding exactly the
 glyphs the personal text needs, and a new document-information dictionary carrying the
-copy ID. Nothing is re-rendered; a copy costs a few milliseconds.
+copy ID. Nothing is re-rendered; a copy costs a few milliseconds. The update is indexed
+as the base is: after a base packed into object streams, by a cross-reference stream whose
+/Prev is the base's, with the update's small dictionaries in an object stream of its own
+(a replaced object may have lived in one of the base's object streams: its new entry
+overrides it); after a classic base, by a classic table (:meth:`_Update.finish`).
 
 Where the personal text goes (the reserved forms' object numbers and the block's geometry)
 is read from the base build's sidecar, whose format :mod:`pacspdf.document.personal` owns.
@@ -432,19 +436,78 @@ class _Update:
         self.replace(num, _stream(data, extra))
 
     def finish(self, copy_id: str) -> bytes:
+        """The base and the update, indexed as the base is.
+
+        After a base that ends in a cross-reference stream (as :mod:`pacspdf.document.compact`
+        writes it), the update's streams stand on their own and its other objects (the tagged
+        links, the font dictionaries) share one Flate object stream; a cross-reference stream
+        indexes them. Info stands on its own too, so that the copy ID stays readable in the
+        file's bytes (``grep``/``strings`` find whose copy a leaked file is). After a classic
+        table (a base built before object streams), every object stands on its own behind a
+        classic table.
+        """
         out = bytearray() if self.base.endswith(b"\n") else bytearray(b"\n")
         start = len(self.base)  # the update is written on its own, then joined to the base once
-        offsets: dict[int, int] = {}
-        for num in sorted(self.bodies):
-            offsets[num] = start + len(out)
-            out += b"%d 0 obj\n" % num + self.bodies[num] + b"\nendobj\n"
-        xref = start + len(out)
-        out += b"xref\n"
-        for num in sorted(offsets):
-            out += b"%d 1\n%010d 00000 n \n" % (num, offsets[num])
         o = self.objects
+        classic = self.base.startswith(b"xref", o["startxref"])
+        entries: dict[int, tuple[int, int, int]] = {}
+        plain: list[int] = []
+        for num in sorted(self.bodies):
+            body = self.bodies[num]
+            if classic or body.endswith(b"endstream") or num == o["info"]:
+                entries[num] = (1, start + len(out), 0)
+                out += b"%d 0 obj\n" % num + body + b"\nendobj\n"
+            else:
+                plain.append(num)
+        if plain:
+            packed = self.next_num
+            self.next_num += 1
+            entries[packed] = (1, start + len(out), 0)
+            entries.update((num, (2, packed, i)) for i, num in enumerate(plain))
+            out += _object_stream(packed, [self.bodies[num] for num in plain], plain)
         second = hashlib.md5(copy_id.encode("utf-8"), usedforsecurity=False).hexdigest()
-        out += (f"trailer\n<< /Size {self.next_num} /Root {o['root']} 0 R /Info {o['info']} 0 R "
-                f"/Prev {o['startxref']} /ID [{o['id']} <{second}>] >>\nstartxref\n{xref}\n%%EOF\n"
-                ).encode("latin-1")
+        facts = (f"/Root {o['root']} 0 R /Info {o['info']} 0 R /Prev {o['startxref']} "
+                 f"/ID [{o['id']} <{second}>]").encode("latin-1")
+        xref = start + len(out)
+        if classic:
+            out += b"xref\n"
+            for num in sorted(entries):
+                out += b"%d 1\n%010d 00000 n \n" % (num, entries[num][1])
+            out += b"trailer\n<< /Size %d %s >>\n" % (self.next_num, facts)
+        else:
+            out += _xref_stream(self.next_num, entries, xref, facts)
+        out += b"startxref\n%d\n%%%%EOF\n" % xref
         return self.base + out
+
+
+def _object_stream(num: int, bodies: list[bytes], numbers: list[int]) -> bytes:
+    """Object ``num``: an object stream (PDF 32000-1 §7.5.7) holding ``bodies`` as ``numbers``."""
+    index, pos = [], 0
+    for n, body in zip(numbers, bodies, strict=True):
+        index.append(b"%d %d" % (n, pos))
+        pos += len(body) + 1
+    head = b" ".join(index) + b"\n"
+    data = zlib.compress(head + b"\n".join(bodies) + b"\n", 1)
+    return (b"%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+            % (num, len(bodies), len(head), len(data)) + data + b"\nendstream\nendobj\n")
+
+
+def _xref_stream(num: int, entries: dict[int, tuple[int, int, int]], at: int, facts: bytes) -> bytes:
+    """Object ``num`` at file offset ``at``: an unfiltered cross-reference stream (PDF 32000-1
+    §7.5.8) for ``entries`` (number -> type, offset or object stream, generation or index) and
+    itself, one subsection per run of numbers."""
+    entries = {**entries, num: (1, at, 0)}
+    two = max(1, (max(e[1] for e in entries.values()).bit_length() + 7) // 8)
+    three = max(1, (max(e[2] for e in entries.values()).bit_length() + 7) // 8)
+    index: list[int] = []
+    rows = bytearray()
+    for n in sorted(entries):
+        if index and index[-2] + index[-1] == n:
+            index[-1] += 1
+        else:
+            index += [n, 1]
+        kind, field2, field3 = entries[n]
+        rows += bytes((kind,)) + field2.to_bytes(two, "big") + field3.to_bytes(three, "big")
+    head = (b"%d 0 obj\n<< /Type /XRef /Size %d /Index [%s] /W [1 %d %d] %s /Length %d >>\nstream\n"
+            % (num, num + 1, " ".join(map(str, index)).encode("ascii"), two, three, facts, len(rows)))
+    return head + bytes(rows) + b"\nendstream\nendobj\n"

@@ -51,15 +51,21 @@ class Assembly:
         return self.doc.page_count.total
 
     def lay_out(self) -> tuple[bytes, int]:
-        """The PDF's bytes and the number of layout passes multiBuild needed."""
+        """The PDF's bytes and the number of layout passes multiBuild needed.
+
+        ReportLab writes each object on its own; the file is then packed into object streams
+        behind a cross-reference stream (:mod:`pacspdf.document.compact`), about 45 % smaller.
+        """
         from reportlab.platypus.doctemplate import LayoutError
+
+        from pacspdf.document.compact import compact
 
         try:
             passes = self.doc.multiBuild(self.story)
         except LayoutError as exc:  # content that no page can hold; a clean message, no traceback
             raise BuildError(f"{self.content.report_file}: layout failed: "
                              f"{_layout_reason(str(exc))}") from None
-        return self.buffer.getvalue(), int(passes)
+        return compact(self.buffer.getvalue()), int(passes)
 
     def preflight(self, pdf: bytes) -> list[str]:
         """PREFLIGHT: what the laid-out pages get wrong, one line each (page and element)."""

@@ -291,29 +291,39 @@ class BaseArtifact:
 # ---------------------------------------------------------------- reading the base PDF
 
 def locate_objects(pdf: bytes, cover_form: str, footer_form: str) -> ObjectsSpec:
-    """Object numbers and trailer facts of a ReportLab-written base PDF."""
+    """Object numbers and trailer facts of a base PDF (ReportLab's classic layout, or as
+    :func:`pacspdf.document.compact.compact` packed it into object streams)."""
+    from pacspdf.document.compact import read_objects
 
-    def one(pattern: bytes) -> bytes:
-        found = re.findall(pattern, pdf)
+    objs = read_objects(pdf)
+    # Every object framed as in a classic file (a stream by its dictionary alone), so one
+    # pattern finds it in either layout.
+    text = b"".join([b"\n%d 0 obj\n%s\nendobj" % (num, body[:body.find(b"stream")]
+                                                   if body.endswith(b"endstream") else body)
+                     for num, body in objs.bodies.items()])
+    ident = re.match(rb"\[\s*(<[0-9A-Fa-f]*>|\(.*?\))", objs.id, re.S)
+
+    def one(pattern: bytes) -> int:
+        found = re.findall(pattern, text)
         if not found:
             raise ValueError(f"base PDF lacks {pattern!r}")
-        return bytes(found[-1])
+        return int(found[-1])
 
-    info = int(one(rb"/Info (\d+) 0 R"))
-    body = re.search(rb"\n%d 0 obj\s*(<<.*?>>)\s*endobj" % info, pdf, re.S)
-    if body is None:
+    if ident is None:
+        raise ValueError("base PDF lacks its file identifier")
+    if objs.info not in objs.bodies:
         raise ValueError("base PDF lacks its document information dictionary")
     return {
-        "cover": int(one(rb"/FormXob\.%s (\d+) 0 R" % cover_form.encode())),
-        "footer": int(one(rb"/FormXob\.%s (\d+) 0 R" % footer_form.encode())),
-        "root": int(one(rb"/Root (\d+) 0 R")),
-        "info": info,
-        "info_body": body.group(1).decode("latin-1"),
-        "size": int(one(rb"/Size (\d+)")),
-        "startxref": int(one(rb"startxref\s+(\d+)")),
-        "id": one(rb"/ID\s*\[\s*(<[0-9A-Fa-f]*>|\(.*?\))").decode("latin-1"),
+        "cover": one(rb"/FormXob\.%s (\d+) 0 R" % cover_form.encode()),
+        "footer": one(rb"/FormXob\.%s (\d+) 0 R" % footer_form.encode()),
+        "root": objs.root,
+        "info": objs.info,
+        "info_body": objs.bodies[objs.info].decode("latin-1"),
+        "size": objs.size,
+        "startxref": objs.startxref,
+        "id": ident.group(1).decode("latin-1"),
         "links": [[int(num), body.decode("latin-1"), uri.decode("latin-1")]
-                  for num, body, uri in LINK_ANNOTATION.findall(pdf)],
+                  for num, body, uri in LINK_ANNOTATION.findall(text)],
     }
 
 

@@ -32,7 +32,8 @@ from pacspdf.content.load import load
 from pacspdf.delivery import transport as transport_module
 from pacspdf.delivery.enquiries import read_enquiries
 from pacspdf.delivery.message import MailTemplates, context_from_content
-from pacspdf.delivery.outbox import LeaseLost, NewEntry, Outbox, OutboxError, State
+from pacspdf.delivery.outbox import Entry, LeaseLost, NewEntry, Outbox, OutboxError, State
+from pacspdf.delivery.results import BatchReport
 from pacspdf.delivery.send import Outcome, ReportBinding, RetryPolicy, RowResult, SendOptions, send_rows
 from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport, _send_data
 from pacspdf.delivery.store import sqlite as sqlite_store
@@ -53,6 +54,18 @@ def people(n: int, bad: tuple[int, ...] = ()) -> list[tuple[str, ...]]:
     """``n`` enquirers; the rows numbered in ``bad`` (1-based) have an unusable email."""
     return [(f"Person {i}", f"p{i}.example.com" if i in bad else f"p{i}@example.com", f"Company {i}",
              "Analyst", "UK") for i in range(1, n + 1)]
+
+
+def smtp_batch(tmp_path: Path, port: int, binding: ReportBinding, n: int, db: Path | str,
+               options: SendOptions | None = None) -> tuple[BatchReport, list[Entry]]:
+    """Send ``people(n)`` to the test server over one SMTP session; the report and the outbox after."""
+    transport = SmtpTransport(SmtpSettings(HOST, port, "none", timeout=5.0))
+    with Outbox(db) as outbox:
+        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(n))).rows, binding=binding,
+                           outbox=outbox, transport=transport, options=options)
+        entries = outbox.all()
+    transport.close()
+    return report, entries
 
 
 def entry(key: str, state: State = State.QUEUED) -> NewEntry:
@@ -292,11 +305,7 @@ def test_a_sent_that_cannot_be_made_durable_stops_before_the_next_message(
     monkeypatch.setattr(sqlite_store, "_fsync_size", fsync_size)
     db = tmp_path / "o.db"
     options = SendOptions(commit_retry=RetryPolicy(attempts=2, first_delay=0.01))
-    transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
-    with Outbox(db) as outbox:
-        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(4))).rows, binding=binding,
-                           outbox=outbox, transport=transport, options=options)
-    transport.close()
+    report, _ = smtp_batch(tmp_path, controller.port, binding, 4, db, options=options)
     assert [r.outcome for r in report.results] == [Outcome.SENT] + [Outcome.QUEUED] * 3
     assert "could not be made durable" in report.stopped and "Input/output error" in report.stopped
     assert [r.rcpt_tos for r in handler.received] == [["p1@example.com"]]
@@ -340,11 +349,7 @@ def test_while_a_message_is_with_the_server_the_last_is_recorded_and_the_next_no
 
     handler.on_data = on_data
     n = 5
-    transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
-    with Outbox(db) as outbox:
-        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(n))).rows, binding=binding,
-                           outbox=outbox, transport=transport)
-    transport.close()
+    report, _ = smtp_batch(tmp_path, controller.port, binding, n, db)
     assert report.exit_code == 0 and len(data_at) == n
     for k, states_then in enumerate(seen, 1):
         expected = {f"p{i}@example.com": "sent" if i < k else "sending" if i == k else "queued"
@@ -378,11 +383,7 @@ def test_the_next_copy_is_made_while_the_server_works_on_the_last(
     handler.on_data = slow_server
     n = 4
     timed = ReportBinding(binding.context, binding.templates, personaliser)
-    transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
-    with Outbox(tmp_path / "o.db") as outbox:
-        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(n))).rows, binding=timed,
-                           outbox=outbox, transport=transport)
-    transport.close()
+    report, _ = smtp_batch(tmp_path, controller.port, timed, n, tmp_path / "o.db")
     assert [r.outcome for r in report.results] == [Outcome.SENT] * n
     for k in range(1, n):   # row k+1 was made before the server answered message k
         assert made_at[f"p{k + 1}@example.com"] < spans[k - 1][1], f"copy {k + 1} was made after reply {k}"
@@ -403,11 +404,7 @@ def test_a_failure_of_the_message_in_flight_is_settled_before_the_next_goes(
     handler.plan["p1@example.com"] = list(first)
     db = tmp_path / "o.db"
     options = SendOptions(retry=RetryPolicy(attempts=3, first_delay=0.001))
-    transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
-    with Outbox(db) as outbox:
-        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(3))).rows, binding=binding,
-                           outbox=outbox, transport=transport, options=options)
-    transport.close()
+    report, _ = smtp_batch(tmp_path, controller.port, binding, 3, db, options=options)
     assert [r.outcome for r in report.results] == [outcome, Outcome.SENT, Outcome.SENT]
     order = [r.rcpt_tos[0] for r in handler.received]
     assert order == ["p1@example.com"] * copies + ["p2@example.com", "p3@example.com"]
@@ -433,11 +430,7 @@ def test_each_copy_is_made_once_and_a_row_changed_after_it_is_made_again(
         return fake_personaliser(enquiry, copy_id, date)
 
     counting = ReportBinding(binding.context, binding.templates, personaliser)
-    transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
-    with Outbox(outbox_target) as outbox:
-        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(3))).rows, binding=counting,
-                           outbox=outbox, transport=transport)
-    transport.close()
+    report, _ = smtp_batch(tmp_path, controller.port, counting, 3, outbox_target)
     assert [r.outcome for r in report.results] == [Outcome.SENT] * 3
     assert made == ["p1@example.com", "p2@example.com", "p2@example.com", "p3@example.com"]
     (second,) = handler.to("p2@example.com")
@@ -453,12 +446,8 @@ def test_a_stop_while_a_message_is_in_flight_records_it_and_claims_nothing_more(
     handler.on_data = lambda rcpt, _kept: asked.append(rcpt) if rcpt == "p2@example.com" else None
     options = SendOptions(stop=lambda: "interrupted by SIGINT" if asked else "")
     db = tmp_path / "o.db"
-    transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=5.0))
-    with Outbox(db) as outbox:
-        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(4))).rows, binding=binding,
-                           outbox=outbox, transport=transport, options=options)
-        reasons = {e.email: e.reason for e in outbox.all()}
-    transport.close()
+    report, entries = smtp_batch(tmp_path, controller.port, binding, 4, db, options=options)
+    reasons = {e.email: e.reason for e in entries}
     assert [r.outcome for r in report.results] == [Outcome.SENT, Outcome.SENT, Outcome.QUEUED, Outcome.QUEUED]
     assert [r.rcpt_tos for r in handler.received] == [["p1@example.com"], ["p2@example.com"]]
     assert states(db) == {"p1@example.com": "sent", "p2@example.com": "sent", "p3@example.com": "queued",

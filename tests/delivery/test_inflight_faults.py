@@ -1,0 +1,151 @@
+"""The message in flight when a batch ends in an error: it is landed, recorded and reported.
+
+With SMTP pipelining the message of row N is still waiting for its reply while row N+1 is
+made. When making row N+1 (or anything after the reply) raises, row N is landed and
+recorded ``sent`` by ``finish``; these tests hold that its result also reaches the
+caller's progress (the operator's printed line, the web worker's count), and that no
+row is left ``sending`` or sent twice. Real aiosmtpd on 127.0.0.1 and real SQLite.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pacspdf.content.load import load
+from pacspdf.delivery.enquiries import read_enquiries
+from pacspdf.delivery.message import MailTemplates, context_from_content
+from pacspdf.delivery.outbox import NewEntry, Outbox, State, message_id_for
+from pacspdf.delivery.send import Outcome, ReportBinding, RowResult, SendOptions, retry_pending, send_rows
+from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
+from pacspdf.errors import UsageError
+from enquiry_files import write_csv
+from smtp_server import HOST, Server, fake_personaliser
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def binding() -> ReportBinding:
+    ctx = context_from_content(load(REPO / "content" / "pacs"), environ={})
+    return ReportBinding(ctx, MailTemplates(ctx.templates_dir), fake_personaliser)
+
+
+def people(n: int) -> list[tuple[str, ...]]:
+    return [(f"Person {i}", f"p{i}@example.com", f"Company {i}", "Analyst", "UK") for i in range(1, n + 1)]
+
+
+def smtp(port: int) -> SmtpTransport:
+    return SmtpTransport(SmtpSettings(HOST, port, "none", timeout=5.0))
+
+
+def test_retry_reports_the_message_in_flight_when_the_next_report_is_unusable(
+        tmp_path: Path, server: Server, binding: ReportBinding) -> None:
+    """``outbox retry`` over two reports, the second one's folder gone: the first report's last
+    message was in flight when the second's binding raised. It is sent once, recorded, and its
+    ``sent`` result is told before the error ends the run; the other report's row stays queued."""
+    controller, handler = server
+    db = tmp_path / "outbox.db"
+    slug = binding.context.report.slug
+    rows = [NewEntry(key=f"k{i}", report_slug=slug, report_dir=str(REPO / "content" / "pacs"),
+                     transport="smtp", message_id=message_id_for(f"k{i}", "example.com"),
+                     email=f"p{i}@example.com", name=f"Person {i}") for i in (1, 2)]
+    rows.append(NewEntry(key="gone1", report_slug="gone", report_dir=str(tmp_path / "gone"), transport="smtp",
+                         message_id=message_id_for("gone1", "example.com"), email="g@example.com",
+                         name="Gone"))
+
+    def bindings(entry: object) -> ReportBinding:
+        if getattr(entry, "report_slug", "") == "gone":
+            raise UsageError(f"{tmp_path / 'gone'}: no such report folder")
+        return binding
+
+    told: list[RowResult] = []
+    transport = smtp(controller.port)
+    with Outbox(db) as outbox:
+        outbox.record(rows)
+        with pytest.raises(UsageError):
+            retry_pending(outbox=outbox, bindings=bindings, transports=lambda _n: transport,
+                          options=SendOptions(), progress=lambda _d, _t, r: told.append(r))
+        states = {e.key: e.state for e in outbox.all()}
+    transport.close()
+    assert states == {"k1": State.SENT, "k2": State.SENT, "gone1": State.QUEUED}
+    assert sorted(a for r in handler.received for a in r.rcpt_tos) == ["p1@example.com", "p2@example.com"]
+    assert [(r.key, r.outcome) for r in told] == [("k1", Outcome.SENT), ("k2", Outcome.SENT)]
+
+
+class Boom(RuntimeError):
+    """A fault in the personaliser that is not a PacspdfError (a bug)."""
+
+
+def test_a_personaliser_bug_on_the_next_row_still_reports_the_row_in_flight(
+        tmp_path: Path, server: Server, binding: ReportBinding) -> None:
+    """Making row 3 raises a non-PacspdfError while row 2 is in flight: rows 1-2 are sent once,
+    recorded and told; row 3 is left queued (never claimed), not ``sending``."""
+    controller, handler = server
+
+    def personaliser(enquiry, copy_id, date):  # type: ignore[no-untyped-def]
+        if enquiry.email == "p3@example.com":
+            raise Boom("bug")
+        return fake_personaliser(enquiry, copy_id, date)
+
+    b = ReportBinding(binding.context, binding.templates, personaliser)
+    told: list[RowResult] = []
+    transport = smtp(controller.port)
+    with Outbox(tmp_path / "o.db") as outbox:
+        with pytest.raises(Boom):
+            send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(4))).rows, binding=b, outbox=outbox,
+                      transport=transport, progress=lambda _d, _t, r: told.append(r))
+        states = sorted((e.email, e.state) for e in outbox.all())
+    transport.close()
+    assert states == [("p1@example.com", State.SENT), ("p2@example.com", State.SENT),
+                      ("p3@example.com", State.QUEUED), ("p4@example.com", State.QUEUED)]
+    assert len(handler.received) == 2
+    assert [(r.email, r.outcome) for r in told] == [("p1@example.com", Outcome.SENT),
+                                                    ("p2@example.com", Outcome.SENT)]
+
+
+class Enough(Exception):
+    """What a caller's progress raises to end the batch early (the web worker's turn or stop)."""
+
+
+def test_progress_that_ends_the_batch_is_still_told_the_message_it_left_in_flight(
+        tmp_path: Path, server: Server, binding: ReportBinding) -> None:
+    """The web worker ends a turn by raising from progress after N results; row N+1 was already
+    in flight. It is landed (sent once, recorded) and told to progress too, so the worker counts
+    and logs every copy that went out; the transport is left with no reply unread and is reused."""
+    controller, handler = server
+    told: list[RowResult] = []
+
+    def progress(done: int, _total: int, result: RowResult) -> None:
+        told.append(result)
+        if done >= 2:
+            raise Enough
+
+    transport = smtp(controller.port)
+    with Outbox(tmp_path / "o.db") as outbox:
+        with pytest.raises(Enough):
+            send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(5))).rows, binding=binding,
+                      outbox=outbox, transport=transport, progress=progress)
+        sent = {e.email for e in outbox.all() if e.state is State.SENT}
+        left = {e.email: e.state for e in outbox.all() if e.state is not State.SENT}
+    assert transport._awaiting is None
+    receipt = transport.send(binding_message(binding), sender=binding.context.sender.addr_spec,
+                             recipient="after@example.com")
+    transport.close()
+    assert receipt.startswith("250")
+    assert {e for r in handler.received for e in r.rcpt_tos} == sent | {"after@example.com"}
+    assert len(handler.received) == len(sent) + 1
+    assert set(left.values()) <= {State.QUEUED}
+    assert {r.email for r in told if r.outcome is Outcome.SENT} == sent
+
+
+def binding_message(binding: ReportBinding):  # type: ignore[no-untyped-def]
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = binding.context.sender
+    msg["To"] = "after@example.com"
+    msg["Subject"] = "after the batch"
+    msg.set_content("hello")
+    return msg

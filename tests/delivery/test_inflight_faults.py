@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from enquiry_files import write_csv
 from pacspdf.content.load import load
 from pacspdf.delivery.enquiries import read_enquiries
 from pacspdf.delivery.message import MailTemplates, context_from_content
@@ -20,7 +21,6 @@ from pacspdf.delivery.outbox import NewEntry, Outbox, State, message_id_for
 from pacspdf.delivery.send import Outcome, ReportBinding, RowResult, SendOptions, retry_pending, send_rows
 from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
 from pacspdf.errors import UsageError
-from enquiry_files import write_csv
 from smtp_server import HOST, Server, fake_personaliser
 
 REPO = Path(__file__).resolve().parents[2]

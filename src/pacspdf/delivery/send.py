@@ -11,6 +11,7 @@ one sender only, and a row another sender holds is reported as such, not sent ag
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import TypedDict
@@ -84,13 +85,21 @@ def _collect(runner: Runner, results: Iterator[list[RowResult]], total: int, pro
         if progress:
             progress(report.total, max(total, report.total), result)
 
+    untold: list[RowResult] = []
     try:
         for ready in results:
-            for result in ready:
+            untold = list(ready)
+            while untold:
+                add(untold.pop(0))
+    except BaseException:
+        # The batch ends in an error (a report that cannot be used, a bug, or progress itself
+        # asking to stop): the message in flight is landed by ``finish``, and its result, like
+        # every other result already known, is still told before the error goes on.
+        for result in [*untold, *runner.finish()]:
+            with contextlib.suppress(Exception):   # a progress that stops the batch says so again
                 add(result)
-    finally:
-        owed = runner.finish()
-    for result in owed:
+        raise
+    for result in runner.finish():
         add(result)
     report.stopped = runner.stopped_reason
     return report

@@ -149,3 +149,46 @@ def binding_message(binding: ReportBinding):  # type: ignore[no-untyped-def]
     msg["Subject"] = "after the batch"
     msg.set_content("hello")
     return msg
+
+
+def test_a_slow_first_make_for_another_report_does_not_outlast_the_lease_of_the_message_in_flight(
+        tmp_path: Path, server: Server, binding: ReportBinding) -> None:
+    """``outbox retry`` meets a second report while the first report's last message is in flight.
+    Its binding is slow (a base build can take longer than any lease); meanwhile the in-flight
+    row's lease runs out and another sender on the outbox takes it over. The message in flight
+    must be landed before that first make, so the other sender finds it ``sent``: every
+    enquirer gets exactly one copy."""
+    import time
+
+    controller, handler = server
+    db = tmp_path / "outbox.db"
+    lease = 1.0
+    slug = binding.context.report.slug
+    a, b = str(REPO / "content" / "pacs"), str(tmp_path / "second-report")
+    rows = [NewEntry(key=f"k{i}", report_slug=slug, report_dir=where, transport="smtp",
+                     message_id=message_id_for(f"k{i}", "example.com"), email=f"p{i}@example.com",
+                     name=f"Person {i}") for i, where in ((1, a), (2, a), (3, b))]
+    other: list[RowResult] = []
+
+    def bindings(entry: object) -> ReportBinding:
+        if getattr(entry, "report_dir", "") == b and not other:
+            time.sleep(lease + 0.5)   # the second report's base is built (slowly)
+            second = smtp(controller.port)
+            with Outbox(db) as outbox2:   # meanwhile another sender drains the outbox
+                other.extend(retry_pending(outbox=outbox2, bindings=lambda _e: binding,
+                                           transports=lambda _n: second,
+                                           options=SendOptions(lease=lease)).results)
+            second.close()
+        return binding
+
+    transport = smtp(controller.port)
+    with Outbox(db) as outbox:
+        outbox.record(rows)
+        report = retry_pending(outbox=outbox, bindings=bindings, transports=lambda _n: transport,
+                               options=SendOptions(lease=lease))
+        states = {e.key: e.state for e in outbox.all()}
+    transport.close()
+    got = sorted(a for r in handler.received for a in r.rcpt_tos)
+    assert got == ["p1@example.com", "p2@example.com", "p3@example.com"], (
+        got, [(r.key, r.outcome, r.detail) for r in report.results + other])
+    assert states == {"k1": State.SENT, "k2": State.SENT, "k3": State.SENT}

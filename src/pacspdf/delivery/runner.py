@@ -217,6 +217,7 @@ class Runner:
         self.written: list[Written] = []            # delivered by a grouped transport, not yet flushed
         self.flushing: tuple[list[Written], list[Callable[[], None]]] | None = None  # group being fsynced
         self.durable: Callable[[], None] | None = None   # the wait for the last 'sent' fsync under way
+        self.reports: set[str] = set()   # report folders bound in this run (the first binding may be slow)
 
     @property
     def stopped_reason(self) -> str:
@@ -264,8 +265,12 @@ class Runner:
                    warnings: Iterable[str] = ()) -> RowResult:
             return RowResult(where, e.email, outcome, detail, e.key, e.attempts, tuple(warnings))
 
-        if self.inflight is not None and self.inflight.ready.entry.key == entry.key:
-            self.land()   # the same row again (a repeated CSV line): it is settled first
+        if self.inflight is not None and (self.inflight.ready.entry.key == entry.key
+                                          or entry.report_dir not in self.reports):
+            # The same row again (a repeated CSV line) is settled first; so is the message in
+            # flight before a report's first row: its binding may build the report's base, which
+            # no lease need outlast (the claim of the message in flight would lapse meanwhile).
+            self.land()
         early = self._early(entry, result, slug)
         if early is not None:
             self.land()
@@ -505,6 +510,7 @@ class Runner:
         A report or transport that cannot be used raises here, before the row is claimed.
         """
         binding = self.bindings(entry)
+        self.reports.add(entry.report_dir)
         transport = self.transports(entry.transport)
         made = Made(entry, binding, transport, result, entry.prepared_at or now_utc())
         enquiry = enquiry_of(entry)

@@ -192,3 +192,73 @@ def test_a_slow_first_make_for_another_report_does_not_outlast_the_lease_of_the_
     assert got == ["p1@example.com", "p2@example.com", "p3@example.com"], (
         got, [(r.key, r.outcome, r.detail) for r in report.results + other])
     assert states == {"k1": State.SENT, "k2": State.SENT, "k3": State.SENT}
+
+
+@pytest.mark.parametrize("fault", ["421 4.3.2 Service shutting down", "451 4.3.0 Try again later", "drop"])
+def test_a_fault_at_the_end_of_data_of_the_message_in_flight_is_retried_once_and_the_rest_go(
+        tmp_path: Path, server: Server, binding: ReportBinding, fault: str) -> None:
+    """The server answers the end of DATA of row 2 with a 421 (and closes), a 451, or drops the
+    connection, while row 3 is being made: row 2 is tried again (a new session where needed) and
+    delivered once, rows 3-4 go after it, no row is left ``sending``, results come in row order."""
+    from pacspdf.delivery.send import RetryPolicy
+
+    controller, handler = server
+    handler.plan["p2@example.com"] = [fault]
+    transport = smtp(controller.port)
+    options = SendOptions(retry=RetryPolicy(attempts=3, first_delay=0.01))
+    with Outbox(tmp_path / "o.db") as outbox:
+        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(4))).rows, binding=binding,
+                           outbox=outbox, transport=transport, options=options)
+        states = {e.email: e.state for e in outbox.all()}
+    transport.close()
+    assert [(r.email, r.outcome, r.attempts) for r in report.results] == [
+        (f"p{i}@example.com", Outcome.SENT, 2 if i == 2 else 1) for i in range(1, 5)]
+    assert set(states.values()) == {State.SENT}
+    got = sorted(a for r in handler.received for a in r.rcpt_tos)
+    assert got == [f"p{i}@example.com" for i in range(1, 5)]
+
+
+def test_a_reply_slower_than_the_make_but_within_the_timeout_is_waited_for(
+        tmp_path: Path, server: Server, binding: ReportBinding) -> None:
+    """The server takes most of the client's timeout to answer each end of DATA: every reply is
+    still read (the timeout counts from the read, after the next copy is made), each row once."""
+    import time
+
+    controller, handler = server
+    handler.on_data = lambda _rcpt, _n: time.sleep(0.6)
+    transport = SmtpTransport(SmtpSettings(HOST, controller.port, "none", timeout=1.0))
+    with Outbox(tmp_path / "o.db") as outbox:
+        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", people(3))).rows, binding=binding,
+                           outbox=outbox, transport=transport)
+    transport.close()
+    assert [(r.outcome, r.attempts) for r in report.results] == [(Outcome.SENT, 1)] * 3
+    assert len(handler.received) == 3
+
+
+def test_retry_with_reports_and_transports_interleaved_delivers_each_once_in_row_order(
+        tmp_path: Path, server: Server, binding: ReportBinding) -> None:
+    """``outbox retry`` over rows of two reports, on the file and the SMTP transport in turn (and
+    one SMTP row the server refuses for good): every row is delivered once on its own transport,
+    results come in row order although file rows wait for their group and SMTP rows for their
+    reply, and no row is left ``sending``."""
+    from pacspdf.delivery.transport import FileTransport
+
+    controller, handler = server
+    handler.plan["p8@example.com"] = ["550 5.1.1 No such user"]
+    slug = binding.context.report.slug
+    dirs = [str(REPO / "content" / "pacs"), str(tmp_path / "second")]
+    rows = [NewEntry(key=f"k{i:02}", report_slug=slug, report_dir=dirs[(i // 3) % 2],
+                     transport=("smtp", "file")[i % 2], message_id=message_id_for(f"k{i:02}", "example.com"),
+                     email=f"p{i}@example.com", name=f"Person {i}") for i in range(1, 21)]
+    transports = {"smtp": smtp(controller.port), "file": FileTransport(tmp_path / "files")}
+    with Outbox(tmp_path / "o.db") as outbox:
+        outbox.record(rows)
+        report = retry_pending(outbox=outbox, bindings=lambda _e: binding, transports=transports.__getitem__)
+        states = {e.key: e.state for e in outbox.all()}
+    transports["smtp"].close()
+    assert [r.key for r in report.results] == [r.key for r in rows]
+    expected = {r.key: State.FAILED if r.key == "k08" else State.SENT for r in rows}
+    assert states == expected
+    by_smtp = sorted(a for m in handler.received for a in m.rcpt_tos)
+    assert by_smtp == sorted(r.email for r in rows if r.transport == "smtp" and r.key != "k08")
+    assert len(list((tmp_path / "files").glob("*.eml"))) == sum(r.transport == "file" for r in rows)

@@ -152,7 +152,7 @@ def binding_message(binding: ReportBinding):  # type: ignore[no-untyped-def]
 
 
 def test_a_slow_first_make_for_another_report_does_not_outlast_the_lease_of_the_message_in_flight(
-        tmp_path: Path, server: Server, binding: ReportBinding) -> None:
+        tmp_path: Path, server: Server, binding: ReportBinding, outbox_target: str) -> None:
     """``outbox retry`` meets a second report while the first report's last message is in flight.
     Its binding is slow (a base build can take longer than any lease); meanwhile the in-flight
     row's lease runs out and another sender on the outbox takes it over. The message in flight
@@ -161,7 +161,7 @@ def test_a_slow_first_make_for_another_report_does_not_outlast_the_lease_of_the_
     import time
 
     controller, handler = server
-    db = tmp_path / "outbox.db"
+    db = outbox_target   # SQLite, and PostgreSQL in the full run
     lease = 1.0
     slug = binding.context.report.slug
     a, b = str(REPO / "content" / "pacs"), str(tmp_path / "second-report")

@@ -262,3 +262,39 @@ def test_retry_with_reports_and_transports_interleaved_delivers_each_once_in_row
     by_smtp = sorted(a for m in handler.received for a in m.rcpt_tos)
     assert by_smtp == sorted(r.email for r in rows if r.transport == "smtp" and r.key != "k08")
     assert len(list((tmp_path / "files").glob("*.eml"))) == sum(r.transport == "file" for r in rows)
+
+
+def test_a_slow_progress_does_not_outlast_the_lease_of_a_message_in_flight(
+        tmp_path: Path, server: Server, binding: ReportBinding, outbox_target: str) -> None:
+    """The caller's progress (the printed line: a terminal or a pipe nobody reads may block it)
+    is told a row's result while nothing is in flight: here it stalls past the lease once, and
+    meanwhile another sender drains the outbox. No row's claim lapses with its message unanswered,
+    so every enquirer gets exactly one copy."""
+    import time
+
+    controller, handler = server
+    lease = 1.0
+    rows = people(4)
+    other: list[RowResult] = []
+
+    def progress(done: int, _total: int, _result: RowResult) -> None:
+        if done == 1:
+            time.sleep(lease + 0.5)          # stdout blocked for longer than the lease
+            second = smtp(controller.port)
+            with Outbox(outbox_target) as outbox2:
+                other.extend(retry_pending(outbox=outbox2, bindings=lambda _e: binding,
+                                           transports=lambda _n: second,
+                                           options=SendOptions(lease=lease)).results)
+            second.close()
+
+    transport = smtp(controller.port)
+    with Outbox(outbox_target) as outbox:
+        report = send_rows(read_enquiries(write_csv(tmp_path / "e.csv", rows)).rows, binding=binding,
+                           outbox=outbox, transport=transport, options=SendOptions(lease=lease),
+                           progress=progress)
+        states = {e.email: e.state for e in outbox.all()}
+    transport.close()
+    got = sorted(a for r in handler.received for a in r.rcpt_tos)
+    assert got == [f"p{i}@example.com" for i in range(1, 5)], (
+        got, [(r.key, r.outcome, r.detail) for r in report.results + other])
+    assert set(states.values()) == {State.SENT}

@@ -111,9 +111,10 @@ class Enough(Exception):
 
 def test_progress_that_ends_the_batch_is_still_told_the_message_it_left_in_flight(
         tmp_path: Path, server: Server, binding: ReportBinding) -> None:
-    """The web worker ends a turn by raising from progress after N results; row N+1 was already
-    in flight. It is landed (sent once, recorded) and told to progress too, so the worker counts
-    and logs every copy that went out; the transport is left with no reply unread and is reused."""
+    """The web worker ends a turn by raising from progress after N results. Progress is told
+    while nothing is in flight (row N+1 is made, not claimed), so every copy that went out is
+    recorded and told (the worker counts and logs it), the rest stay ``queued``, and the
+    transport is left with no reply unread and is reused."""
     controller, handler = server
     told: list[RowResult] = []
 

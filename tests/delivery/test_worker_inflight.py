@@ -1,9 +1,11 @@
-"""The web worker's turns over SMTP: the copy left in flight when a turn ends is counted and reused safely.
+"""The web worker's turns over SMTP: every copy a turn sends is counted, and the session is reused safely.
 
-A turn ends by raising from the batch's progress after ``COPIES_PER_TURN`` results; with SMTP
-pipelining one more copy is then in flight. It is landed (sent once, recorded) and counted in
-``Worker.sent`` (which drives the worker's backoff), and the same SMTP session then carries
-the next mail with no reply left unread. Real aiosmtpd on 127.0.0.1, real SQLite.
+A turn ends by raising from the batch's progress after ``COPIES_PER_TURN`` results. Progress
+is told while no copy is in flight (the next copy is made, not claimed), so the turn ends
+with every copy it sent recorded and counted in ``Worker.sent`` (which drives the worker's
+backoff; before, the copy left in flight was sent but not counted), nothing ``sending``, and
+the same SMTP session then carries the next mail with no reply left unread. Real aiosmtpd
+on 127.0.0.1, real SQLite.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def test_a_turn_counts_the_copy_it_left_in_flight_and_the_session_is_reused(tmp_
         first = worker._drain(outbox)             # one turn: ends after COPIES_PER_TURN results
         sent_rows = sum(e.state is State.SENT for e in outbox.all())
         assert first == sent_rows == len(handler.received), (first, sent_rows, len(handler.received))
-        assert sent_rows > COPIES_PER_TURN          # the copy in flight went too, and is counted
+        assert sent_rows == COPIES_PER_TURN         # the turn ended with nothing in flight
         assert all(e.state in (State.SENT, State.QUEUED) for e in outbox.all())
         transport = worker._transports["smtp"]
         second = worker._drain(outbox)               # the same session, reused after the turn

@@ -218,6 +218,9 @@ class Runner:
         self.flushing: tuple[list[Written], list[Callable[[], None]]] | None = None  # group being fsynced
         self.durable: Callable[[], None] | None = None   # the wait for the last 'sent' fsync under way
         self.reports: set[str] = set()   # report folders bound in this run (the first binding may be slow)
+        #: told each result as soon as it is known and nothing is in flight (the caller's progress:
+        #: a line printed may block, which no lease of a message in flight need outlast)
+        self.tell: Callable[[RowResult], None] | None = None
 
     @property
     def stopped_reason(self) -> str:
@@ -279,7 +282,22 @@ class Runner:
             made = self._make(entry, result)
         finally:
             self.land()   # its reply read and recorded before anything else happens
+        self._tell_ready()   # before the next message goes: nothing is in flight now
         return self._guarded(entry, result, lambda: self._claim_made(made))
+
+    def _tell_ready(self) -> None:
+        """Tell :attr:`tell` the results known now, in row order; if it raises (a stop), the untold
+        ones stay first in line (and the row made meanwhile is never claimed)."""
+        if self.tell is None:
+            return
+        ready = self._ready()
+        while ready:
+            try:
+                self.tell(ready[0])
+            except BaseException:
+                self.out.extendleft(reversed(ready[1:]))
+                raise
+            ready.pop(0)
 
     def _early(self, entry: Entry, result: Result, slug: str) -> RowResult | None:
         """The result of a row this run will not send (done, another report's, stopped), else None."""

@@ -86,6 +86,7 @@ def _collect(runner: Runner, results: Iterator[list[RowResult]], total: int, pro
             progress(report.total, max(total, report.total), result)
 
     untold: list[RowResult] = []
+    runner.tell = add   # results known between a reply and the next message are told there
     try:
         for ready in results:
             untold = list(ready)

@@ -299,3 +299,31 @@ def test_a_slow_progress_does_not_outlast_the_lease_of_a_message_in_flight(
     assert got == [f"p{i}@example.com" for i in range(1, 5)], (
         got, [(r.key, r.outcome, r.detail) for r in report.results + other])
     assert set(states.values()) == {State.SENT}
+
+
+def test_smtp_results_behind_an_unrecorded_file_group_stay_few(
+        tmp_path: Path, server: Server, binding: ReportBinding, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``outbox retry``: one file row (its short group not yet durable), then many SMTP rows. The
+    results behind the file row are not held to the end of the run: past ``OWED`` of them the
+    file's group is recorded early, even though an SMTP message is in flight at nearly every
+    row (memory stays flat; here ``OWED`` is made small)."""
+    from pacspdf.delivery import runner as runner_module
+    from pacspdf.delivery.transport import FileTransport
+
+    monkeypatch.setattr(runner_module, "OWED", 5)
+    controller, handler = server
+    slug = binding.context.report.slug
+    n = 30
+    rows = [NewEntry(key=f"k{i:02}", report_slug=slug, report_dir=str(REPO / "content" / "pacs"),
+                     transport="file" if i == 0 else "smtp",
+                     message_id=message_id_for(f"k{i:02}", "example.com"),
+                     email=f"p{i}@example.com", name=f"Person {i}") for i in range(n)]
+    transports = {"smtp": smtp(controller.port), "file": FileTransport(tmp_path / "files")}
+    lag: list[int] = []
+    with Outbox(tmp_path / "o.db") as outbox:
+        outbox.record(rows)
+        report = retry_pending(outbox=outbox, bindings=lambda _e: binding, transports=transports.__getitem__,
+                               progress=lambda done, _t, _r: lag.append(len(handler.received) + 1 - done))
+    transports["smtp"].close()
+    assert report.count(Outcome.SENT) == n and [r.key for r in report.results] == [r.key for r in rows]
+    assert len(lag) == n and max(lag) <= 5 + 2, lag

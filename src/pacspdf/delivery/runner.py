@@ -12,7 +12,10 @@ The order of each delivery is what makes it exactly-once as far as SMTP allows:
    :class:`InFlight`); then the server's reply is read and, on 250, the row is marked
    ``sent`` (committed) before anything else happens, and only while the claim is still
    ours. Its fsync runs while the next row is claimed, and is done before that row's
-   message goes: nothing is sent while the last message is not durably recorded. A file
+   message goes: nothing is sent while the last message is not durably recorded. Results
+   are told to the caller (:attr:`Runner.tell`) only then, between a reply and the next
+   message, never while one is in flight; a report's first row lands the message in flight
+   before it is made (its binding may take long). A file
    transport's rows are marked ``sent`` a group at a time, once their files
    are durable (:meth:`Runner._record_group`).
 
@@ -236,15 +239,22 @@ class Runner:
         """Queue the row's result (or its awaited record) in row order; return the results now known.
 
         Rows behind one whose record is awaited wait with it; past ``OWED`` of them the awaited
-        groups are recorded now (a short group is flushed early), so memory stays flat.
+        groups are recorded now (a short group is flushed early), so memory stays flat. While a
+        message is in flight nothing is recorded or told: that waits until its reply is read.
         """
         self.out.append(result)
+        if self.inflight is not None and self.tell is not None:
+            return []   # told once its reply is read (:meth:`_tell_ready`)
+        self._relieve()
+        return self._ready()
+
+    def _relieve(self) -> None:
+        """Past ``OWED`` results waiting behind a file group not yet recorded, record it now."""
         if len(self.out) > OWED and isinstance(self.out[0], Written) and self.out[0].done is None:
             self._finish_flushing()
             if self.out[0].done is None and self.written:
                 self._group_full()
                 self._finish_flushing()
-        return self._ready()
 
     def _ready(self) -> list[RowResult]:
         ready: list[RowResult] = []
@@ -290,6 +300,7 @@ class Runner:
         ones stay first in line (and the row made meanwhile is never claimed)."""
         if self.tell is None:
             return
+        self._relieve()
         ready = self._ready()
         while ready:
             try:

@@ -76,8 +76,10 @@ def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
 def _collect(runner: Runner, results: Iterator[list[RowResult]], total: int, progress: Progress | None,
              keep_results: bool) -> BatchReport:
     """Drive ``results`` (made as they are drawn; each the rows' results known by then, in row order)
-    into the batch's report, telling ``progress``; the runner is finished however the loop ends, and
-    the results it still owed (rows whose ``sent`` waited for their files to be durable) come last."""
+    into the batch's report, telling ``progress`` (the runner tells it the results it learns between
+    a reply and the next message); the runner is finished however the loop ends, and the results it
+    still owed (rows whose ``sent`` waited for their files to be durable) come last, also when the
+    loop ends in an error."""
     report = BatchReport(keep=keep_results)
 
     def add(result: RowResult) -> None:

@@ -20,6 +20,7 @@ from pacspdf.delivery.message import MailTemplates, context_from_content
 from pacspdf.delivery.outbox import NewEntry, Outbox, State, message_id_for
 from pacspdf.delivery.send import Outcome, ReportBinding, RowResult, SendOptions, retry_pending, send_rows
 from pacspdf.delivery.smtp import SmtpSettings, SmtpTransport
+from pacspdf.delivery.transport import DeliveryError
 from pacspdf.errors import UsageError
 from smtp_server import HOST, Server, fake_personaliser
 
@@ -327,3 +328,27 @@ def test_smtp_results_behind_an_unrecorded_file_group_stay_few(
     transports["smtp"].close()
     assert report.count(Outcome.SENT) == n and [r.key for r in report.results] == [r.key for r in rows]
     assert len(lag) == n and max(lag) <= 5 + 2, lag
+
+
+def test_a_transport_with_a_reply_unread_is_closed_or_reused_without_reading_it_as_another(
+        server: Server, binding: ReportBinding) -> None:
+    """``close`` with the reply to DATA unread drops the session (QUIT would take that reply as its
+    own); a ``submit`` or ``send`` after an unread reply opens a new session, so no reply is ever
+    read as the answer to another message. Each message reaches the server once."""
+    controller, handler = server
+    sender = binding.context.sender.addr_spec
+    transport = smtp(controller.port)
+    transport.submit(binding_message(binding), sender=sender, recipient="a@example.com")
+    transport.close()                                  # reply unread: dropped, no exception
+    assert transport._awaiting is None and transport._conn is None
+    transport.submit(binding_message(binding), sender=sender, recipient="b@example.com")
+    receipt = transport.send(binding_message(binding), sender=sender, recipient="c@example.com")
+    assert receipt.startswith("250")
+    read = transport.submit(binding_message(binding), sender=sender, recipient="d@example.com")
+    assert read().startswith("250")
+    with pytest.raises(DeliveryError) as stale:         # a reply read twice is not another's verdict
+        read()
+    assert "connection lost" in str(stale.value)
+    transport.close()
+    assert handler.wait_for(4)
+    assert sorted(a for r in handler.received for a in r.rcpt_tos) == [f"{c}@example.com" for c in "abcd"]

@@ -12,7 +12,10 @@ The order of each delivery is what makes it exactly-once as far as SMTP allows:
    :class:`InFlight`); then the server's reply is read and, on 250, the row is marked
    ``sent`` (committed) before anything else happens, and only while the claim is still
    ours. Its fsync runs while the next row is claimed, and is done before that row's
-   message goes: nothing is sent while the last message is not durably recorded. A file
+   message goes: nothing is sent while the last message is not durably recorded. Results
+   are told to the caller (:attr:`Runner.tell`) only then, between a reply and the next
+   message, never while one is in flight; a report's first row lands the message in flight
+   before it is made (its binding may take long). A file
    transport's rows are marked ``sent`` a group at a time, once their files
    are durable (:meth:`Runner._record_group`).
 
@@ -217,6 +220,10 @@ class Runner:
         self.written: list[Written] = []            # delivered by a grouped transport, not yet flushed
         self.flushing: tuple[list[Written], list[Callable[[], None]]] | None = None  # group being fsynced
         self.durable: Callable[[], None] | None = None   # the wait for the last 'sent' fsync under way
+        self.reports: set[str] = set()   # report folders bound in this run (the first binding may be slow)
+        #: told each result as soon as it is known and nothing is in flight (the caller's progress:
+        #: a line printed may block, which no lease of a message in flight need outlast)
+        self.tell: Callable[[RowResult], None] | None = None
 
     @property
     def stopped_reason(self) -> str:
@@ -232,15 +239,22 @@ class Runner:
         """Queue the row's result (or its awaited record) in row order; return the results now known.
 
         Rows behind one whose record is awaited wait with it; past ``OWED`` of them the awaited
-        groups are recorded now (a short group is flushed early), so memory stays flat.
+        groups are recorded now (a short group is flushed early), so memory stays flat. While a
+        message is in flight nothing is recorded or told: that waits until its reply is read.
         """
         self.out.append(result)
+        if self.inflight is not None and self.tell is not None:
+            return []   # told once its reply is read (:meth:`_tell_ready`)
+        self._relieve()
+        return self._ready()
+
+    def _relieve(self) -> None:
+        """Past ``OWED`` results waiting behind a file group not yet recorded, record it now."""
         if len(self.out) > OWED and isinstance(self.out[0], Written) and self.out[0].done is None:
             self._finish_flushing()
             if self.out[0].done is None and self.written:
                 self._group_full()
                 self._finish_flushing()
-        return self._ready()
 
     def _ready(self) -> list[RowResult]:
         ready: list[RowResult] = []
@@ -264,8 +278,12 @@ class Runner:
                    warnings: Iterable[str] = ()) -> RowResult:
             return RowResult(where, e.email, outcome, detail, e.key, e.attempts, tuple(warnings))
 
-        if self.inflight is not None and self.inflight.ready.entry.key == entry.key:
-            self.land()   # the same row again (a repeated CSV line): it is settled first
+        if self.inflight is not None and (self.inflight.ready.entry.key == entry.key
+                                          or entry.report_dir not in self.reports):
+            # The same row again (a repeated CSV line) is settled first; so is the message in
+            # flight before a report's first row: its binding may build the report's base, which
+            # no lease need outlast (the claim of the message in flight would lapse meanwhile).
+            self.land()
         early = self._early(entry, result, slug)
         if early is not None:
             self.land()
@@ -274,7 +292,23 @@ class Runner:
             made = self._make(entry, result)
         finally:
             self.land()   # its reply read and recorded before anything else happens
+        self._tell_ready()   # before the next message goes: nothing is in flight now
         return self._guarded(entry, result, lambda: self._claim_made(made))
+
+    def _tell_ready(self) -> None:
+        """Tell :attr:`tell` the results known now, in row order; if it raises (a stop), the untold
+        ones stay first in line (and the row made meanwhile is never claimed)."""
+        if self.tell is None:
+            return
+        self._relieve()
+        ready = self._ready()
+        while ready:
+            try:
+                self.tell(ready[0])
+            except BaseException:
+                self.out.extendleft(reversed(ready[1:]))
+                raise
+            ready.pop(0)
 
     def _early(self, entry: Entry, result: Result, slug: str) -> RowResult | None:
         """The result of a row this run will not send (done, another report's, stopped), else None."""
@@ -505,6 +539,7 @@ class Runner:
         A report or transport that cannot be used raises here, before the row is claimed.
         """
         binding = self.bindings(entry)
+        self.reports.add(entry.report_dir)
         transport = self.transports(entry.transport)
         made = Made(entry, binding, transport, result, entry.prepared_at or now_utc())
         enquiry = enquiry_of(entry)

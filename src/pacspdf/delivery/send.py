@@ -11,6 +11,7 @@ one sender only, and a row another sender holds is reported as such, not sent ag
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import TypedDict
@@ -75,8 +76,10 @@ def retry_pending(*, outbox: Outbox, bindings: Callable[[Entry], ReportBinding],
 def _collect(runner: Runner, results: Iterator[list[RowResult]], total: int, progress: Progress | None,
              keep_results: bool) -> BatchReport:
     """Drive ``results`` (made as they are drawn; each the rows' results known by then, in row order)
-    into the batch's report, telling ``progress``; the runner is finished however the loop ends, and
-    the results it still owed (rows whose ``sent`` waited for their files to be durable) come last."""
+    into the batch's report, telling ``progress`` (the runner tells it the results it learns between
+    a reply and the next message); the runner is finished however the loop ends, and the results it
+    still owed (rows whose ``sent`` waited for their files to be durable) come last, also when the
+    loop ends in an error."""
     report = BatchReport(keep=keep_results)
 
     def add(result: RowResult) -> None:
@@ -84,13 +87,22 @@ def _collect(runner: Runner, results: Iterator[list[RowResult]], total: int, pro
         if progress:
             progress(report.total, max(total, report.total), result)
 
+    untold: list[RowResult] = []
+    runner.tell = add   # results known between a reply and the next message are told there
     try:
         for ready in results:
-            for result in ready:
+            untold = list(ready)
+            while untold:
+                add(untold.pop(0))
+    except BaseException:
+        # The batch ends in an error (a report that cannot be used, a bug, or progress itself
+        # asking to stop): the message in flight is landed by ``finish``, and its result, like
+        # every other result already known, is still told before the error goes on.
+        for result in [*untold, *runner.finish()]:
+            with contextlib.suppress(Exception):   # a progress that stops the batch says so again
                 add(result)
-    finally:
-        owed = runner.finish()
-    for result in owed:
+        raise
+    for result in runner.finish():
         add(result)
     report.stopped = runner.stopped_reason
     return report

@@ -220,6 +220,7 @@ def test_a_fault_at_the_end_of_data_of_the_message_in_flight_is_retried_once_and
     assert got == [f"p{i}@example.com" for i in range(1, 5)]
 
 
+@pytest.mark.slow  # 1.8 s of waiting; the quick run keeps a 0.2 s reply (test_delivery_pipeline.py)
 def test_a_reply_slower_than_the_make_but_within_the_timeout_is_waited_for(
         tmp_path: Path, server: Server, binding: ReportBinding) -> None:
     """The server takes most of the client's timeout to answer each end of DATA: every reply is

@@ -93,7 +93,8 @@ def test_readers_see_the_same_document(pair: tuple[bytes, bytes]) -> None:
     old, new = pypdf.PdfReader(io.BytesIO(classic)), pypdf.PdfReader(io.BytesIO(built), strict=True)
     assert len(new.pages) == len(old.pages) > 10
     for p, q in zip(old.pages, new.pages, strict=True):
-        assert q.extract_text() == p.extract_text() and q.extract_text().strip()
+        text = q.extract_text()
+        assert text == p.extract_text() and text.strip()
     tree, was = new.trailer["/Root"]["/StructTreeRoot"], old.trailer["/Root"]["/StructTreeRoot"]
     assert tree["/Type"] == "/StructTreeRoot" and len(tree["/K"]) >= 1
     assert int(tree["/ParentTreeNextKey"]) == int(was["/ParentTreeNextKey"]) >= len(new.pages)

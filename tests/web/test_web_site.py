@@ -234,6 +234,7 @@ def test_palette_reaches_aa_for_any_brand(primary: str, accent: str, text: str, 
         assert contrast(fg, bg) >= AA, (what, fg, bg)
 
 
+@pytest.mark.slow  # two reports' sites written in full (3 s); the quick run keeps the one-report site tests
 def test_site_cli_catalogue_and_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str], sample_pdf: Any) -> None:
     """Two reports: without REPORT the command exits 2 listing them; --all writes both and an index

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 from pacspdf.delivery.personal_text import can_show, footer_line, keeps_joiner, wrap
 from pacspdf.delivery.shaped_font import ShapedSubset, actual_text, needs_shaping
+from pacspdf.document.compact import byte_width, object_stream
 from pacspdf.document.personal import BaseArtifact, ObjectsSpec
 
 ELLIPSIS = "\u2026"
@@ -464,7 +465,7 @@ class _Update:
             self.next_num += 1
             entries[packed] = (1, start + len(out), 0)
             entries.update((num, (2, packed, i)) for i, num in enumerate(plain))
-            out += _object_stream(packed, [self.bodies[num] for num in plain], plain)
+            out += object_stream(packed, plain, [self.bodies[num] for num in plain], level=1)
         second = hashlib.md5(copy_id.encode("utf-8"), usedforsecurity=False).hexdigest()
         facts = (f"/Root {o['root']} 0 R /Info {o['info']} 0 R /Prev {o['startxref']} "
                  f"/ID [{o['id']} <{second}>]").encode("latin-1")
@@ -480,25 +481,13 @@ class _Update:
         return self.base + out
 
 
-def _object_stream(num: int, bodies: list[bytes], numbers: list[int]) -> bytes:
-    """Object ``num``: an object stream (PDF 32000-1 §7.5.7) holding ``bodies`` as ``numbers``."""
-    index, pos = [], 0
-    for n, body in zip(numbers, bodies, strict=True):
-        index.append(b"%d %d" % (n, pos))
-        pos += len(body) + 1
-    head = b" ".join(index) + b"\n"
-    data = zlib.compress(head + b"\n".join(bodies) + b"\n", 1)
-    return (b"%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
-            % (num, len(bodies), len(head), len(data)) + data + b"\nendstream\nendobj\n")
-
-
 def _xref_stream(num: int, entries: dict[int, tuple[int, int, int]], at: int, facts: bytes) -> bytes:
     """Object ``num`` at file offset ``at``: an unfiltered cross-reference stream (PDF 32000-1
     §7.5.8) for ``entries`` (number -> type, offset or object stream, generation or index) and
     itself, one subsection per run of numbers."""
     entries = {**entries, num: (1, at, 0)}
-    two = max(1, (max(e[1] for e in entries.values()).bit_length() + 7) // 8)
-    three = max(1, (max(e[2] for e in entries.values()).bit_length() + 7) // 8)
+    two = byte_width(max(e[1] for e in entries.values()))
+    three = byte_width(max(e[2] for e in entries.values()))
     index: list[int] = []
     rows = bytearray()
     for n in sorted(entries):

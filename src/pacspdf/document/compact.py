@@ -190,7 +190,8 @@ def _unpack(body: bytes) -> list[bytes]:
 
 # ---------------------------------------------------------------- writing
 
-def _width(value: int) -> int:
+def byte_width(value: int) -> int:
+    """Bytes a cross-reference stream's field needs to hold ``value`` (at least one)."""
     return max(1, (value.bit_length() + 7) // 8)
 
 
@@ -225,6 +226,18 @@ def _add_byte(a: int, b: int) -> int:
     return (a + b) & 0xFF
 
 
+def object_stream(num: int, numbers: list[int], bodies: list[bytes], level: int = LEVEL) -> bytes:
+    """Object ``num``: a Flate object stream (PDF 32000-1 §7.5.7) holding ``bodies`` as objects
+    ``numbers``, in that order (object ``numbers[i]`` is its member ``i``)."""
+    index, pos = [], 0
+    for n, body in zip(numbers, bodies, strict=True):
+        index.append(b"%d %d" % (n, pos))
+        pos += len(body) + 1
+    head = b" ".join(index) + b"\n"
+    entries = b"/Type /ObjStm /N %d /First %d /Filter /FlateDecode" % (len(bodies), len(head))
+    return _stream_object(num, entries, zlib.compress(head + b"\n".join(bodies) + b"\n", level))
+
+
 def _stream_object(num: int, entries: bytes, data: bytes) -> bytes:
     return (b"%d 0 obj\n<< %s /Length %d >>\nstream\n" % (num, entries, len(data))
             + data + b"\nendstream\nendobj\n")
@@ -253,22 +266,14 @@ def compact(pdf: bytes) -> bytes:
     for at in range(0, len(plain), PER_STREAM):
         chunk = plain[at:at + PER_STREAM]
         stream_num, next_num = next_num, next_num + 1
-        offsets, parts, pos = [], [], 0
-        for i, num in enumerate(chunk):
-            entries[num] = (2, stream_num, i)
-            offsets.append(b"%d %d" % (num, pos))
-            parts.append(objs.bodies[num])
-            pos += len(objs.bodies[num]) + 1
-        index = b" ".join(offsets) + b"\n"
-        packed = zlib.compress(index + b"\n".join(parts) + b"\n", LEVEL)
+        entries.update((num, (2, stream_num, i)) for i, num in enumerate(chunk))
         entries[stream_num] = (1, len(out), 0)
-        out += _stream_object(stream_num, b"/Type /ObjStm /N %d /First %d /Filter /FlateDecode"
-                              % (len(chunk), len(index)), packed)
+        out += object_stream(stream_num, chunk, [objs.bodies[num] for num in chunk])
     xref_num = next_num
     entries[xref_num] = (1, len(out), 0)
     size = xref_num + 1
-    widths = (1, _width(max(max(e[1] for e in entries.values()), len(out))),
-              _width(max(e[2] for e in entries.values())))
+    widths = (1, byte_width(max(max(e[1] for e in entries.values()), len(out))),
+              byte_width(max(e[2] for e in entries.values())))
     rows = bytearray()
     for num in range(size):
         kind, a, b = entries.get(num, (0, 0, 0))

@@ -158,9 +158,7 @@ class SqlOutbox(Outbox):
     @guarded
     def mark_queued(self, key: str, reason: str) -> Entry:
         """A temporary failure: back to ``queued`` with the reason, for a later retry."""
-        entry = self._owned(key, "state = 'queued', reason = ?", reason)
-        self.sync()
-        return entry
+        return self._leave(key, State.QUEUED, reason)
 
     @guarded
     def note_failure(self, key: str, reason: str) -> Entry:
@@ -168,13 +166,15 @@ class SqlOutbox(Outbox):
 
     @guarded
     def mark_failed(self, key: str, reason: str) -> Entry:
-        entry = self._owned(key, "state = 'failed', reason = ?", reason)
-        self.sync()
-        return entry
+        return self._leave(key, State.FAILED, reason)
 
     @guarded
     def mark_rejected(self, key: str, reason: str) -> Entry:
-        entry = self._owned(key, "state = 'rejected', reason = ?", reason)
+        return self._leave(key, State.REJECTED, reason)
+
+    def _leave(self, key: str, state: State, reason: str) -> Entry:
+        """The claimed row leaves ``sending`` for ``state`` with ``reason``: committed, then synced."""
+        entry = self._owned(key, f"state = '{state.value}', reason = ?", reason)
         self.sync()
         return entry
 
